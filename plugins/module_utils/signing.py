@@ -1,0 +1,635 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SigV4-X509 for IAM Roles Anywhere CreateSession: build, sign and verify.
+
+CreateSession is SigV4 without the HMAC key derivation: the certificate's private key signs the
+string to sign directly (RSASSA-PKCS1-v1_5 or ECDSA, always over SHA-256), the algorithm is
+``AWS4-X509-RSA-SHA256`` / ``AWS4-X509-ECDSA-SHA256`` and the leaf (and chain) travel in the
+``X-Amz-X509`` (and ``X-Amz-X509-Chain``) headers. The same code verifies requests for the test
+emulator, so the client and the server can never disagree on the canonical form.
+
+No Ansible imports; ``cryptography`` and ``botocore`` are optional at import time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from .errors import (
+    ClockSkewError,
+    ConfigurationError,
+    InvalidSignatureError,
+    ValidationError,
+)
+
+try:
+    from cryptography import x509 as crypto_x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.backends import default_backend
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError as import_error:  # pragma: no cover - exercised only without cryptography
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = import_error
+
+ALGORITHM_RSA = "AWS4-X509-RSA-SHA256"
+ALGORITHM_ECDSA = "AWS4-X509-ECDSA-SHA256"
+# AWS's Python sample names the algorithm after the certificate's own hash while still signing
+# with SHA-256, so a verifier accepts those names too.
+RSA_ALGORITHMS = frozenset((ALGORITHM_RSA, "AWS4-X509-RSA-SHA384", "AWS4-X509-RSA-SHA512"))
+ECDSA_ALGORITHMS = frozenset((ALGORITHM_ECDSA, "AWS4-X509-ECDSA-SHA384", "AWS4-X509-ECDSA-SHA512"))
+
+SERVICE = "rolesanywhere"
+TERMINATOR = "aws4_request"
+CREATE_SESSION_PATH = "/sessions"
+CONTENT_TYPE = "application/json"
+AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+DEFAULT_DURATION_SECONDS = 3600
+MIN_DURATION_SECONDS = 900
+MAX_DURATION_SECONDS = 43200
+DEFAULT_MAX_SKEW_SECONDS = 300
+
+_UNRESERVED = "-_.~"
+_PARTITION = r"aws(?:-[a-z]+)*"
+_REGION = r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}"
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_ROLE_NAME = r"[\w+=,.@-]{1,64}"
+ROLESANYWHERE_ARN_RE = re.compile(
+    r"^arn:(?P<partition>%s):rolesanywhere:(?P<region>%s):(?P<account>\d{12}):"
+    r"(?P<resource_type>trust-anchor|profile|crl|subject)/(?P<resource_id>%s)$" % (_PARTITION, _REGION, _UUID)
+)
+ROLE_ARN_RE = re.compile(
+    r"^arn:(?P<partition>%s):iam::(?P<account>\d{12}):role/(?P<role_path>(?:[\x21-\x7e]+/)*)(?P<role_name>%s)$"
+    % (_PARTITION, _ROLE_NAME)
+)
+REGION_RE = re.compile(r"^%s$" % _REGION)
+ROLE_SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
+_AUTHORIZATION_RE = re.compile(
+    r"^(?P<algorithm>AWS4-X509-[A-Z0-9-]+) +Credential=(?P<credential>[^, ]+), *"
+    r"SignedHeaders=(?P<signed_headers>[^, ]+), *Signature=(?P<signature>[0-9a-fA-F]+)$"
+)
+
+
+# --- ARNs and regions ----------------------------------------------------------------------------
+
+def parse_rolesanywhere_arn(arn, expected_type=None, field_name="arn"):
+    """Split a Roles Anywhere ARN into partition, region, account, resource_type, resource_id."""
+    match = ROLESANYWHERE_ARN_RE.match(arn or "") if isinstance(arn, str) else None
+    if match is None or (expected_type and match.group("resource_type") != expected_type):
+        shape = "arn:<partition>:rolesanywhere:<region>:<12-digit account>:%s/<uuid>" % (expected_type or "<type>")
+        raise ConfigurationError(
+            "%s %r is not a Roles Anywhere %s ARN" % (field_name, arn, expected_type or "resource"),
+            "Use the ARN printed by the trust_anchor/profile modules, shaped like %s" % shape,
+        )
+    return match.groupdict()
+
+
+def parse_role_arn(arn, field_name="role_arn"):
+    """Split an IAM role ARN into partition, account, role_path, role_name."""
+    match = ROLE_ARN_RE.match(arn or "") if isinstance(arn, str) else None
+    if match is None:
+        raise ConfigurationError(
+            "%s %r is not an IAM role ARN" % (field_name, arn),
+            "Use a role ARN shaped like arn:<partition>:iam::<12-digit account>:role/<path/name>",
+        )
+    return match.groupdict()
+
+
+def region_from_arn(arn):
+    """The region of a Roles Anywhere ARN; "" for an IAM role ARN (IAM is global)."""
+    if isinstance(arn, str) and arn.startswith("arn:") and ":iam::" in arn:
+        parse_role_arn(arn, "arn")
+        return ""
+    return parse_rolesanywhere_arn(arn)["region"]
+
+
+def plain_region(region):
+    """Strip FIPS pseudo-region decorations: ``fips-us-east-1`` / ``us-gov-west-1-fips`` -> plain region.
+
+    Returns ``(region, fips_requested)``. The signing scope must carry the plain region.
+    """
+    if not isinstance(region, str) or not region.strip():
+        raise ConfigurationError("region %r is empty or not a string" % (region,), "Set region, e.g. us-east-1")
+    text = region.strip().lower()
+    fips = False
+    if text.startswith("fips-"):
+        text, fips = text[len("fips-"):], True
+    if text.endswith("-fips"):
+        text, fips = text[:-len("-fips")], True
+    if not REGION_RE.match(text):
+        raise ConfigurationError("region %r is not an AWS region name" % (region,), "Use a region such as us-east-1 or eu-west-2")
+    return text, fips
+
+
+def validate_arns(trust_anchor_arn, profile_arn, role_arn):
+    """Check the three ARNs' shapes and that they belong together; return the anchor's parts."""
+    anchor = parse_rolesanywhere_arn(trust_anchor_arn, "trust-anchor", "trust_anchor_arn")
+    profile = parse_rolesanywhere_arn(profile_arn, "profile", "profile_arn")
+    role = parse_role_arn(role_arn)
+    if (anchor["region"], anchor["account"]) != (profile["region"], profile["account"]):
+        raise ConfigurationError(
+            "trust_anchor_arn (%s, account %s) and profile_arn (%s, account %s) are not in the same region and account"
+            % (anchor["region"], anchor["account"], profile["region"], profile["account"]),
+            "Use the trust anchor and profile created together in one account and region",
+        )
+    if len({anchor["partition"], profile["partition"], role["partition"]}) != 1:
+        raise ConfigurationError(
+            "the ARNs name different partitions (%s, %s, %s)" % (anchor["partition"], profile["partition"], role["partition"]),
+            "Trust anchor, profile and role must be in the same AWS partition",
+        )
+    return anchor
+
+
+def validate_duration(duration_seconds):
+    if isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int):
+        try:
+            duration_seconds = int(str(duration_seconds).strip())
+        except ValueError:
+            duration_seconds = None
+    if duration_seconds is None or not MIN_DURATION_SECONDS <= duration_seconds <= MAX_DURATION_SECONDS:
+        raise ConfigurationError(
+            "duration_seconds %r is out of range" % (duration_seconds,),
+            "Use a whole number of seconds from %d to %d" % (MIN_DURATION_SECONDS, MAX_DURATION_SECONDS),
+        )
+    return duration_seconds
+
+
+def validate_role_session_name(name):
+    if name is None:
+        return None
+    if not isinstance(name, str) or not ROLE_SESSION_NAME_RE.match(name):
+        raise ConfigurationError(
+            "role_session_name %r is not a valid session name" % (name,),
+            "Use 2 to 64 characters from letters, digits and + = , . @ _ -",
+        )
+    return name
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _endpoint_provider():
+    # botocore's own rules (FIPS, dual-stack, China, GovCloud, ISO): no hand-written table here.
+    from botocore.endpoint_provider import EndpointProvider  # pylint: disable=import-outside-toplevel
+    from botocore.loaders import create_loader  # pylint: disable=import-outside-toplevel
+
+    loader = create_loader()
+    ruleset = loader.load_service_model(SERVICE, "endpoint-rule-set-1")
+    partitions = loader.load_data("partitions")
+    return EndpointProvider(ruleset_data=ruleset, partition_data=partitions)
+
+
+@functools.lru_cache(maxsize=64)
+def resolve_endpoint(region, use_fips_endpoint=False, use_dualstack_endpoint=False):
+    """``https://rolesanywhere...`` for region, from botocore's endpoint rules (offline)."""
+    region, fips_from_name = plain_region(region)
+    try:
+        provider = _endpoint_provider()
+    except ImportError:
+        raise ConfigurationError(
+            "cannot resolve the Roles Anywhere endpoint for %s: botocore is not installed" % region,
+            "Install botocore (pip install botocore) or pass the endpoint URL explicitly",
+        ) from None
+    try:
+        endpoint = provider.resolve_endpoint(
+            Region=region, UseFIPS=bool(use_fips_endpoint or fips_from_name), UseDualStack=bool(use_dualstack_endpoint)
+        )
+    except Exception as error:  # botocore raises several EndpointResolutionError flavours
+        raise ConfigurationError(
+            "cannot resolve the Roles Anywhere endpoint for region %s (fips=%s, dualstack=%s): %s"
+            % (region, bool(use_fips_endpoint or fips_from_name), bool(use_dualstack_endpoint), error),
+            "Check the region, or pass the endpoint URL explicitly",
+        ) from None
+    return endpoint.url.rstrip("/")
+
+
+def _bad_endpoint(endpoint):
+    return ConfigurationError(
+        "endpoint %r is not an http(s) URL" % (endpoint,),
+        "Use a URL such as https://rolesanywhere.us-east-1.amazonaws.com (no query string)",
+    )
+
+
+def _split_endpoint(endpoint):
+    """(scheme, host header value, base path) of an explicit endpoint URL."""
+    if not isinstance(endpoint, str):
+        raise _bad_endpoint(endpoint)
+    parts = urlsplit(endpoint.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        raise _bad_endpoint(endpoint) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise _bad_endpoint(endpoint)
+    host = parts.hostname
+    if ":" in host:
+        host = "[%s]" % host
+    default_port = 443 if parts.scheme == "https" else 80
+    # Like botocore: the Host header (and so the signature) carries the port only when it is not the default.
+    if port is not None and port != default_port:
+        host = "%s:%d" % (host, port)
+    return parts.scheme, host, parts.path.rstrip("/")
+
+
+# --- canonical form -------------------------------------------------------------------------------
+
+def _uri_encode(value):
+    return quote(str(value), safe=_UNRESERVED)
+
+
+def canonical_query(pairs):
+    """RFC 3986 encode keys and values, sort the encoded pairs, join with ``&``."""
+    encoded = sorted((_uri_encode(key), _uri_encode(value)) for key, value in pairs)
+    return "&".join("%s=%s" % pair for pair in encoded)
+
+
+def _normalise_signed_headers(signed_headers):
+    if isinstance(signed_headers, str):
+        signed_headers = signed_headers.split(";")
+    return sorted(name.strip().lower() for name in signed_headers if name.strip())
+
+
+def _header_lookup(headers):
+    """Lower-case name -> value for any mapping (dict, http.client.HTTPMessage, list of pairs)."""
+    items = headers.items() if hasattr(headers, "items") else headers
+    result = {}
+    for name, value in items:
+        key = name.lower()
+        result[key] = "%s,%s" % (result[key], value) if key in result else value
+    return result
+
+
+def _canonical_header_value(value):
+    return " ".join(str(value).split())
+
+
+def canonical_request(method, path, query_pairs, headers, signed_headers, body):
+    """The SigV4 canonical request (byte-identical to botocore's for the same request)."""
+    lookup = _header_lookup(headers)
+    names = _normalise_signed_headers(signed_headers)
+    header_lines = "".join("%s:%s\n" % (name, _canonical_header_value(lookup.get(name, ""))) for name in names)
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return "\n".join(
+        (
+            method.upper(),
+            quote(path or "/", safe="/~"),
+            canonical_query(query_pairs),
+            header_lines,
+            ";".join(names),
+            hashlib.sha256(body or b"").hexdigest(),
+        )
+    )
+
+
+def credential_scope(date_stamp, region):
+    return "%s/%s/%s/%s" % (date_stamp, region, SERVICE, TERMINATOR)
+
+
+def string_to_sign(algorithm, amz_date, scope, canonical_request_text):
+    digest = hashlib.sha256(canonical_request_text.encode("utf-8")).hexdigest()
+    return "\n".join((algorithm, amz_date, scope, digest))
+
+
+def _require_cryptography():
+    if not HAS_CRYPTOGRAPHY:
+        raise ConfigurationError(
+            "the Python library cryptography is needed to sign and verify requests but cannot be imported (%s)"
+            % CRYPTOGRAPHY_IMPORT_ERROR,
+            "Install it: pip install cryptography (or the OS package python3-cryptography)",
+        )
+
+
+def algorithm_for_key(private_key):
+    """AWS4-X509-RSA-SHA256 for RSA keys, AWS4-X509-ECDSA-SHA256 for EC keys (not the certificate's hash)."""
+    _require_cryptography()
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return ALGORITHM_RSA
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return ALGORITHM_ECDSA
+    raise ConfigurationError(
+        "the private key is a %s key" % type(private_key).__name__,
+        "Roles Anywhere accepts RSA and EC P-256/P-384 keys only",
+    )
+
+
+def sign_string(private_key, text):
+    """Sign the string to sign: PKCS#1 v1.5 or DER-encoded ECDSA, always SHA-256; returns raw bytes."""
+    _require_cryptography()
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+    algorithm_for_key(private_key)  # raises the clear error
+    raise AssertionError("unreachable")
+
+
+def verify_signature(public_key, algorithm, text, signature):
+    """True when signature (raw bytes) over text verifies with public_key under algorithm."""
+    _require_cryptography()
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        if algorithm in RSA_ALGORITHMS and isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+            return True
+        if algorithm in ECDSA_ALGORITHMS and isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+            return True
+    except InvalidSignature:
+        return False
+    return False
+
+
+# --- building CreateSession -----------------------------------------------------------------------
+
+@dataclass
+class PreparedRequest:
+    """A signed CreateSession request; ``headers`` are exactly the bytes to send (Host included)."""
+
+    method: str
+    url: str
+    host: str
+    path: str
+    query: list
+    headers: dict
+    body: bytes
+    region: str = ""
+    amz_date: str = ""
+    canonical_request: str = field(default="", repr=False)
+    string_to_sign: str = field(default="", repr=False)
+
+
+def _utc(now):
+    if now is None:
+        return datetime.datetime.now(datetime.timezone.utc)
+    if now.tzinfo is None:
+        return now.replace(tzinfo=datetime.timezone.utc)
+    return now.astimezone(datetime.timezone.utc)
+
+
+def _request_region(anchor, region):
+    if region is None:
+        return anchor["region"], False
+    plain, fips = plain_region(region)
+    if plain != anchor["region"]:
+        raise ConfigurationError(
+            "region %s differs from the trust anchor's region %s" % (plain, anchor["region"]),
+            "CreateSession must go to the trust anchor's region: drop region or set it to %s" % anchor["region"],
+        )
+    return plain, fips
+
+
+def create_session_body(duration_seconds, role_session_name=None):
+    """Compact JSON body, key order durationSeconds then roleSessionName (like the official helper)."""
+    document = {"durationSeconds": duration_seconds}
+    if role_session_name is not None:
+        document["roleSessionName"] = role_session_name
+    return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+def _b64(der):
+    return base64.b64encode(der).decode("ascii")
+
+
+def build_create_session_request(material, trust_anchor_arn, profile_arn, role_arn, *, region=None, endpoint=None,
+                                 duration_seconds=DEFAULT_DURATION_SECONDS, role_session_name=None, now=None,
+                                 use_fips_endpoint=False, use_dualstack_endpoint=False):
+    """Validate the inputs, then build and sign a CreateSession request (ARNs in the query string)."""
+    anchor = validate_arns(trust_anchor_arn, profile_arn, role_arn)
+    duration_seconds = validate_duration(duration_seconds)
+    role_session_name = validate_role_session_name(role_session_name)
+    signing_region, fips_from_name = _request_region(anchor, region)
+    if endpoint is None:
+        endpoint = resolve_endpoint(signing_region, bool(use_fips_endpoint or fips_from_name), bool(use_dualstack_endpoint))
+    scheme, host, base_path = _split_endpoint(endpoint)
+    algorithm = algorithm_for_key(material.private_key)
+
+    when = _utc(now)
+    amz_date = when.strftime(AMZ_DATE_FORMAT)
+    path = base_path + CREATE_SESSION_PATH
+    query = [("profileArn", profile_arn), ("roleArn", role_arn), ("trustAnchorArn", trust_anchor_arn)]
+    body = create_session_body(duration_seconds, role_session_name)
+    headers = {"Content-Type": CONTENT_TYPE, "Host": host, "X-Amz-Date": amz_date, "X-Amz-X509": _b64(material.certificate_der)}
+    if material.chain_der:
+        headers["X-Amz-X509-Chain"] = ",".join(_b64(der) for der in material.chain_der)
+    signed_headers = sorted(name.lower() for name in headers)
+
+    canonical = canonical_request("POST", path, query, headers, signed_headers, body)
+    scope = credential_scope(amz_date[:8], signing_region)
+    to_sign = string_to_sign(algorithm, amz_date, scope, canonical)
+    signature = sign_string(material.private_key, to_sign)
+    headers["Authorization"] = "%s Credential=%d/%s, SignedHeaders=%s, Signature=%s" % (
+        algorithm, material.serial, scope, ";".join(signed_headers), binascii.hexlify(signature).decode("ascii"),
+    )
+    url = "%s://%s%s?%s" % (scheme, host, path, canonical_query(query))
+    return PreparedRequest(
+        method="POST", url=url, host=host, path=path, query=query, headers=headers, body=body, region=signing_region,
+        amz_date=amz_date, canonical_request=canonical, string_to_sign=to_sign,
+    )
+
+
+# --- verifying CreateSession (the server side, shared with the emulator) ---------------------------
+
+@dataclass
+class VerifiedRequest:
+    """What a verified CreateSession request asked for; chain checks are the server's job."""
+
+    leaf: object
+    chain: list
+    serial: int
+    algorithm: str
+    region: str
+    request_time: datetime.datetime
+    trust_anchor_arn: str
+    profile_arn: str
+    role_arn: str
+    duration_seconds: object  # int, or None when the request did not say
+    role_session_name: object  # str or None
+    signed_headers: tuple = ()
+
+
+def _invalid(field_name, detail):
+    """A 400 ValidationException shaped like AWS's messages."""
+    return ValidationError(
+        "1 validation error detected: %s" % detail,
+        service_message="1 validation error detected: %s" % detail,
+        hint="Check %s" % field_name,
+    )
+
+
+def _bad_signature(detail):
+    # AWS answers only "Invalid signature"; the detail helps whoever reads the server's logs.
+    return InvalidSignatureError("Invalid signature: %s" % detail, service_message="Invalid signature")
+
+
+def _parse_authorization(lookup):
+    header = lookup.get("authorization")
+    if not header:
+        raise ValidationError(
+            "Missing Authorization header", service_message="Missing Authentication Token",
+            hint="Sign the request with SigV4-X509",
+        )
+    match = _AUTHORIZATION_RE.match(" ".join(header.split()))
+    if not match:
+        raise ValidationError(
+            "Authorization header is not 'AWS4-X509-<alg> Credential=..., SignedHeaders=..., Signature=...'",
+            service_message="Invalid Authorization header", hint="Sign the request with SigV4-X509",
+        )
+    parts = match.groupdict()
+    if parts["algorithm"] not in RSA_ALGORITHMS | ECDSA_ALGORITHMS:
+        raise ValidationError(
+            "Unsupported signing algorithm %s" % parts["algorithm"],
+            service_message="Unsupported signing algorithm", hint="Use AWS4-X509-RSA-SHA256 or AWS4-X509-ECDSA-SHA256",
+        )
+    return parts
+
+
+def _parse_credential(credential):
+    pieces = credential.split("/")
+    if len(pieces) != 5 or not pieces[0].isdigit():
+        raise _bad_signature("Credential %r is not <decimal serial>/<date>/<region>/rolesanywhere/aws4_request" % credential)
+    return int(pieces[0]), pieces[1], pieces[2], pieces[3], pieces[4]
+
+
+def _parse_amz_date(lookup):
+    value = lookup.get("x-amz-date", "")
+    try:
+        return datetime.datetime.strptime(value.strip(), AMZ_DATE_FORMAT).replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        raise ValidationError(
+            "X-Amz-Date %r is missing or not YYYYMMDDTHHMMSSZ" % value,
+            service_message="Missing or invalid X-Amz-Date header", hint="Send X-Amz-Date",
+        ) from None
+
+
+def _check_skew(request_time, now, max_skew_seconds):
+    now = _utc(now)
+    skew = datetime.timedelta(seconds=max_skew_seconds)
+    if request_time < now - skew:
+        text = "Signature expired: %s is now earlier than %s (%s - %d min.)" % (
+            request_time.strftime(AMZ_DATE_FORMAT), (now - skew).strftime(AMZ_DATE_FORMAT),
+            now.strftime(AMZ_DATE_FORMAT), max_skew_seconds // 60)
+        raise ClockSkewError(text, service_message=text)
+    if request_time > now + skew:
+        text = "Signature not yet current: %s is still later than %s (%s + %d min.)" % (
+            request_time.strftime(AMZ_DATE_FORMAT), (now + skew).strftime(AMZ_DATE_FORMAT),
+            now.strftime(AMZ_DATE_FORMAT), max_skew_seconds // 60)
+        raise ClockSkewError(text, service_message=text)
+
+
+def _check_scope(date_stamp, region, service, terminator, request_time):
+    if service != SERVICE or terminator != TERMINATOR:
+        raise _bad_signature("Credential scope names service %r / %r, expected rolesanywhere/aws4_request" % (service, terminator))
+    if date_stamp != request_time.strftime("%Y%m%d"):
+        raise _bad_signature("Credential date %s does not match X-Amz-Date %s" % (date_stamp, request_time.strftime(AMZ_DATE_FORMAT)))
+    if not REGION_RE.match(region) or "fips" in region:
+        raise _bad_signature("Credential should be scoped to a valid region, not %r" % region)
+
+
+def _load_der_certificates(value, header):
+    certificates = []
+    for item in value.split(","):
+        try:
+            der = base64.b64decode(item.strip(), validate=True)
+            certificates.append(crypto_x509.load_der_x509_certificate(der, default_backend()))
+        except (ValueError, binascii.Error):
+            raise _invalid(header, "Value at '%s' failed to satisfy constraint: Member must be base64 DER certificates" % header) from None
+    return certificates
+
+
+def _request_document(body):
+    if not body:
+        return {}
+    try:
+        document = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+    except (ValueError, UnicodeDecodeError):
+        raise _invalid("the request body", "Request body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise _invalid("the request body", "Request body must be a JSON object")
+    return document
+
+
+def _request_fields(query_pairs, document):
+    query = dict(query_pairs)
+    values = {}
+    for name in ("trustAnchorArn", "profileArn", "roleArn"):
+        value = query.get(name, document.get(name))
+        if not isinstance(value, str) or not value:
+            raise _invalid(name, "Value null at '%s' failed to satisfy constraint: Member must not be null" % name)
+        values[name] = value
+    duration = document.get("durationSeconds", query.get("durationSeconds"))
+    if duration is not None:
+        if isinstance(duration, str) and duration.isdigit():
+            duration = int(duration)
+        if isinstance(duration, bool) or not isinstance(duration, int) or not MIN_DURATION_SECONDS <= duration <= MAX_DURATION_SECONDS:
+            raise _invalid("durationSeconds", "Value '%s' at 'durationSeconds' failed to satisfy constraint: Member must have value "
+                           "between %d and %d" % (duration, MIN_DURATION_SECONDS, MAX_DURATION_SECONDS))
+    session_name = document.get("roleSessionName", query.get("roleSessionName"))
+    if session_name is not None and (not isinstance(session_name, str) or not ROLE_SESSION_NAME_RE.match(session_name)):
+        raise _invalid("roleSessionName", "Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy "
+                       "regular expression pattern: [\\w+=,.@-]{2,64}" % (session_name,))
+    return values, duration, session_name
+
+
+def verify_create_session_request(method, path, query_string, headers, body, now=None, max_skew_seconds=DEFAULT_MAX_SKEW_SECONDS):
+    """Verify a SigV4-X509 CreateSession request; return what it asked for, or raise CreateSessionError.
+
+    headers: any (case-insensitive) mapping or list of pairs. query_string: the raw query (no ``?``).
+    The error's ``status``, ``code`` and ``service_message`` are what AWS would answer.
+    """
+    _require_cryptography()
+    lookup = _header_lookup(headers)
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    body = body or b""
+    authorization = _parse_authorization(lookup)
+    serial, date_stamp, region, service, terminator = _parse_credential(authorization["credential"])
+    request_time = _parse_amz_date(lookup)
+    _check_scope(date_stamp, region, service, terminator, request_time)
+    _check_skew(request_time, now, max_skew_seconds)
+
+    signed_headers = _normalise_signed_headers(authorization["signed_headers"])
+    for required in ("host", "x-amz-date"):
+        if required not in signed_headers:
+            raise _bad_signature("'%s' must be a SignedHeader" % required)
+    for name in signed_headers:
+        if name not in lookup:
+            raise _bad_signature("signed header %r is missing from the request" % name)
+    if "x-amz-x509" not in lookup:
+        raise _invalid("X-Amz-X509", "Value null at 'X-Amz-X509' failed to satisfy constraint: Member must not be null")
+    leaf = _load_der_certificates(lookup["x-amz-x509"], "X-Amz-X509")[0]
+    chain = _load_der_certificates(lookup["x-amz-x509-chain"], "X-Amz-X509-Chain") if lookup.get("x-amz-x509-chain") else []
+    if leaf.serial_number != serial:
+        raise _bad_signature("Credential serial %d is not the X-Amz-X509 certificate's serial %d" % (serial, leaf.serial_number))
+
+    query_pairs = parse_qsl(query_string or "", keep_blank_values=True)
+    canonical = canonical_request(method, path, query_pairs, lookup, signed_headers, body)
+    to_sign = string_to_sign(authorization["algorithm"], lookup["x-amz-date"].strip(), credential_scope(date_stamp, region), canonical)
+    if not verify_signature(leaf.public_key(), authorization["algorithm"], to_sign, _unhex(authorization["signature"])):
+        raise _bad_signature("the signature does not verify with the X-Amz-X509 certificate's key (%s)" % authorization["algorithm"])
+
+    values, duration, session_name = _request_fields(query_pairs, _request_document(body))
+    return VerifiedRequest(
+        leaf=leaf, chain=chain, serial=serial, algorithm=authorization["algorithm"], region=region, request_time=request_time,
+        trust_anchor_arn=values["trustAnchorArn"], profile_arn=values["profileArn"], role_arn=values["roleArn"],
+        duration_seconds=duration, role_session_name=session_name, signed_headers=tuple(signed_headers),
+    )
+
+
+def _unhex(hex_text):
+    try:
+        return binascii.unhexlify(hex_text)
+    except (binascii.Error, ValueError):
+        raise _bad_signature("Signature is not an even number of hex digits") from None

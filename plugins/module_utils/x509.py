@@ -1,0 +1,554 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Load the signing material (leaf certificate, private key, intermediates) and describe certificates.
+
+Accepted inputs, each given as a path, PEM/DER text or bytes:
+  certificates: PEM (one or many), DER, a combined PEM (key + certificate [+ chain]), PKCS#12;
+  private keys: PKCS#8 (plain or encrypted), SEC1 ("EC PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY"),
+                legacy OpenSSL-encrypted PEM, DER.
+Roles Anywhere signs with RSA or EC P-256/P-384 keys only; anything else is refused here, naming the file.
+Error messages name files, never key material or passphrases.
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+
+from .errors import MaterialError
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.backends import default_backend
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError as import_error:  # pragma: no cover - exercised only without cryptography
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = import_error
+
+ALGORITHM_RSA = "AWS4-X509-RSA-SHA256"
+ALGORITHM_ECDSA = "AWS4-X509-ECDSA-SHA256"
+SUPPORTED_CURVES = ("secp256r1", "secp384r1")
+CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+PEM_TEXT = "<PEM text>"
+DER_BYTES = "<DER bytes>"
+
+
+def _backend():
+    # cryptography < 3.1 (still shipped by some LTS distributions) requires the backend argument; newer ignore it.
+    return default_backend()
+
+
+_PEM_BLOCK_RE = re.compile(
+    rb"-----BEGIN (?P<label>[A-Z0-9 ]+)-----\r?\n(?P<body>.*?)-----END (?P=label)-----", re.DOTALL
+)
+_CERTIFICATE_LABELS = (b"CERTIFICATE", b"X509 CERTIFICATE", b"X.509 CERTIFICATE")
+_KEY_LABELS = (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"EC PRIVATE KEY", b"RSA PRIVATE KEY")
+_IGNORED_LABELS = (b"EC PARAMETERS",)  # `openssl ecparam -genkey` writes it before the key
+
+
+@dataclass(frozen=True)
+class SigningMaterial:  # pylint: disable=too-many-instance-attributes
+    """Everything CreateSession needs from the host's PKI files."""
+
+    certificate: object
+    certificate_der: bytes = field(repr=False)
+    chain: tuple
+    chain_der: tuple = field(repr=False)
+    private_key: object = field(repr=False)
+    key_type: str
+    serial: int
+    algorithm: str
+    fingerprint_sha256: str
+    not_after: datetime.datetime
+    source: str
+
+
+# --- reading sources -------------------------------------------------------------------------------
+
+def _require_cryptography():
+    if not HAS_CRYPTOGRAPHY:
+        raise MaterialError(
+            "the Python library cryptography cannot be imported (%s)" % CRYPTOGRAPHY_IMPORT_ERROR,
+            "Install it: pip install cryptography (or the OS package python3-cryptography)",
+        )
+
+
+def _looks_like_path(source):
+    return isinstance(source, os.PathLike) or (isinstance(source, str) and "-----BEGIN" not in source and "\n" not in source)
+
+
+def _read_source(source, what):
+    """Return (data bytes, description) for a path, PEM/DER text or bytes."""
+    if source is None or (isinstance(source, (str, bytes)) and not source.strip()):
+        raise MaterialError("no %s given" % what, "Pass a file path or PEM text")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        return data, PEM_TEXT if b"-----BEGIN" in data else DER_BYTES
+    if not _looks_like_path(source):
+        return source.encode("utf-8"), PEM_TEXT
+    path = os.path.expanduser(os.fspath(source))
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(), path
+    except FileNotFoundError:
+        raise MaterialError("%s file %s does not exist" % (what, path), "Check the path", source=path) from None
+    except IsADirectoryError:
+        raise MaterialError("%s file %s is a directory" % (what, path), "Give the path of a file", source=path) from None
+    except PermissionError:
+        raise MaterialError(
+            "%s file %s cannot be read (permission denied)" % (what, path),
+            "Run as a user that can read it, or fix its owner and mode", source=path,
+        ) from None
+    except OSError as error:
+        raise MaterialError("%s file %s cannot be read: %s" % (what, path, error.strerror), "Check the file", source=path) from None
+
+
+def _pem_blocks(data):
+    """(label, whole block bytes, decoded DER or None) for each PEM block in data."""
+    blocks = []
+    for match in _PEM_BLOCK_RE.finditer(data):
+        body = match.group("body")
+        der = None
+        if b":" not in body:  # legacy encrypted PEM has Proc-Type/DEK-Info headers: no plain DER inside
+            try:
+                der = binascii.a2b_base64(b"".join(body.split()))
+            except (binascii.Error, ValueError):
+                der = None
+        blocks.append((match.group("label"), match.group(0), der))
+    return blocks
+
+
+def _passphrase_bytes(passphrase):
+    if passphrase is None or isinstance(passphrase, bytes):
+        return passphrase
+    return str(passphrase).encode("utf-8")
+
+
+# --- certificates ----------------------------------------------------------------------------------
+
+def _certificate_from_der(der, description, index):
+    try:
+        return x509.load_der_x509_certificate(der, _backend())
+    except ValueError:
+        raise MaterialError(
+            "certificate #%d in %s is not a valid X.509 certificate" % (index + 1, description),
+            "Check the file: it must hold PEM (-----BEGIN CERTIFICATE-----) or DER certificates", source=description,
+        ) from None
+
+
+def _certificates_from_pem(blocks, description):
+    certificates = []
+    for index, (label, _block, der) in enumerate(b for b in blocks if b[0] in _CERTIFICATE_LABELS):
+        if der is None:
+            raise MaterialError(
+                "certificate #%d in %s is not valid base64 (%s)" % (index + 1, description, label.decode("ascii")),
+                "Check the file for truncation or stray characters", source=description,
+            )
+        certificates.append(_certificate_from_der(der, description, index))
+    return certificates
+
+
+def load_certificates(source):
+    """All certificates in a PEM file/text (in file order), or the one certificate of a DER file."""
+    _require_cryptography()
+    data, description = _read_source(source, "certificate")
+    if not data.strip():
+        return []  # an empty intermediates file means "no intermediates"
+    return _parse_certificates(data, description)
+
+
+def _parse_certificates(data, description):
+    blocks = _pem_blocks(data)
+    if blocks:
+        certificates = _certificates_from_pem(blocks, description)
+        if not certificates:
+            raise MaterialError(
+                "%s holds no certificate (found: %s)" % (description, ", ".join(sorted({b[0].decode("ascii") for b in blocks}))),
+                "Point to the certificate file (-----BEGIN CERTIFICATE-----)", source=description,
+            )
+        return certificates
+    if b"-----BEGIN" in data:
+        raise MaterialError("%s has a PEM header but no complete PEM block" % description, "Check the file for truncation", source=description)
+    try:
+        return [x509.load_der_x509_certificate(data, _backend())]
+    except ValueError:
+        raise MaterialError(
+            "%s is neither a PEM nor a DER certificate" % description,
+            "Use a PEM or DER certificate, a combined PEM (key + certificate) or a PKCS#12 file", source=description,
+        ) from None
+
+
+# --- private keys ----------------------------------------------------------------------------------
+
+def _key_error(description, problem, hint):
+    return MaterialError("private key %s %s" % (description, problem), hint, source=description)
+
+
+def _load_pem_key(block, passphrase, description):
+    password = _passphrase_bytes(passphrase)
+    try:
+        return serialization.load_pem_private_key(block, password=password, backend=_backend())
+    except TypeError as error:
+        if "not encrypted" in str(error):
+            return serialization.load_pem_private_key(block, password=None, backend=_backend())
+        raise _key_error(description, "is encrypted and no passphrase was given", "Pass the key's passphrase") from None
+    except ValueError:
+        if password is not None and (b"ENCRYPTED" in block or b"Proc-Type: 4,ENCRYPTED" in block):
+            raise _key_error(description, "could not be decrypted: the passphrase is wrong", "Check the passphrase") from None
+        raise _key_error(description, "could not be parsed", "Use PKCS#8, SEC1 or PKCS#1 PEM, or DER") from None
+    except Exception as error:  # unsupported algorithms surface as UnsupportedAlgorithm
+        raise _key_error(description, "uses an unsupported format (%s)" % type(error).__name__,
+                         "Use an RSA or EC P-256/P-384 key in PKCS#8, SEC1 or PKCS#1") from None
+
+
+def _load_der_key(data, passphrase, description):
+    password = _passphrase_bytes(passphrase)
+    try:
+        return serialization.load_der_private_key(data, password=password, backend=_backend())
+    except TypeError as error:
+        if "not encrypted" in str(error):
+            return serialization.load_der_private_key(data, password=None, backend=_backend())
+        raise _key_error(description, "is encrypted and no passphrase was given", "Pass the key's passphrase") from None
+    except ValueError:
+        if password is not None:
+            raise _key_error(description, "could not be decrypted or parsed: wrong passphrase or not a key",
+                             "Check the passphrase and the file") from None
+        raise _key_error(description, "is not a PEM or DER private key",
+                         "Use PKCS#8, SEC1 or PKCS#1 (PEM or DER)") from None
+    except Exception as error:
+        raise _key_error(description, "uses an unsupported format (%s)" % type(error).__name__,
+                         "Use an RSA or EC P-256/P-384 key") from None
+
+
+def key_type_name(key):
+    """Human name of a key's type: "RSA 2048", "EC P-256", "Ed25519", ..."""
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        return "RSA %d" % key.key_size
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        return "EC %s" % CURVE_NAMES.get(key.curve.name, key.curve.name)
+    name = type(key).__name__
+    for suffix in ("PrivateKey", "PublicKey"):
+        name = name.replace(suffix, "")
+    return name.lstrip("_") or "unknown"
+
+
+def check_key_supported(key, description):
+    """Return "RSA" or "EC"; refuse keys Roles Anywhere cannot use (Ed25519, P-521, DSA, ...)."""
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        return "RSA"
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)) and key.curve.name in SUPPORTED_CURVES:
+        return "EC"
+    raise MaterialError(
+        "%s holds a %s key, which IAM Roles Anywhere cannot use" % (description, key_type_name(key)),
+        "Use an RSA key or an EC key on P-256 or P-384", source=description,
+    )
+
+
+def _key_from_data(data, description, passphrase):
+    blocks = _pem_blocks(data)
+    if not blocks:
+        if b"-----BEGIN" in data:
+            raise _key_error(description, "has a PEM header but no complete PEM block", "Check the file for truncation")
+        return _load_der_key(data, passphrase, description)
+    key_blocks = [block for label, block, _der in blocks if label in _KEY_LABELS]
+    if not key_blocks:
+        labels = sorted({label.decode("ascii") for label, _b, _d in blocks if label not in _IGNORED_LABELS})
+        raise _key_error(description, "holds no private key (found: %s)" % ", ".join(labels),
+                         "Point to the key file (PKCS#8, SEC1 or PKCS#1 PEM)")
+    if len(key_blocks) > 1:
+        raise _key_error(description, "holds %d private keys" % len(key_blocks), "Keep exactly one private key in the file")
+    return _load_pem_key(key_blocks[0], passphrase, description)
+
+
+def load_private_key(source, passphrase=None):
+    """The private key in a PEM (PKCS#8 plain/encrypted, SEC1, PKCS#1) or DER file/text."""
+    _require_cryptography()
+    return _load_private_key(source, passphrase)[0]
+
+
+def _load_private_key(source, passphrase):
+    data, description = _read_source(source, "private key")
+    key = _key_from_data(data, description, passphrase)
+    check_key_supported(key, description)
+    return key, description
+
+
+# --- PKCS#12 -----------------------------------------------------------------------------------------
+
+def _load_pkcs12(data, description, passphrase):
+    """(key, certificate, additional certificates) or None when data is not PKCS#12."""
+    password = _passphrase_bytes(passphrase)
+    attempts = [password] if password is not None else [None, b""]
+    for candidate in attempts:
+        try:
+            return pkcs12.load_key_and_certificates(data, candidate, _backend())
+        except ValueError:
+            continue
+        except Exception:  # pylint: disable=broad-except  # unsupported PBE algorithms and the like
+            return None
+    if _is_der_sequence(data):
+        if password is None:
+            raise MaterialError(
+                "%s is not a DER certificate, and as PKCS#12 it needs a password" % description,
+                "Pass the PKCS#12 password as the passphrase", source=description,
+            )
+        raise MaterialError(
+            "%s could not be opened as PKCS#12: the password is wrong or the file is damaged" % description,
+            "Check the passphrase and the file", source=description,
+        )
+    return None
+
+
+def _is_der_sequence(data):
+    return len(data) > 4 and data[0:1] == b"\x30"
+
+
+# --- the whole set -----------------------------------------------------------------------------------
+
+def _public_der(key):
+    public_key = key.public_key() if hasattr(key, "private_bytes") else key
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def key_matches_certificate(private_key, certificate):
+    return _public_der(private_key) == _public_der(certificate.public_key())
+
+
+def _certificate_bundle(data, description, passphrase):
+    """(certificates, embedded key or None) from a PEM / combined PEM / DER / PKCS#12 certificate source."""
+    blocks = _pem_blocks(data)
+    if not data.strip():
+        raise MaterialError("certificate %s is empty" % description, "Point to the certificate file", source=description)
+    if blocks or b"-----BEGIN" in data:
+        certificates = _parse_certificates(data, description)
+        key_blocks = [block for label, block, _der in blocks if label in _KEY_LABELS]
+        if len(key_blocks) > 1:
+            raise _key_error(description, "holds %d private keys" % len(key_blocks), "Keep exactly one private key in the file")
+        key = _load_pem_key(key_blocks[0], passphrase, description) if key_blocks else None
+        return certificates, key
+    try:
+        return [x509.load_der_x509_certificate(data, _backend())], None
+    except ValueError:
+        pass
+    bundle = _load_pkcs12(data, description, passphrase)
+    if bundle is None:
+        raise MaterialError(
+            "%s is not a PEM, DER or PKCS#12 certificate" % description,
+            "Use a PEM or DER certificate, a combined PEM (key + certificate) or a PKCS#12 file", source=description,
+        )
+    key, certificate, additional = bundle
+    if certificate is None:
+        raise MaterialError("PKCS#12 file %s holds no certificate" % description, "Export the certificate with its key", source=description)
+    return [certificate] + list(additional or []), key
+
+
+def _pick_leaf(certificates, key):
+    """The certificate whose public key is key's (any order in a combined file), else the first one."""
+    if key is not None:
+        for certificate in certificates:
+            if key_matches_certificate(key, certificate):
+                return certificate
+    return certificates[0]
+
+
+def _der(certificate):
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def _order_chain(leaf, candidates):
+    """Intermediates in issuer order starting at the leaf's issuer; leftovers after, duplicates dropped."""
+    leaf_der = _der(leaf)
+    unique = []
+    seen = {leaf_der}
+    for certificate in candidates:
+        der = _der(certificate)
+        if der not in seen:
+            seen.add(der)
+            unique.append(certificate)
+    ordered = []
+    current = leaf
+    while True:
+        issuer = next((c for c in unique if c not in ordered and c.subject == current.issuer and c.subject != current.subject), None)
+        if issuer is None:
+            break
+        ordered.append(issuer)
+        current = issuer
+    return ordered + [c for c in unique if c not in ordered]
+
+
+def _intermediate_sources(intermediates):
+    if intermediates is None:
+        return []
+    if isinstance(intermediates, (list, tuple)):
+        return list(intermediates)
+    return [intermediates]
+
+
+def utc_datetime(value):
+    """cryptography's naive-UTC datetimes made aware."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def not_valid_after(certificate):
+    value = getattr(certificate, "not_valid_after_utc", None)
+    return value if value is not None else utc_datetime(certificate.not_valid_after)
+
+
+def not_valid_before(certificate):
+    value = getattr(certificate, "not_valid_before_utc", None)
+    return value if value is not None else utc_datetime(certificate.not_valid_before)
+
+
+def load_signing_material(certificate, private_key=None, intermediates=None, passphrase=None):
+    """Load and cross-check leaf certificate, private key and intermediates into a SigningMaterial.
+
+    certificate may be a combined PEM (key + certificate [+ chain]) or PKCS#12 (then private_key may be
+    None). passphrase opens an encrypted key or a PKCS#12 file.
+    """
+    _require_cryptography()
+    data, description = _read_source(certificate, "certificate")
+    certificates, embedded_key = _certificate_bundle(data, description, passphrase)
+    if private_key is not None:
+        key, key_description = _load_private_key(private_key, passphrase)
+    elif embedded_key is not None:
+        key, key_description = embedded_key, description
+    else:
+        raise MaterialError(
+            "no private key: %s holds only certificates" % description,
+            "Pass private_key, or use a combined PEM or PKCS#12 file that holds the key", source=description,
+        )
+    key_type = check_key_supported(key, key_description)
+    leaf = _pick_leaf(certificates, key)
+    if not key_matches_certificate(key, leaf):
+        raise MaterialError(
+            "private key %s does not match certificate %s (serial %d)" % (key_description, description, leaf.serial_number),
+            "Use the key the certificate was issued for", source=description,
+        )
+    extra = [c for c in certificates if c is not leaf]
+    for source in _intermediate_sources(intermediates):
+        extra.extend(load_certificates(source))
+    chain = tuple(_order_chain(leaf, extra))
+    leaf_der = _der(leaf)
+    return SigningMaterial(
+        certificate=leaf,
+        certificate_der=leaf_der,
+        chain=chain,
+        chain_der=tuple(_der(c) for c in chain),
+        private_key=key,
+        key_type=key_type,
+        serial=leaf.serial_number,
+        algorithm=ALGORITHM_RSA if key_type == "RSA" else ALGORITHM_ECDSA,
+        fingerprint_sha256=hashlib.sha256(leaf_der).hexdigest(),
+        not_after=not_valid_after(leaf),
+        source=description,
+    )
+
+
+# --- facts and checks ---------------------------------------------------------------------------------
+
+def _general_name_text(name):
+    if isinstance(name, x509.DNSName):
+        return "DNS:%s" % name.value
+    if isinstance(name, x509.IPAddress):
+        return "IP:%s" % name.value
+    if isinstance(name, x509.UniformResourceIdentifier):
+        return "URI:%s" % name.value
+    if isinstance(name, x509.RFC822Name):
+        return "email:%s" % name.value
+    if isinstance(name, x509.DirectoryName):
+        return "dirName:%s" % name.value.rfc4514_string()
+    return "other:%s" % (name.value,)
+
+
+def _extension(certificate, extension_class):
+    try:
+        return certificate.extensions.get_extension_for_class(extension_class).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _iso(value):
+    return utc_datetime(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _common_name(name):
+    values = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return values[0].value if values else None
+
+
+def certificate_facts(certificate):
+    """Plain facts about a certificate (JSON-friendly; times as ``YYYY-MM-DDTHH:MM:SSZ``)."""
+    _require_cryptography()
+    certificate = getattr(certificate, "certificate", certificate)  # accept SigningMaterial too
+    key = certificate.public_key()
+    sans = _extension(certificate, x509.SubjectAlternativeName)
+    constraints = _extension(certificate, x509.BasicConstraints)
+    facts = {
+        "subject": certificate.subject.rfc4514_string(),
+        "subject_cn": _common_name(certificate.subject),
+        "issuer": certificate.issuer.rfc4514_string(),
+        "serial": certificate.serial_number,
+        "serial_hex": "%x" % certificate.serial_number,
+        "not_before": _iso(not_valid_before(certificate)),
+        "not_after": _iso(not_valid_after(certificate)),
+        "sans": [_general_name_text(name) for name in sans] if sans is not None else [],
+        "is_ca": bool(constraints.ca) if constraints is not None else False,
+        "version": certificate.version.name,
+        "signature_hash": certificate.signature_hash_algorithm.name if certificate.signature_hash_algorithm else None,
+        "fingerprint_sha256": hashlib.sha256(_der(certificate)).hexdigest(),
+        "key_type": key_type_name(key).split(" ")[0],
+        "key_size": key.key_size if hasattr(key, "key_size") else None,
+        "curve": CURVE_NAMES.get(key.curve.name, key.curve.name) if isinstance(key, ec.EllipticCurvePublicKey) else None,
+    }
+    return facts
+
+
+def needs_renewal(certificate, renew_before_seconds, now=None):
+    """True when the certificate expires within renew_before_seconds of now (or already has)."""
+    _require_cryptography()
+    certificate = getattr(certificate, "certificate", certificate)
+    if now is None:
+        now = datetime.datetime.now(datetime.timezone.utc)
+    now = utc_datetime(now)
+    return not_valid_after(certificate) - now <= datetime.timedelta(seconds=renew_before_seconds)
+
+
+def end_entity_problems(certificate):
+    """Why Roles Anywhere would refuse this as an end-entity certificate ([] when it would not)."""
+    _require_cryptography()
+    certificate = getattr(certificate, "certificate", certificate)
+    problems = []
+    if certificate.version != x509.Version.v3:
+        problems.append("it is X.509 %s, not v3" % certificate.version.name)
+    constraints = _extension(certificate, x509.BasicConstraints)
+    if constraints is not None and constraints.ca:
+        problems.append("basicConstraints says CA:true")
+    usage = _extension(certificate, x509.KeyUsage)
+    if usage is None or not usage.digital_signature:
+        problems.append("keyUsage lacks digitalSignature")
+    hash_algorithm = certificate.signature_hash_algorithm
+    if hash_algorithm is not None and hash_algorithm.name in ("md5", "sha1"):
+        problems.append("it is signed with %s (SHA-256 or stronger needed)" % hash_algorithm.name.upper())
+    try:
+        check_key_supported(certificate.public_key(), "the certificate")
+    except MaterialError as error:
+        problems.append(error.message)
+    return problems
+
+
+__all__ = [
+    "SigningMaterial", "load_signing_material", "load_certificates", "load_private_key", "certificate_facts",
+    "needs_renewal", "end_entity_problems", "check_key_supported", "key_matches_certificate", "key_type_name",
+    "not_valid_after", "not_valid_before",
+]
