@@ -52,7 +52,7 @@ units: layout
 functional: layout
 	@echo "== functional tests (emulator, moto, real clients)"
 	@if [ -d $(LAYOUT)/tests/functional ]; then \
-	  cd $(LAYOUT) && $(PYTEST) -q tests/functional $(PYTEST_ARGS) || $(call fail,functional); \
+	  cd $(LAYOUT) && $(PYTEST) -q -n 2 tests/functional $(PYTEST_ARGS) || $(call fail,functional); \
 	else echo "no functional tests yet"; fi
 
 integration: layout

@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the emulator needs from IAM, STS and ACM PCA, served by moto.
+
+``InProcessMoto`` runs moto's WSGI application in this process (one port for everything) and reads
+its backends directly: no HTTP round trip for a role lookup or an AssumeRole, which keeps
+CreateSession fast. ``RemoteMoto`` talks to a moto server given by URL, with boto3.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import threading
+from dataclasses import dataclass
+from typing import Optional
+
+from . import awserrors
+
+TEST_ACCESS_KEY = "testing"
+TEST_SECRET_KEY = "testing"  # moto accepts any key; this is not a secret
+ACCOUNT_HEADER = "x-moto-account-id"
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    arn: str
+    name: str
+    role_id: str
+    trust_policy: str
+    max_session_duration: int
+
+
+@dataclass(frozen=True)
+class AssumedCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime.datetime
+    assumed_role_arn: str
+    assumed_role_id: str
+
+    def __repr__(self):
+        return "AssumedCredentials(access_key_id=%r, assumed_role_arn=%r)" % (self.access_key_id, self.assumed_role_arn)
+
+
+def _pca_error(arn: str, reason: str) -> awserrors.ServiceError:
+    return awserrors.validation("Cannot use ACM PCA %s: %s" % (arn, reason))
+
+
+class InProcessMoto:
+    """moto inside the emulator process; its account is forced to the emulator's account."""
+
+    def __init__(self, account: str, region: str):
+        # moto reads MOTO_ACCOUNT_ID on every request (it beats the access-key mapping), so every IAM,
+        # STS and ACM PCA call lands in the emulator's account whatever key the client uses.
+        os.environ["MOTO_ACCOUNT_ID"] = account
+        # pylint: disable=import-outside-toplevel
+        from moto.acmpca.models import acmpca_backends
+        from moto.iam.models import iam_backends
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        from moto.sts.models import sts_backends
+
+        self.account = account
+        self.region = region
+        self.wsgi_app = DomainDispatcherApplication(create_backend_app)
+        self._iam = iam_backends
+        self._sts = sts_backends
+        self._acmpca = acmpca_backends
+        self._sts_lock = threading.Lock()
+        self.url = None
+
+    def get_role(self, role_arn: str) -> Optional[RoleInfo]:
+        backend = self._iam[self.account]["aws"]
+        role_name = role_arn.rsplit("/", 1)[-1]
+        for role in list(backend.roles.values()):
+            if role.arn == role_arn or (role.name == role_name and role_arn.split(":")[4] == self.account
+                                        and role_arn.endswith(role.path + role.name)):
+                return RoleInfo(role.arn, role.name, role.id, role.assume_role_policy_document or "",
+                                int(role.max_session_duration or 3600))
+        return None
+
+    def assume_role(self, role_arn: str, session_name: str, duration: int, policy: Optional[str]) -> AssumedCredentials:
+        backend = self._sts[self.account]["aws"]
+        with self._sts_lock:  # moto appends to shared lists; keep it simple and safe
+            role = backend.assume_role(region_name=self.region, role_session_name=session_name, role_arn=role_arn,
+                                       policy=policy, duration=duration, external_id=None)
+        expiration = role.expiration
+        if expiration.tzinfo is None:
+            expiration = expiration.replace(tzinfo=datetime.timezone.utc)
+        return AssumedCredentials(role.access_key_id, role.secret_access_key, role.session_token, expiration,
+                                  role.arn, role.user_id)
+
+    def ca_certificate(self, pca_arn: str) -> bytes:
+        region = pca_arn.split(":")[3]
+        backend = self._acmpca[self.account][region]
+        try:
+            certificate, _chain = backend.get_certificate_authority_certificate(pca_arn)
+        except Exception as error:  # moto raises its own exception classes; any of them means "unusable"
+            raise _pca_error(pca_arn, type(error).__name__) from None
+        if not certificate:
+            raise _pca_error(pca_arn, "the certificate authority has no certificate installed")
+        return certificate if isinstance(certificate, bytes) else certificate.encode("ascii")
+
+
+class RemoteMoto:
+    """moto reached over HTTP (``--moto-url``); requests carry the emulator's account in moto's header."""
+
+    def __init__(self, account: str, region: str, url: str):
+        import boto3  # pylint: disable=import-outside-toplevel
+
+        self.account = account
+        self.region = region
+        self.url = url.rstrip("/")
+        self.wsgi_app = None
+        session = boto3.session.Session(aws_access_key_id=TEST_ACCESS_KEY, aws_secret_access_key=TEST_SECRET_KEY,
+                                        region_name=region)
+        self._clients = {name: session.client(name, endpoint_url=self.url) for name in ("iam", "sts", "acm-pca")}
+        for client in self._clients.values():
+            client.meta.events.register("before-sign.*.*", self._add_account_header)
+
+    def _add_account_header(self, request, **_kwargs):
+        request.headers[ACCOUNT_HEADER] = self.account
+
+    def get_role(self, role_arn: str) -> Optional[RoleInfo]:
+        from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+
+        try:
+            role = self._clients["iam"].get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
+        except ClientError:
+            return None
+        if role["Arn"] != role_arn:
+            return None
+        document = role.get("AssumeRolePolicyDocument") or ""
+        if isinstance(document, dict):
+            import json  # pylint: disable=import-outside-toplevel
+            document = json.dumps(document)
+        return RoleInfo(role["Arn"], role["RoleName"], role["RoleId"], document, int(role.get("MaxSessionDuration", 3600)))
+
+    def assume_role(self, role_arn: str, session_name: str, duration: int, policy: Optional[str]) -> AssumedCredentials:
+        kwargs = {"RoleArn": role_arn, "RoleSessionName": session_name, "DurationSeconds": duration}
+        if policy:
+            kwargs["Policy"] = policy
+        answer = self._clients["sts"].assume_role(**kwargs)
+        credentials = answer["Credentials"]
+        return AssumedCredentials(credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"],
+                                  credentials["Expiration"], answer["AssumedRoleUser"]["Arn"],
+                                  answer["AssumedRoleUser"]["AssumedRoleId"])
+
+    def ca_certificate(self, pca_arn: str) -> bytes:
+        from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+
+        try:
+            answer = self._clients["acm-pca"].get_certificate_authority_certificate(CertificateAuthorityArn=pca_arn)
+        except ClientError as error:
+            raise _pca_error(pca_arn, error.response.get("Error", {}).get("Code", "error")) from None
+        return answer["Certificate"].encode("ascii")
