@@ -176,18 +176,20 @@ def test_aws_quotas(emulator_faults, trust):
 
 def test_throttle_at_a_given_rate(emulator_faults):
     emulator = emulator_faults
-    emulator.set_faults(throttle={"ListCrls": 2})
+    # One request per 20 s (burst 1): the second request is throttled even on a heavily loaded machine.
+    emulator.set_faults(throttle={"ListCrls": 0.05})
     client = emulator.boto3_client("rolesanywhere", config=NO_RETRY)
-    results = statuses_of(client.list_crls, 6)
+    results = statuses_of(client.list_crls, 3)
     assert results[0] == 200 and 429 in results, results
     client.list_profiles()
 
 
 def test_boto3_retries_through_throttling(emulator_faults):
     emulator = emulator_faults
-    emulator.set_faults(throttle={"profile": 2})
+    # One request per 2 s: back-to-back calls are throttled however slow the machine, and retried.
+    emulator.set_faults(throttle={"profile": 0.5})
     client = emulator.boto3_client("rolesanywhere", config=Config(retries={"max_attempts": 8, "mode": "standard"}, proxies={}))
-    for _attempt in range(5):
+    for _attempt in range(3):
         client.list_profiles()
     assert emulator.counters().get("ListProfiles:throttled", 0) >= 1
 
