@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The single helper file: built from module_utils, deterministic, runnable, Python 3.8 compatible."""
+
+from __future__ import annotations
+
+import base64
+import glob
+import io
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils import helper_build
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.helper_build import (
+    HELPER_MODULES,
+    build_helper,
+    build_zipapp,
+    describe_helper,
+    helper_sources,
+    read_module_source,
+)
+from tests.functional.helper.helpers import run_helper, session_args
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
+OLD_PYTHONS = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8*/bin/python3.8")))
+
+
+def checkout_source(name):
+    with open(os.path.join(MODULE_UTILS, name + ".py"), "rb") as handle:
+        return handle.read()
+
+
+def payload_zip(content):
+    text = content.decode("utf-8")
+    body = text.split("\n" + helper_build.PAYLOAD_BEGIN + "\n", 1)[1].split("\n" + helper_build.PAYLOAD_END, 1)[0]
+    return base64.b64decode("".join(line[1:] for line in body.splitlines()))
+
+
+def test_sources_are_read_through_the_package_loader():
+    for name in HELPER_MODULES:
+        assert read_module_source(name) == checkout_source(name)
+
+
+def test_build_is_deterministic_and_described():
+    first, second = build_helper(), build_helper()
+    assert first == second
+    info = describe_helper(first)
+    assert info["version"] == "0.1.0" and len(info["sha256"]) == 64
+    assert describe_helper(b"#!/bin/sh\necho hi\n") is None
+    changed = dict(helper_sources())
+    changed["errors"] = changed["errors"] + b"\n# changed\n"
+    assert describe_helper(build_helper(sources=changed))["sources_sha256"] != info["sources_sha256"]
+
+
+def test_layout_head_bootstrap_payload():
+    content = build_helper("/usr/bin/python3")
+    lines = content.decode("utf-8").splitlines(True)
+    assert lines[0] == "#!/usr/bin/python3\n"
+    assert lines[1].startswith("# rolesanywhere.fleet credential helper 0.1.0 sha256:")
+    head = content.split(("\n%s\n" % helper_build.PAYLOAD_BEGIN).encode(), maxsplit=1)[0]
+    assert len(head) < 8000  # compiled at every start: the cache code itself lives in the payload
+    compile(head, "head", "exec")
+    archive = zipfile.ZipFile(io.BytesIO(payload_zip(content)))
+    names = archive.namelist()
+    assert names[0] == "__main__.py"
+    assert sorted(names[2:]) == sorted("rolesanywhere_fleet_helper/%s.py" % name for name in HELPER_MODULES)
+    for name in HELPER_MODULES:
+        assert archive.read("rolesanywhere_fleet_helper/%s.py" % name) == checkout_source(name)
+    assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+
+
+def test_embedded_zip_is_itself_a_zipapp(tmp_path, helper_env):
+    zipapp = tmp_path / "helper.pyz"
+    zipapp.write_bytes(payload_zip(build_helper()))
+    result = subprocess.run([sys.executable, str(zipapp), "version"], stdout=subprocess.PIPE, env=helper_env, timeout=60, check=True)
+    assert result.stdout == b"0.1.0\n"
+    assert build_zipapp(helper_sources()) == zipapp.read_bytes()
+
+
+def test_tools_build_helper(tmp_path, helper_env):
+    output = tmp_path / "built"
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "build_helper.py"), str(output), "--interpreter", sys.executable],
+                   check=True, stdout=subprocess.PIPE, timeout=60)
+    assert output.read_bytes() == build_helper(sys.executable)
+    assert os.access(output, os.X_OK)
+    zipapp = tmp_path / "built.pyz"
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "build_helper.py"), str(zipapp), "--zipapp"],
+                   check=True, stdout=subprocess.PIPE, timeout=60)
+    assert subprocess.run([sys.executable, str(zipapp), "version"], stdout=subprocess.PIPE, env=helper_env,
+                          timeout=60, check=True).stdout == b"0.1.0\n"
+
+
+@pytest.mark.parametrize("interpreter", ["python3", "/usr/bin/env python3\nrm -rf /", ""])
+def test_bad_interpreters_refused(interpreter):
+    if interpreter == "":
+        assert build_helper(interpreter).startswith(b"#!/usr/bin/env python3\n")  # empty means the default
+        return
+    with pytest.raises(ValueError, match="absolute command"):
+        build_helper(interpreter)
+
+
+def test_helper_runs_from_a_symlink_and_another_cwd(helper, helper_env, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(helper)
+    result = subprocess.run([str(link), "version"], stdout=subprocess.PIPE, env=helper_env, cwd="/", timeout=60, check=True)
+    assert result.stdout == b"0.1.0\n"
+
+
+@pytest.mark.skipif(not OLD_PYTHONS, reason="no Python 3.8 interpreter on this machine")
+def test_python_3_8_compatibility(helper, trust, helper_env):
+    python38 = OLD_PYTHONS[0]
+    for name in HELPER_MODULES:
+        subprocess.run([python38, "-c", "import ast,sys; ast.parse(open(sys.argv[1]).read(), feature_version=(3, 8))",
+                        os.path.join(MODULE_UTILS, name + ".py")], check=True, timeout=60)
+    assert subprocess.run([python38, helper, "version"], stdout=subprocess.PIPE, env=helper_env, timeout=60,
+                          check=True).stdout == b"0.1.0\n"
+    args = ["credential-process", "--cache"] + session_args(trust)
+    filled = run_helper(helper, args, helper_env)
+    assert filled.returncode == 0
+    hit = subprocess.run([python38, helper] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=helper_env,
+                         timeout=60, check=False)
+    assert (hit.returncode, hit.stdout) == (0, filled.stdout), hit.stderr  # the hit path needs no cryptography on 3.8

@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The credential cache of ``credential-process --cache``: keys, staleness, file safety, locking."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import os
+import stat
+import threading
+import time
+
+import pytest
+
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils import cache
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.cache import (
+    CacheError,
+    CredentialCache,
+    cache_directory,
+    certificate_state,
+    data_fingerprint,
+    effective_margin,
+    fast_credential_process,
+    identity_key,
+    parse_fast_arguments,
+)
+
+ANCHOR = "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/11111111-2222-3333-4444-555555555555"
+PROFILE = "arn:aws:rolesanywhere:us-east-1:123456789012:profile/11111111-2222-3333-4444-666666666666"
+ROLE = "arn:aws:iam::123456789012:role/fleet"
+PAYLOAD = '{"Version":1,"AccessKeyId":"ASIA","SecretAccessKey":"s","SessionToken":"t","Expiration":"2030-01-01T00:00:00Z"}'
+
+
+def identity(**changes):
+    options = {
+        "certificate": "/etc/pki/host.pem", "private_key": "/etc/pki/host.key", "intermediates": None,
+        "trust_anchor_arn": ANCHOR, "profile_arn": PROFILE, "role_arn": ROLE, "session_duration": 3600,
+        "role_session_name": None, "region": None, "endpoint": None, "use_fips_endpoint": False,
+    }
+    options.update(changes)
+    return options
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    path = tmp_path / "host.pem"
+    path.write_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path):
+    return CredentialCache(str(tmp_path / "cache" / "rolesanywhere-fleet"))
+
+
+def test_cache_directory_rules(tmp_path):
+    home = os.path.expanduser("~")
+    assert cache_directory({"XDG_CACHE_HOME": str(tmp_path)}) == str(tmp_path / "rolesanywhere-fleet")
+    assert cache_directory({}) == os.path.join(home, ".cache", "rolesanywhere-fleet")
+    assert cache_directory({"XDG_CACHE_HOME": "relative/ignored"}) == os.path.join(home, ".cache", "rolesanywhere-fleet")
+    assert cache_directory({"XDG_CACHE_HOME": str(tmp_path)}, str(tmp_path / "x")) == str(tmp_path / "x")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("certificate", "/etc/pki/other.pem"), ("private_key", "/etc/pki/other.key"), ("intermediates", "/etc/pki/chain.pem"),
+    ("trust_anchor_arn", ANCHOR[:-1] + "0"), ("profile_arn", PROFILE[:-1] + "0"), ("role_arn", ROLE + "2"),
+    ("session_duration", 900), ("role_session_name", "web-1"), ("region", "us-east-1"),
+    ("endpoint", "https://127.0.0.1:1"), ("use_fips_endpoint", True),
+])
+def test_every_identity_field_changes_the_key(field, value):
+    assert identity_key(identity(**{field: value})) != identity_key(identity())
+
+
+def test_identity_normalises_equivalent_values(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert identity_key(identity(certificate="host.pem")) == identity_key(identity(certificate=str(tmp_path / "host.pem")))
+    assert identity_key(identity(session_duration="3600")) == identity_key(identity(session_duration=3600))
+    assert identity_key(identity(region="")) == identity_key(identity(region=None))
+    assert len(identity_key(identity())) == 64
+
+
+def test_certificate_state_follows_the_file(certificate):
+    first = certificate_state(str(certificate))
+    assert first == certificate_state(str(certificate))
+    os.utime(certificate, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert certificate_state(str(certificate)) != first
+    second = certificate_state(str(certificate))
+    replacement = certificate.with_name("new.pem")
+    replacement.write_bytes(certificate.read_bytes())
+    os.utime(replacement, ns=(os.stat(certificate).st_atime_ns, os.stat(certificate).st_mtime_ns))
+    os.replace(replacement, certificate)  # same size and mtime, new inode
+    assert certificate_state(str(certificate)) != second
+    assert certificate_state(str(certificate.with_name("missing.pem"))) is None
+
+
+def test_stdin_state_is_the_certificate_fingerprint():
+    from tests.support import pki  # pylint: disable=import-outside-toplevel
+
+    leaf = pki.make_leaf(pki.make_ca(), cn="stdin.example.com")
+    combined = leaf.key_pem + leaf.cert_pem
+    assert data_fingerprint(combined) == hashlib.sha256(leaf.cert_der).hexdigest()
+    assert certificate_state("-", combined) == "stdin " + hashlib.sha256(leaf.cert_der).hexdigest()
+    assert data_fingerprint(b"\x30\x82binary") == hashlib.sha256(b"\x30\x82binary").hexdigest()
+
+
+def test_store_then_lookup(store, certificate):
+    state = certificate_state(str(certificate))
+    now = time.time()
+    store.store("k" * 64, state, PAYLOAD, now, now + 3600)
+    assert store.lookup("k" * 64, state, 1200) == PAYLOAD
+    assert stat.S_IMODE(os.stat(store.directory).st_mode) == 0o700
+    entry = os.path.join(store.directory, "k" * 64 + ".cred")
+    assert stat.S_IMODE(os.stat(entry).st_mode) == 0o600
+    assert sorted(os.listdir(store.directory)) == ["k" * 64 + ".cred"]
+
+
+@pytest.mark.parametrize("offset, margin, hit", [
+    (0, 1200, True),
+    (3600 - 1201, 1200, True),
+    (3600 - 1199, 1200, False),  # inside the refresh margin
+    (3601, 0, False),  # expired
+    (1799, 5000, True),  # margin capped at half the lifetime
+    (1801, 5000, False),
+])
+def test_refresh_margin(store, certificate, offset, margin, hit):
+    state = certificate_state(str(certificate))
+    obtained = 1_000_000.0
+    store.store("a" * 64, state, PAYLOAD, obtained, obtained + 3600)
+    assert (store.lookup("a" * 64, state, margin, now=obtained + offset) is not None) is hit
+
+
+def test_effective_margin():
+    assert effective_margin(1200, 0, 900) == 450
+    assert effective_margin(1200, 0, 3600) == 1200
+    assert effective_margin(-5, 0, 3600) == 0
+
+
+def test_stale_entries_are_ignored(store, certificate):
+    state = certificate_state(str(certificate))
+    now = time.time()
+    store.store("b" * 64, state, PAYLOAD, now, now + 3600)
+    certificate.write_bytes(certificate.read_bytes() + b"\n")
+    assert store.lookup("b" * 64, certificate_state(str(certificate)), 0) is None
+    assert store.lookup("c" * 64, state, 0) is None  # another identity
+
+
+def _entry_path(store, key):
+    return os.path.join(store.directory, key + ".cred")
+
+
+def test_unsafe_entries_are_ignored(store, certificate, tmp_path):
+    state = certificate_state(str(certificate))
+    now = time.time()
+    store.store("d" * 64, state, PAYLOAD, now, now + 3600)
+    os.chmod(_entry_path(store, "d" * 64), 0o644)
+    assert store.lookup("d" * 64, state, 0) is None  # readable by others: not trusted
+    os.chmod(_entry_path(store, "d" * 64), 0o600)
+    assert store.lookup("d" * 64, state, 0) == PAYLOAD
+    os.chmod(store.directory, 0o755)
+    assert store.lookup("d" * 64, state, 0) is None  # directory open to others
+    store.ensure_directory()
+    assert stat.S_IMODE(os.stat(store.directory).st_mode) == 0o700
+    target = tmp_path / "elsewhere"
+    target.write_bytes(open(_entry_path(store, "d" * 64), "rb").read())
+    os.chmod(target, 0o600)
+    os.unlink(_entry_path(store, "d" * 64))
+    os.symlink(target, _entry_path(store, "d" * 64))
+    assert store.lookup("d" * 64, state, 0) is None  # symbolic links are not followed
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage", b"rolesanywhere-fleet-credential-cache 2\n\n{}", "\u00e9".encode("latin-1")])
+def test_foreign_files_are_ignored(store, certificate, content):
+    store.ensure_directory()
+    path = _entry_path(store, "e" * 64)
+    with open(path, "wb") as handle:
+        handle.write(content)
+    os.chmod(path, 0o600)
+    assert store.lookup("e" * 64, certificate_state(str(certificate)), 0) is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the directory to another user")
+def test_directory_of_another_user_is_refused(store):
+    os.makedirs(store.directory, mode=0o700)
+    os.chown(store.directory, 4242, 4242)
+    assert not store.directory_is_private()
+    with pytest.raises(CacheError, match="not a directory owned by this user"):
+        store.ensure_directory()
+
+
+def test_lock_excludes_other_holders(store):
+    acquired, release = threading.Event(), threading.Event()
+
+    def holder():
+        with store.locked("f" * 64):
+            acquired.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert acquired.wait(10)
+        started = time.monotonic()
+        with pytest.raises(CacheError, match="held the cache lock"):
+            with store.locked("f" * 64, timeout=0.3):
+                pass
+        assert time.monotonic() - started >= 0.3
+    finally:
+        release.set()
+        thread.join()
+    with store.locked("f" * 64, timeout=1):
+        pass  # free again
+
+
+def test_atomic_write_cleans_up_on_failure(tmp_path, monkeypatch):
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache.os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        cache.atomic_write(str(tmp_path / "entry"), b"data")
+    assert list(tmp_path.iterdir()) == []
+
+
+BASE = ["credential-process", "--cache", "--certificate", "c.pem", "--private-key", "k.pem", "--trust-anchor-arn", ANCHOR,
+        "--profile-arn", PROFILE, "--role-arn", ROLE]
+
+
+@pytest.mark.parametrize("argv, accepted", [
+    (BASE, True),
+    (BASE + ["--session-duration=900", "--region", "us-east-1", "--endpoint", "https://x", "--no-verify-ssl"], True),
+    (BASE + ["--with-proxy", "--use-fips-endpoint", "--pkcs8-password", "pw", "--cache-dir", "/tmp/x"], True),
+    (BASE[:1] + BASE[2:], False),  # no --cache
+    (["serve"] + BASE[1:], False),
+    (BASE + ["--debug"], False),
+    (BASE + ["--help"], False),
+    (BASE + ["--pkcs11-lib", "x"], False),
+    (BASE + ["--region"], False),  # missing value
+    (BASE + ["--cache=true"], False),
+    (BASE + ["--role-arn", ROLE], False),  # repeated
+    (["credential-process", "--cache", "--certificate", "-", "--trust-anchor-arn", ANCHOR], False),  # stdin
+    (BASE[:6] + ["--private-key", "-"] + BASE[6:], False),
+    (["credential-process", "--cache", "--trust-anchor-arn", ANCHOR], False),  # no certificate
+    ([], False),
+])
+def test_fast_argument_parser(argv, accepted):
+    assert (parse_fast_arguments(argv) is not None) is accepted
+
+
+def test_fast_path_answers_only_fresh_entries(tmp_path, certificate, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    environ = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    argv = ["credential-process", "--cache", "--certificate", str(certificate), "--private-key", "k.pem",
+            "--trust-anchor-arn", ANCHOR, "--profile-arn", PROFILE, "--role-arn", ROLE]
+    out = io.StringIO()
+    assert fast_credential_process(argv, environ, out) is False
+    options = parse_fast_arguments(argv)
+    store = CredentialCache(cache_directory(environ))
+    now = time.time()
+    store.store(identity_key(options), certificate_state(str(certificate)), PAYLOAD, now - 2000, now + 1600)
+    assert fast_credential_process(argv, environ, out) is True
+    assert out.getvalue() == PAYLOAD
+    assert fast_credential_process(argv + ["--refresh-margin", "1700"], environ, io.StringIO()) is False
+    assert fast_credential_process(argv, dict(environ, AWS_USE_FIPS_ENDPOINT="true"), io.StringIO()) is False
+    assert fast_credential_process(argv + ["--session-duration", "x"], environ, io.StringIO()) is False
+
+
+def test_module_is_stdlib_only_and_inlinable():
+    """cache.py heads the helper file: no relative or __future__ imports, only fast standard modules."""
+    source = open(cache.__file__, encoding="utf-8").read()
+    allowed = {"os", "sys", "time", "fcntl", "_sha256", "_sha2", "hashlib", "binascii", "stat"}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0 and node.module != "__future__"
+            assert node.module.split(".")[0] in allowed, node.module
+        elif isinstance(node, ast.Import):
+            assert all(alias.name.split(".")[0] in allowed for alias in node.names)

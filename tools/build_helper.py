@@ -1,0 +1,49 @@
+"""Build the credential helper file from this checkout (the credential_helper module does the same on hosts).
+
+Usage: python3 tools/build_helper.py OUTPUT [--interpreter "/usr/bin/env python3"] [--zipapp]
+  --zipapp   write the plain zipapp instead (slower to start: Python runs zip files through runpy)
+"""
+import argparse
+import importlib.util
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
+
+
+def load_builder():
+    spec = importlib.util.spec_from_file_location("helper_build", os.path.join(MODULE_UTILS, "helper_build.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_checkout_source(name):
+    with open(os.path.join(MODULE_UTILS, name + ".py"), "rb") as handle:
+        return handle.read()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("output")
+    parser.add_argument("--interpreter", default="/usr/bin/env python3")
+    parser.add_argument("--zipapp", action="store_true")
+    args = parser.parse_args(argv)
+    builder = load_builder()
+    sources = builder.helper_sources(read_checkout_source)
+    if args.zipapp:
+        content = builder.build_zipapp(sources, shebang=args.interpreter)
+    else:
+        content = builder.build_helper(args.interpreter, sources)
+    temp = args.output + ".tmp"
+    with open(temp, "wb") as handle:
+        handle.write(content)
+    os.chmod(temp, 0o755)
+    os.replace(temp, args.output)
+    print("%s: %d bytes" % (args.output, len(content)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
