@@ -230,7 +230,7 @@ class ControlPlane:
 
     def _canonical_arn(self, arn: str) -> str:
         resource = self._resource_for_arn(arn)
-        for kind in ("trustAnchor", "profile", "crl"):
+        for kind in ("crl", "profile", "trustAnchor"):  # a CRL also carries trustAnchorArn: test it first
             if kind + "Arn" in resource:
                 return resource[kind + "Arn"]
         raise awserrors.not_found("Resource not found: %s" % arn)

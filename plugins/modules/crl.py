@@ -1,0 +1,393 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: crl
+version_added: 0.1.0
+short_description: Import and manage IAM Roles Anywhere certificate revocation lists
+description:
+  - Import, update and delete the certificate revocation lists (CRLs) that IAM Roles Anywhere checks.
+  - Roles Anywhere does not fetch CRLs from distribution points and has no OCSP; it only checks the CRLs
+    imported here. Import the new CRL before the current one's next update time.
+  - Options that are not set are never changed on an existing CRL.
+  - The module runs on the managed host and reads the AWS settings (credentials, region, endpoint) there.
+author:
+  - Contributors to the rolesanywhere.fleet collection (@rolesanywhere)
+options:
+  state:
+    description:
+      - V(present) imports or updates the CRL, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  name:
+    description:
+      - Name of the CRL (1 to 255 letters, digits, spaces, V(-) and V(_)).
+      - Without O(crl_id) or O(crl_arn), the CRL is found by this name. Names are not unique in Roles
+        Anywhere; when several CRLs have this name the module fails and asks for the id or ARN.
+      - With O(crl_id) or O(crl_arn), the CRL is renamed to this name.
+      - Required to import a CRL.
+    type: str
+  crl_id:
+    description:
+      - ID of the CRL (a 36-character UUID).
+    type: str
+    aliases: [id]
+  crl_arn:
+    description:
+      - ARN of the CRL. It must be in the region the module connects to.
+    type: str
+    aliases: [arn]
+  crl_data:
+    description:
+      - The CRL as PEM text (C(-----BEGIN X509 CRL-----)).
+      - Compared with the imported CRL by content (DER), so line wrapping makes no difference; a
+        different CRL replaces the imported one in place.
+      - Mutually exclusive with O(crl_path). One of the two is required to import a CRL.
+    type: str
+  crl_path:
+    description:
+      - Path, on the managed host, of a CRL file in PEM or DER form (DER is converted to PEM).
+    type: path
+  trust_anchor:
+    description:
+      - The trust anchor the CRL belongs to, by name, ID or ARN.
+      - Required to import a CRL. It cannot be changed afterwards; when it differs from an existing CRL's,
+        the module fails and changes nothing.
+      - When the trust anchor is a certificate bundle, the CRL must be issued and signed by one of the
+        bundle's certificates, or the module fails before importing it.
+    type: str
+  enabled:
+    description:
+      - Whether the CRL is enabled (checked by Roles Anywhere).
+      - When not set, an existing CRL keeps its state and a new one gets the service's default.
+    type: bool
+  alias_name:
+    description:
+      - Alias of the CRL; its alias ARN can then be used instead of its ARN.
+      - An empty string removes the alias.
+      - Needs a botocore release that knows the C(aliasName) field.
+    type: str
+notes:
+  - The Roles Anywhere control plane allows about 1 request per second per family of calls; the module
+    retries throttled calls with jittered backoff.
+  - A re-run with the same options makes no changing API call.
+  - The issuer check needs the Python library C(cryptography) on the host that runs the module. For an
+    ACM Private CA trust anchor the issuer is not checked.
+seealso:
+  - module: rolesanywhere.fleet.crl_info
+  - module: rolesanywhere.fleet.trust_anchor
+  - module: community.crypto.x509_crl
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - rolesanywhere.fleet.attributes
+"""
+
+EXAMPLES = r"""
+- name: Import the fleet CA's CRL and enable it
+  rolesanywhere.fleet.crl:
+    name: fleet-ca-crl
+    crl_path: /etc/pki/fleet/crl.pem
+    trust_anchor: fleet-ca
+    enabled: true
+
+- name: Replace it with a newer CRL made by community.crypto.x509_crl
+  rolesanywhere.fleet.crl:
+    name: fleet-ca-crl
+    crl_data: "{{ new_crl.crl }}"
+
+- name: Delete the CRL
+  rolesanywhere.fleet.crl:
+    name: fleet-ca-crl
+    state: absent
+"""
+
+RETURN = r"""
+crl:
+  description: The CRL (predicted in check mode); empty when O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    crl_id:
+      description: ID of the CRL.
+      returned: when the CRL exists
+      type: str
+      sample: 2b7e1516-28ae-4d2a-a6ab-f7158809cf4f
+    crl_arn:
+      description: ARN of the CRL.
+      returned: when the CRL exists
+      type: str
+      sample: arn:aws:rolesanywhere:eu-west-1:123456789012:crl/2b7e1516-28ae-4d2a-a6ab-f7158809cf4f
+    name:
+      description: Name of the CRL.
+      returned: success
+      type: str
+      sample: fleet-ca-crl
+    enabled:
+      description: Whether the CRL is enabled.
+      returned: when known
+      type: bool
+      sample: true
+    crl_data:
+      description: The imported CRL as PEM text.
+      returned: success
+      type: str
+      sample: "-----BEGIN X509 CRL-----\n..."
+    trust_anchor_arn:
+      description: ARN of the trust anchor the CRL belongs to.
+      returned: success
+      type: str
+      sample: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0f3f1f5e-8a4e-4a57-9d43-2c2f0b9e8f41
+    alias_name:
+      description: Alias of the CRL.
+      returned: when the CRL has an alias
+      type: str
+      sample: fleet-ca-crl
+    alias_arn:
+      description: Alias ARN of the CRL.
+      returned: when the CRL has an alias
+      type: str
+      sample: arn:aws:rolesanywhere:eu-west-1:123456789012:alias/crl/fleet-ca-crl
+    created_at:
+      description: When the CRL was imported (ISO 8601).
+      returned: when the CRL exists
+      type: str
+      sample: "2024-07-06T12:38:59.123000+00:00"
+    updated_at:
+      description: When the CRL was last changed (ISO 8601).
+      returned: when the CRL exists
+      type: str
+      sample: "2024-07-06T12:38:59.123000+00:00"
+    tags:
+      description: Tags of the CRL.
+      returned: success
+      type: dict
+      sample: {"team": "platform"}
+"""
+
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import CRL
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import TRUST_ANCHOR
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import AnsibleRolesAnywhereError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import connect
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import get_resource
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import import_crl
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import request_supports
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import update_crl
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_absent
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_enabled
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_tags
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import exit_with_resource
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import fail_missing
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_by_name
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_resource
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import keep_tags
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import reread
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import resource_id_from_params
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import certificate_bundle_ders
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_alias_name
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_arn_region
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_name
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_tags
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import classify_reference
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import crl_issuer_problem
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import crl_pem
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import crls_differ
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import dict_to_tags
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import load_crl
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import parse_resource_arn
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import read_input_file
+
+
+def desired_crl(module):
+    """DER of the CRL the user gave (crl_data or crl_path), or None."""
+    params = module.params
+    if params["crl_data"] is not None:
+        return module.validated(load_crl, params["crl_data"], "crl_data")
+    if params["crl_path"] is not None:
+        data = module.validated(read_input_file, params["crl_path"], "crl_path")
+        return module.validated(load_crl, data, params["crl_path"])
+    return None
+
+
+def validate_params(module):
+    """Check every option before any request; returns (CRL DER or None, trust anchor reference or None)."""
+    params = module.params
+    if params["name"] is not None:
+        module.validated(check_name, params["name"])
+    if params["alias_name"] is not None:
+        module.validated(check_alias_name, params["alias_name"])
+    params["tags"] = module.validated(check_tags, params["tags"])
+    reference = None
+    if params["trust_anchor"]:
+        reference = module.validated(classify_reference, params["trust_anchor"], TRUST_ANCHOR.resource_type, "trust_anchor")
+        if reference[0] == "arn":
+            module.validated(check_arn_region, reference[1], module.region, "trust_anchor")
+    return desired_crl(module), reference
+
+
+def find_trust_anchor(module, client, reference):
+    """The trust anchor a reference (name, id or ARN) designates; fails when there is none."""
+    kind, value = reference
+    if kind == "name":
+        anchor = find_by_name(module, client, TRUST_ANCHOR, value)
+    else:
+        anchor = get_resource(client, TRUST_ANCHOR, value["id"] if kind == "arn" else value)
+    if anchor is None:
+        module.fail_json(msg="trust_anchor %r does not exist in this account and region" % module.params["trust_anchor"])
+    return anchor
+
+
+def anchor_of(client, current, anchor):
+    """The trust anchor to check a CRL against: the one given, or the existing CRL's."""
+    if anchor is not None:
+        return anchor
+    anchor_id = parse_resource_arn(current["trustAnchorArn"], TRUST_ANCHOR.resource_type)["id"]
+    return get_resource(client, TRUST_ANCHOR, anchor_id)
+
+
+def check_issuer(module, crl_der, anchor):
+    """A CRL must come from a CA of a certificate-bundle trust anchor (ACM PCA anchors are not checked)."""
+    if not anchor or (anchor.get("source") or {}).get("sourceType") != "CERTIFICATE_BUNDLE":
+        return
+    bundle = (anchor["source"].get("sourceData") or {}).get("x509CertificateData")
+    problem = module.validated(crl_issuer_problem, crl_der, certificate_bundle_ders(bundle))
+    if problem:
+        module.fail_json(
+            msg="The CRL does not belong to trust anchor %r: %s. Nothing was changed. Give the CRL of one of the "
+            "trust anchor's CAs, or the trust anchor of the CA that issued this CRL" % (anchor.get("name"), problem)
+        )
+
+
+def check_botocore_fields(module, client):
+    if module.params["alias_name"] is not None and not request_supports(client, "UpdateCrl", "aliasName"):
+        module.fail_json(msg="alias_name needs a botocore release that knows the aliasName field: upgrade botocore and boto3")
+
+
+def create(module, client, crl_der, anchor):
+    params = module.params
+    missing = [option for option, value in (("name", params["name"]), ("crl_data or crl_path", crl_der), ("trust_anchor", anchor)) if not value]
+    if missing:
+        module.fail_json(msg="No CRL named %r exists; to import one, also give %s" % (params["name"], " and ".join(missing)))
+    check_issuer(module, crl_der, anchor)
+    request = {"name": params["name"], "crlData": crl_pem(crl_der).encode("ascii"), "trustAnchorArn": anchor["trustAnchorArn"]}
+    if params["enabled"] is not None:
+        request["enabled"] = params["enabled"]
+    if params["alias_name"]:
+        request["aliasName"] = params["alias_name"]
+    if params["tags"]:
+        request["tags"] = dict_to_tags(params["tags"])
+    if module.check_mode:
+        predicted = {key: value for key, value in request.items() if key != "tags"}
+        return True, dict(predicted, tags=params["tags"] or {})
+    return True, dict(import_crl(client, **request), tags=params["tags"] or {})
+
+
+def check_create_only(module, current, anchor):
+    if anchor is not None and anchor["trustAnchorArn"] != current.get("trustAnchorArn"):
+        module.fail_json(
+            msg="CRL %r belongs to trust anchor %s; the trust anchor of a CRL is set when it is imported and cannot "
+            "be changed (asked: %s). Nothing was changed. Delete the CRL and import it again for the other trust anchor"
+            % (current.get("name"), current.get("trustAnchorArn"), anchor["trustAnchorArn"])
+        )
+
+
+def planned_update(module, current, crl_der, identified_by_name):
+    """UpdateCrl's fields that differ (only options the user set)."""
+    params = module.params
+    update = {}
+    if params["name"] and not identified_by_name and params["name"] != current.get("name"):
+        update["name"] = params["name"]
+    if crl_der is not None and crls_differ(current.get("crlData"), crl_der):
+        update["crlData"] = crl_pem(crl_der).encode("ascii")
+    if params["alias_name"] is not None and params["alias_name"] != (current.get("aliasName") or ""):
+        update["aliasName"] = params["alias_name"]
+    return update
+
+
+def ensure_fields(module, client, current, update, crl_der, anchor):
+    if not update:
+        return False, current
+    if "crlData" in update:
+        check_issuer(module, crl_der, anchor_of(client, current, anchor))
+    if module.check_mode:
+        predicted = dict(current, **update)
+        if "aliasName" in update:
+            predicted.pop("aliasArn", None)
+            if not update["aliasName"]:
+                predicted.pop("aliasName")
+        return True, predicted
+    return True, keep_tags(current, update_crl(client, current["crlId"], **update))
+
+
+def ensure_present(module, client, current, crl_der, anchor, identified_by_name):
+    params = module.params
+    if current is None:
+        return create(module, client, crl_der, anchor)
+    check_create_only(module, current, anchor)
+    changed, resource = ensure_fields(module, client, current, planned_update(module, current, crl_der, identified_by_name), crl_der, anchor)
+    for step in (
+        lambda res: ensure_enabled(client, CRL, res, params["enabled"], module.check_mode),
+        lambda res: ensure_tags(client, CRL, res, params["tags"], params["purge_tags"], module.check_mode),
+    ):
+        step_changed, resource = step(resource)
+        changed |= step_changed
+    return changed, resource
+
+
+def argument_spec():
+    return dict(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        name=dict(type="str"),
+        crl_id=dict(type="str", aliases=["id"]),
+        crl_arn=dict(type="str", aliases=["arn"]),
+        crl_data=dict(type="str"),
+        crl_path=dict(type="path"),
+        trust_anchor=dict(type="str"),
+        enabled=dict(type="bool"),
+        alias_name=dict(type="str"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+
+
+def main():
+    module = AnsibleRolesAnywhereModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[["crl_data", "crl_path"], ["crl_id", "crl_arn"]],
+        required_one_of=[["name", "crl_id", "crl_arn"]],
+    )
+    crl_der, reference = validate_params(module)
+    resource_id = resource_id_from_params(module, CRL, "crl_id", "crl_arn")
+    client = connect(module)
+    check_botocore_fields(module, client)
+
+    changed, current, after = False, None, None
+    try:
+        current = find_resource(module, client, CRL, resource_id, module.params["name"])
+        if module.params["state"] == "absent":
+            changed = ensure_absent(client, CRL, current, module.check_mode)
+        else:
+            if current is None and resource_id:
+                fail_missing(module, CRL, resource_id)
+            anchor = find_trust_anchor(module, client, reference) if reference else None
+            changed, after = ensure_present(module, client, current, crl_der, anchor, resource_id is None)
+            if changed and not module.check_mode:
+                after = reread(client, CRL, after)
+    except AnsibleRolesAnywhereError as error:
+        module.fail_json_aws_error(error)
+
+    exit_with_resource(module, CRL, changed, current, after)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Control-plane wrappers (module_utils/api.py) on a real botocore client.
+
+botocore's Stubber stands in for the service where a test needs an exact answer (an error code, a
+second page); everything a module does end to end is tested against the emulator in
+tests/unit/plugins/modules.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils import api
+
+ANCHOR_ID = "0f3f1f5e-8a4e-4a57-9d43-2c2f0b9e8f41"
+ANCHOR_ARN = "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/" + ANCHOR_ID
+
+
+@pytest.fixture
+def raw_client():
+    return boto3.client(
+        "rolesanywhere", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing", endpoint_url="http://127.0.0.1:9"
+    )
+
+
+@pytest.fixture
+def client(raw_client):
+    """What module.client(..., retry_decorator=...) returns: calls take aws_retry=True."""
+    return RetryingBotoClientWrapper(raw_client, api.retry_decorator())
+
+
+@pytest.mark.parametrize("kind", [api.TRUST_ANCHOR, api.PROFILE, api.CRL, api.SUBJECT])
+def test_resource_kinds_name_real_operations(raw_client, kind):
+    assert hasattr(raw_client, kind.list_method)
+    assert hasattr(raw_client, kind.method("get"))
+    model = raw_client.meta.service_model
+    get = model.operation_model("Get" + kind.key[0].upper() + kind.key[1:])
+    assert kind.id_key in get.input_shape.members
+    assert kind.key in get.output_shape.members
+    if kind is not api.SUBJECT:
+        for verb in ("delete", "enable", "disable"):
+            assert hasattr(raw_client, kind.method(verb))
+        assert kind.arn_key in get.output_shape.members[kind.key].members
+
+
+def test_request_supports_reads_the_installed_model(client):
+    assert api.request_supports(client, "UpdateProfile", "acceptRoleSessionName")
+    assert not api.request_supports(client, "UpdateProfile", "noSuchField")
+
+
+def test_get_returns_none_when_missing(client, raw_client):
+    with Stubber(raw_client) as stub:
+        stub.add_client_error("get_trust_anchor", "ResourceNotFoundException", "Trust anchor not found", 404)
+        assert api.get_resource(client, api.TRUST_ANCHOR, ANCHOR_ID) is None
+
+
+def test_other_errors_become_the_collection_error(client, raw_client):
+    with Stubber(raw_client) as stub:
+        stub.add_client_error("get_trust_anchor", "AccessDeniedException", "not allowed", 403)
+        with pytest.raises(api.AnsibleRolesAnywhereError, match="Failed to get the resource") as caught:
+            api.get_resource(client, api.TRUST_ANCHOR, ANCHOR_ID)
+    assert caught.value.exception.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_delete_of_a_missing_resource_is_no_error(client, raw_client):
+    with Stubber(raw_client) as stub:
+        stub.add_client_error("delete_crl", "ResourceNotFoundException", "CRL not found", 404)
+        assert api.delete_resource(client, api.CRL, ANCHOR_ID) is False
+
+
+def test_listing_follows_next_tokens(client, raw_client):
+    first = {"trustAnchorId": ANCHOR_ID, "name": "one"}
+    second = {"trustAnchorId": ANCHOR_ID.replace("0f", "1f"), "name": "two"}
+    with Stubber(raw_client) as stub:
+        stub.add_response("list_trust_anchors", {"trustAnchors": [first], "nextToken": "page2"}, {})
+        stub.add_response("list_trust_anchors", {"trustAnchors": [second]}, {"nextToken": "page2"})
+        assert [item["name"] for item in api.list_trust_anchors(client)] == ["one", "two"]
+        stub.assert_no_pending_responses()
+
+
+def test_throttling_exception_is_retried(client, raw_client):
+    # amazon.aws's AWSRetry alone does not know Roles Anywhere's "ThrottlingException".
+    with Stubber(raw_client) as stub:
+        stub.add_client_error("list_tags_for_resource", "ThrottlingException", "Rate exceeded", 429)
+        stub.add_response("list_tags_for_resource", {"tags": [{"key": "a", "value": "b"}]}, {"resourceArn": ANCHOR_ARN})
+        assert api.list_tags(client, ANCHOR_ARN) == {"a": "b"}
+        stub.assert_no_pending_responses()
+
+
+def test_tag_calls_send_the_service_shape(client, raw_client):
+    with Stubber(raw_client) as stub:
+        stub.add_response("tag_resource", {}, {"resourceArn": ANCHOR_ARN, "tags": [{"key": "a", "value": "1"}, {"key": "b", "value": ""}]})
+        stub.add_response("untag_resource", {}, {"resourceArn": ANCHOR_ARN, "tagKeys": ["c"]})
+        api.tag_resource(client, ANCHOR_ARN, {"b": "", "a": "1"})
+        api.untag_resource(client, ANCHOR_ARN, ["c"])
+        stub.assert_no_pending_responses()
+
+
+def test_delete_attribute_mapping_sends_specifiers_only_when_given(client, raw_client):
+    profile_id = ANCHOR_ID
+    with Stubber(raw_client) as stub:
+        stub.add_response("delete_attribute_mapping", {"profile": {}}, {"profileId": profile_id, "certificateField": "x509Issuer"})
+        stub.add_response(
+            "delete_attribute_mapping", {"profile": {}}, {"profileId": profile_id, "certificateField": "x509SAN", "specifiers": ["URI"]}
+        )
+        api.delete_attribute_mapping(client, profile_id, "x509Issuer")
+        api.delete_attribute_mapping(client, profile_id, "x509SAN", ["URI"])
+        stub.assert_no_pending_responses()
+
+
+def test_to_ansible():
+    moment = datetime.datetime(2024, 7, 6, 12, 38, 59, tzinfo=datetime.timezone.utc)
+    resource = {
+        "trustAnchorId": ANCHOR_ID,
+        "createdAt": moment,
+        "source": {"sourceType": "CERTIFICATE_BUNDLE", "sourceData": {"x509CertificateData": "PEM"}},
+        "notificationSettings": [{"event": "CA_CERTIFICATE_EXPIRY", "configuredBy": "x"}],
+        "tags": {"CamelKey": "Value"},
+    }
+    result = api.to_ansible(resource)
+    assert result == {
+        "trust_anchor_id": ANCHOR_ID,
+        "created_at": "2024-07-06T12:38:59+00:00",
+        "source": {"source_type": "CERTIFICATE_BUNDLE", "source_data": {"x509_certificate_data": "PEM"}},
+        "notification_settings": [{"event": "CA_CERTIFICATE_EXPIRY", "configured_by": "x"}],
+        "tags": {"CamelKey": "Value"},
+    }
+    assert api.to_ansible(None) == {}
+    subject = {"instanceProperties": [{"properties": {"hostName": "h"}, "seenAt": moment}]}
+    assert api.to_ansible(subject)["instance_properties"][0]["properties"] == {"hostName": "h"}
+
+
+def test_to_ansible_gives_crl_data_as_pem_text():
+    from tests.support import pki  # pylint: disable=import-outside-toplevel
+
+    crl = pki.make_crl(pki.make_ca("EC"), [3])
+    result = api.to_ansible({"crlId": ANCHOR_ID, "crlData": crl.der})
+    assert result["crl_data"].startswith("-----BEGIN X509 CRL-----\n")
+    assert api.to_ansible({"crlData": crl.pem})["crl_data"] == result["crl_data"]
