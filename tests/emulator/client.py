@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -83,6 +84,10 @@ class EmulatorProcess:
                 self.process.wait(5)
         if self.process.stdout:
             self.process.stdout.close()
+        # Keep the scratch directory (and the log in it) only when the emulator died on its own: that log is
+        # what explains a failing test. A clean stop leaves nothing behind in the temp directory.
+        if self.process.returncode in (0, -signal.SIGTERM, -signal.SIGKILL):
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
     def __enter__(self):
         return self
