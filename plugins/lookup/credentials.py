@@ -1,0 +1,492 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: credentials
+author:
+  - Contributors to the rolesanywhere.fleet collection (@rolesanywhere)
+short_description: Short-lived AWS credentials from IAM Roles Anywhere, for the tasks of a play
+version_added: 0.1.0
+description:
+  - Exchanges an X.509 certificate and its private key for temporary AWS credentials with IAM Roles Anywhere
+    C(CreateSession), on the Ansible controller, and returns them as one dictionary whose keys are the
+    names of the amazon.aws credential options (O(output=module_defaults) returns only those keys).
+  - Lookups run on the controller. The certificate, key and CA bundle are read there, and C(CreateSession)
+    leaves from the controller, whatever host the task targets.
+  - The credentials are cached in memory for the whole C(ansible-playbook) run, per identity (certificate,
+    key, ARNs, endpoint and the other options). Evaluated for 500 hosts, the lookup calls C(CreateSession)
+    once. A new session is requested only when the cached one has less than 5 minutes left (or less than
+    half of its lifetime, when that is shorter than 10 minutes).
+  - Ansible evaluates lookups in worker processes it forks per host and task, so an ordinary in-process cache
+    would be lost after every task. This lookup shares its cache between the workers of one controller
+    through a small broker process that keeps the credentials in memory and exits with the controller.
+    Nothing secret is written to disk.
+  - Failures (bad certificate, untrusted chain, wrong or disabled profile, throttling) are remembered for 60
+    seconds, so the hosts of a play fail with the same message after one request.
+  - Every input is checked before any request is sent (ARN shapes, trust anchor and profile in the same
+    region and account, region, duration range, session name, endpoint URL).
+notes:
+  - Unknown keys in module_defaults make amazon.aws modules fail with C(Unsupported parameters). Use
+    O(output=module_defaults) when the dictionary goes into C(module_defaults) or straight into module options.
+  - Do not pass the credentials through the C(environment) keyword, it shows them in C(-vvv) output.
+    As module options, amazon.aws hides O(output=module_defaults)'s C(secret_key) and C(session_token)
+    from logs. Use C(no_log) on any C(set_fact) or C(debug) task that handles the dictionary.
+  - Uses no AWS credentials itself, so it does not take the amazon.aws connection options (access key,
+    profile).
+requirements:
+  - python >= 3.8 on the controller
+  - cryptography
+  - botocore (only to resolve the endpoint when O(endpoint_url) is not set)
+options:
+  certificate:
+    description:
+      - The end-entity certificate. Either a file path or the PEM text itself.
+      - Also accepts a combined PEM file (key and certificate, and optionally the chain) and a PKCS#12 file.
+        With those, O(private_key) may be left out.
+    type: str
+    required: true
+    env:
+      - name: ROLESANYWHERE_CERTIFICATE
+    ini:
+      - section: rolesanywhere_fleet
+        key: certificate
+  private_key:
+    description:
+      - The certificate's private key, either a file path or the PEM text itself.
+      - Accepts PKCS#8 (plain or encrypted), SEC1, PKCS#1 and DER.
+      - RSA or EC P-256/P-384 keys only.
+    type: str
+    env:
+      - name: ROLESANYWHERE_PRIVATE_KEY
+    ini:
+      - section: rolesanywhere_fleet
+        key: private_key
+  passphrase:
+    description:
+      - Passphrase of an encrypted private key or of a PKCS#12 file.
+      - Deliberately not read from C(ansible.cfg). Use a vaulted variable or the environment.
+    type: str
+    env:
+      - name: ROLESANYWHERE_PASSPHRASE
+  intermediates:
+    description:
+      - Intermediate CA certificates between the leaf and the trust anchor.
+      - A path or PEM text, or a list of those. Sent with the request as C(X-Amz-X509-Chain).
+    type: raw
+    env:
+      - name: ROLESANYWHERE_INTERMEDIATES
+    ini:
+      - section: rolesanywhere_fleet
+        key: intermediates
+  trust_anchor_arn:
+    description: ARN of the trust anchor the certificate chains to.
+    type: str
+    required: true
+    env:
+      - name: ROLESANYWHERE_TRUST_ANCHOR_ARN
+    ini:
+      - section: rolesanywhere_fleet
+        key: trust_anchor_arn
+  profile_arn:
+    description: ARN of the Roles Anywhere profile. It must be in the trust anchor's region and account.
+    type: str
+    required: true
+    env:
+      - name: ROLESANYWHERE_PROFILE_ARN
+    ini:
+      - section: rolesanywhere_fleet
+        key: profile_arn
+  role_arn:
+    description: ARN of the IAM role to assume. The profile must list it.
+    type: str
+    required: true
+    env:
+      - name: ROLESANYWHERE_ROLE_ARN
+    ini:
+      - section: rolesanywhere_fleet
+        key: role_arn
+  region:
+    description:
+      - Region of the Roles Anywhere endpoint. Defaults to the region of O(trust_anchor_arn).
+      - When set, it must be that region (C(CreateSession) only works there). A FIPS spelling such as
+        C(fips-us-east-1) selects the FIPS endpoint.
+    type: str
+    env:
+      - name: ROLESANYWHERE_REGION
+    ini:
+      - section: rolesanywhere_fleet
+        key: region
+  endpoint_url:
+    description:
+      - URL of the Roles Anywhere endpoint, for example a VPC endpoint or a test service.
+      - Defaults to the public endpoint of O(region), which botocore resolves.
+    type: str
+    aliases: [endpoint]
+    env:
+      - name: AWS_ENDPOINT_URL_ROLESANYWHERE
+      - name: ROLESANYWHERE_ENDPOINT_URL
+    ini:
+      - section: rolesanywhere_fleet
+        key: endpoint_url
+  ca_bundle:
+    description:
+      - PEM file of the CA certificates that verify the endpoint's TLS certificate.
+      - Defaults to the system trust store.
+    type: path
+    env:
+      - name: AWS_CA_BUNDLE
+    ini:
+      - section: rolesanywhere_fleet
+        key: ca_bundle
+  validate_certs:
+    description:
+      - Verify the endpoint's TLS certificate. Turn this off only for testing.
+    type: bool
+    default: true
+    env:
+      - name: ROLESANYWHERE_VALIDATE_CERTS
+    ini:
+      - section: rolesanywhere_fleet
+        key: validate_certs
+  duration_seconds:
+    description:
+      - Requested session lifetime in seconds, from 900 to 43200.
+      - The service may return a shorter one (the profile's duration, the certificate's end of validity). The
+        returned RV(_raw.expiration) is the one that counts.
+    type: int
+    default: 3600
+    env:
+      - name: ROLESANYWHERE_DURATION_SECONDS
+    ini:
+      - section: rolesanywhere_fleet
+        key: duration_seconds
+  role_session_name:
+    description:
+      - Session name of the assumed role, 2 to 64 characters from letters, digits and C(+=,.@_-).
+      - The profile must accept role session names. Without one, the service names the session after the
+        certificate's serial number.
+    type: str
+    env:
+      - name: ROLESANYWHERE_ROLE_SESSION_NAME
+    ini:
+      - section: rolesanywhere_fleet
+        key: role_session_name
+  output:
+    description:
+      - V(full) returns every key listed under RV(_raw).
+      - V(module_defaults) returns only C(access_key), C(secret_key) and C(session_token), the keys that every
+        amazon.aws module accepts. Use this for C(module_defaults) and module options, because amazon.aws
+        modules reject unknown options such as C(expiration).
+    type: str
+    choices: [full, module_defaults]
+    default: full
+"""
+
+EXAMPLES = r"""
+# Every AWS task of the play uses the role. The lookup runs once per identity for the whole run,
+# whatever the number of hosts and forks.
+- name: Deploy with short-lived credentials
+  hosts: web
+  module_defaults:
+    group/rolesanywhere.fleet.aws: >-
+      {{ lookup('rolesanywhere.fleet.credentials',
+                certificate='/etc/pki/ansible/controller.pem',
+                private_key='/etc/pki/ansible/controller.key',
+                trust_anchor_arn=trust_anchor_arn, profile_arn=profile_arn, role_arn=deploy_role_arn,
+                output='module_defaults') }}
+  tasks:
+    - name: Who am I
+      amazon.aws.aws_caller_info:
+      register: caller
+
+# Add endpoint_url or region (or any other amazon.aws option) with combine().
+- name: Same, with a regional STS endpoint and a default region for every AWS module
+  hosts: web
+  module_defaults:
+    group/rolesanywhere.fleet.aws: >-
+      {{ lookup('rolesanywhere.fleet.credentials', certificate=cert, private_key=key,
+                trust_anchor_arn=anchor, profile_arn=profile, role_arn=role, output='module_defaults')
+         | combine({'region': 'eu-west-1', 'endpoint_url': sts_endpoint}) }}
+  tasks:
+    - name: List the buckets
+      amazon.aws.s3_bucket_info:
+
+# Straight into the options of one amazon.aws module.
+- name: One task
+  vars:
+    aws: "{{ lookup('rolesanywhere.fleet.credentials', output='module_defaults', certificate=cert, private_key=key,
+                    trust_anchor_arn=anchor, profile_arn=profile, role_arn=role) }}"
+  amazon.aws.s3_object:
+    access_key: "{{ aws.access_key }}"
+    secret_key: "{{ aws.secret_key }}"
+    session_token: "{{ aws.session_token }}"
+    region: eu-west-1
+    bucket: releases
+    object: app.tar.gz
+    src: dist/app.tar.gz
+    mode: put
+
+# The full dictionary also says which role and when it expires. Keep no_log on tasks that show it.
+- name: Show who the play runs as (no secrets)
+  ansible.builtin.debug:
+    msg: "{{ creds.assumed_role_arn }} until {{ creds.expiration }}"
+  vars:
+    creds: "{{ lookup('rolesanywhere.fleet.credentials') }}"  # every option from ROLESANYWHERE_* / ansible.cfg
+
+# Settings in ansible.cfg instead of every call:
+#   [rolesanywhere_fleet]
+#   certificate = /etc/pki/ansible/controller.pem
+#   private_key = /etc/pki/ansible/controller.key
+#   trust_anchor_arn = arn:aws:rolesanywhere:eu-west-1:111122223333:trust-anchor/...
+#   profile_arn = arn:aws:rolesanywhere:eu-west-1:111122223333:profile/...
+#   role_arn = arn:aws:iam::111122223333:role/deploy
+"""
+
+RETURN = r"""
+_raw:
+  description:
+    - One dictionary. C(lookup) returns it, and C(query) returns it inside a list.
+    - Its first three keys are amazon.aws option names. With O(output=module_defaults) only those three are returned.
+  type: list
+  elements: dict
+  contains:
+    access_key:
+      description: Temporary access key ID (C(ASIA...)).
+      type: str
+    secret_key:
+      description: Temporary secret access key.
+      type: str
+    session_token:
+      description: Session token belonging to the access key.
+      type: str
+    expiration:
+      description: When the credentials expire, in ISO 8601 UTC (C(2024-07-06T12:38:59Z)).
+      type: str
+    role_arn:
+      description: ARN of the IAM role.
+      type: str
+    assumed_role_arn:
+      description: ARN of the assumed-role session (C(arn:aws:sts::<account>:assumed-role/<role>/<session>)).
+      type: str
+    source_identity:
+      description: Source identity of the session, the certificate subject's common name.
+      type: str
+"""
+
+import hashlib
+import multiprocessing
+import os
+from urllib.parse import urlsplit
+
+from ansible import errors as ansible_errors
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import ConfigurationError, RolesAnywhereError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.lookup_cache import (
+    CachedFailure,
+    CacheUnavailable,
+    ProcessCache,
+    SharedCache,
+    identity_key,
+    value_entry,
+)
+
+display = Display()
+# ansible-core names the missing-required-option error only in newer releases; its parent class is older.
+AnsibleRequiredOptionError = getattr(ansible_errors, "AnsibleRequiredOptionError", ansible_errors.AnsibleOptionsError)
+
+PLUGIN_NAME = "rolesanywhere.fleet.credentials"
+CREDENTIAL_KEYS = ("access_key", "secret_key", "session_token")
+REQUIRED_OPTIONS = ("certificate", "trust_anchor_arn", "profile_arn", "role_arn")
+MATERIAL_OPTIONS = ("certificate", "private_key", "intermediates")
+SETTING_OPTIONS = ("trust_anchor_arn", "profile_arn", "role_arn", "region", "endpoint_url", "ca_bundle",
+                   "validate_certs", "duration_seconds", "role_session_name")
+MAX_MATERIAL_BYTES = 1024 * 1024
+
+# Entries live as long as this process: the controller's, or a worker's (then SharedCache spans the workers).
+PROCESS_CACHE = ProcessCache()
+
+
+def _looks_like_path(value):
+    return isinstance(value, str) and "-----BEGIN" not in value and "\n" not in value
+
+
+def _material_fingerprint(value):
+    """What identifies a certificate/key/intermediates option: its file's digest for a path, else the value.
+
+    Reading the files here means a certificate renewed on disk during the run gets its own session.
+    """
+    if isinstance(value, (list, tuple)):
+        return [_material_fingerprint(item) for item in value]
+    if _looks_like_path(value):
+        try:
+            with open(os.path.expanduser(value), "rb") as handle:
+                data = handle.read(MAX_MATERIAL_BYTES)
+            return {"path": value, "sha256": hashlib.sha256(data).hexdigest()}
+        except OSError:
+            return {"path": value, "unreadable": True}  # loading reports the problem, with the file's name
+    return value
+
+
+def _required(settings):
+    missing = [name for name in REQUIRED_OPTIONS if not settings.get(name)]
+    if missing:
+        raise AnsibleLookupError(
+            "missing required option(s) %s. Pass them to the lookup, or set ROLESANYWHERE_* environment "
+            "variables or the [rolesanywhere_fleet] section of ansible.cfg" % ", ".join(missing)
+        )
+
+
+def check_settings(settings):
+    """Every cross-check that needs no file and no network; ConfigurationError on the first problem."""
+    # Imported here, not at the top: a cache hit (every host but the first) then costs no cryptography import.
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils import signing  # pylint: disable=import-outside-toplevel
+
+    anchor = signing.validate_arns(settings["trust_anchor_arn"], settings["profile_arn"], settings["role_arn"])
+    settings["duration_seconds"] = signing.validate_duration(settings["duration_seconds"])
+    signing.validate_role_session_name(settings.get("role_session_name"))
+    if settings.get("region"):
+        plain, _fips = signing.plain_region(settings["region"])
+        if plain != anchor["region"]:
+            raise ConfigurationError(
+                "region %s differs from the trust anchor's region %s" % (plain, anchor["region"]),
+                "CreateSession must go to the trust anchor's region: drop region or set it to %s" % anchor["region"],
+            )
+    if settings.get("endpoint_url"):
+        check_endpoint_url(settings["endpoint_url"])
+    return settings
+
+
+def check_endpoint_url(url):
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or not port_ok or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigurationError(
+            "endpoint_url %r is not an http(s) URL" % (url,),
+            "Use a URL such as https://rolesanywhere.us-east-1.amazonaws.com (no query string)",
+        )
+
+
+def fetch_entry(settings):
+    """Load the signing material, call CreateSession once and wrap the answer as a cache Entry."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils import transport, x509
+
+    check_settings(settings)  # before any file is parsed or any request sent
+    material = x509.load_signing_material(settings["certificate"], settings.get("private_key"), settings.get("intermediates"),
+                                          settings.get("passphrase"))
+    display.vvv("%s: CreateSession for certificate serial %d (%s), role %s" % (PLUGIN_NAME, material.serial, material.source, settings["role_arn"]))
+    credentials = transport.create_session(
+        material, settings["trust_anchor_arn"], settings["profile_arn"], settings["role_arn"],
+        region=settings.get("region") or None, endpoint=settings.get("endpoint_url") or None,
+        duration_seconds=settings["duration_seconds"], role_session_name=settings.get("role_session_name"),
+        ca_bundle=settings.get("ca_bundle") or None, verify_ssl=settings["validate_certs"],
+    )
+    value = {
+        "access_key": credentials.access_key_id,
+        "secret_key": credentials.secret_access_key,
+        "session_token": credentials.session_token,
+        "expiration": credentials.expiration_text,
+        "role_arn": credentials.role_arn or settings["role_arn"],
+        "assumed_role_arn": credentials.assumed_role_arn,
+        "source_identity": credentials.source_identity,
+    }
+    display.vvv("%s: got %s until %s" % (PLUGIN_NAME, credentials.assumed_role_arn, credentials.expiration_text))
+    return value_entry(value, credentials.expiration.timestamp())
+
+
+def shared_cache():
+    """The cache shared by the workers of this controller, or None in the controller process itself."""
+    parent = multiprocessing.parent_process()
+    if parent is None or not parent.pid:
+        return None
+    try:
+        return SharedCache(parent.pid)
+    except CacheUnavailable as error:
+        display.warning("%s: credentials are cached per task only (%s)" % (PLUGIN_NAME, error))
+        return None
+
+
+def cached_entry(key, create):
+    """Entry for key from the shared cache when in a worker; falls back to create() when that cache fails."""
+    shared = shared_cache()
+    if shared is not None:
+        try:
+            return shared.entry_for(key, create, (RolesAnywhereError,))
+        except CacheUnavailable as error:
+            display.warning("%s: the shared credential cache failed, this worker calls CreateSession itself (%s)" % (PLUGIN_NAME, error))
+    return create()
+
+
+def shape(value, output):
+    if output == "module_defaults":
+        return dict((name, value[name]) for name in CREDENTIAL_KEYS)
+    return dict(value)
+
+
+class LookupModule(LookupBase):
+    """rolesanywhere.fleet.credentials: CreateSession on the controller, cached per identity for the run."""
+
+    def run(self, terms, variables=None, **kwargs):
+        if terms:
+            raise AnsibleLookupError(
+                "this lookup takes no positional terms, only named options (certificate=..., trust_anchor_arn=..., ...)"
+            )
+        self._check_option_names(kwargs)
+        try:
+            self.set_options(var_options=variables, direct=kwargs)
+        except AnsibleRequiredOptionError as error:
+            raise AnsibleLookupError(
+                "%s Pass it to the lookup, or set %s or the [rolesanywhere_fleet] section of ansible.cfg"
+                % (error.message, " / ".join(self._sources_of(error.message)))
+            ) from None
+        settings = dict((name, self.get_option(name)) for name in ("passphrase",) + MATERIAL_OPTIONS + SETTING_OPTIONS)
+        output = self.get_option("output")
+        _required(settings)
+        try:
+            value = self.credentials(settings)
+        except (RolesAnywhereError, CachedFailure) as error:
+            # Ansible prefixes "The lookup plugin 'rolesanywhere.fleet.credentials' failed: ": the core's message follows.
+            raise AnsibleLookupError(str(error)) from None
+        return [shape(value, output)]
+
+    def _sources_of(self, message):
+        """The environment variables of the option named in message (for the hint)."""
+        for name, definition in self.option_definitions.items():
+            if "'%s'" % name in message:
+                return [entry["name"] for entry in definition.get("env") or ()] or ["it"]
+        return ["its ROLESANYWHERE_* environment variable"]
+
+    def _check_option_names(self, given):
+        """A misspelt option would otherwise be ignored silently (Ansible drops unknown direct options)."""
+        known = set()
+        for name, definition in self.option_definitions.items():
+            known.add(name)
+            known.update(definition.get("aliases") or ())
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise AnsibleLookupError(
+                "unknown option(s) %s. Known options: %s" % (", ".join(unknown), ", ".join(sorted(self.option_definitions)))
+            )
+
+    @staticmethod
+    def credentials(settings):
+        """Credentials for settings, from the cache when fresh there."""
+        parts = dict((name, settings.get(name)) for name in SETTING_OPTIONS)
+        parts["passphrase"] = settings.get("passphrase")
+        for name in MATERIAL_OPTIONS:
+            parts[name] = _material_fingerprint(settings.get(name))
+        key = identity_key(parts)
+
+        def create():
+            return cached_entry(key, lambda: fetch_entry(settings))
+
+        return PROCESS_CACHE.get_or_create(key, create, (RolesAnywhereError,))
