@@ -14,7 +14,9 @@ PYTEST := $(RUN) $(BIN)/python -m pytest
 PYTEST_ARGS ?=
 SANITY_ARGS ?=
 INTEGRATION_ARGS ?=
-# Fails the build with a line that says which step broke.
+# Fails the build with a line that says which step broke; `took` prints a step's wall time (the whole of
+# `make test` must stay under 15 minutes on a 2-core machine).
+took = echo "== $(1) took $$(( $$(date +%s) - $$t0 ))s"
 fail = { echo; echo "make: step '$(1)' FAILED (see the output above)"; exit 1; }
 
 .PHONY: help venv layout sanity units functional integration lint test bench demo changelog build clean
@@ -43,26 +45,26 @@ layout: venv
 sanity: layout
 	@echo "== ansible-test sanity"
 	@$(BIN)/python tools/sanity_bootstrap.py
-	@cd $(LAYOUT) && $(RUN) ansible-test sanity --local --python $(PYVER) $(SANITY_ARGS) || $(call fail,sanity)
+	@t0=$$(date +%s); cd $(LAYOUT) && $(RUN) ansible-test sanity --local --python $(PYVER) $(SANITY_ARGS) || $(call fail,sanity); $(call took,sanity)
 
 units: layout
 	@echo "== unit tests"
-	@cd $(LAYOUT) && $(PYTEST) -q tests/unit $(PYTEST_ARGS) || $(call fail,units)
+	@t0=$$(date +%s); cd $(LAYOUT) && $(PYTEST) -q tests/unit $(PYTEST_ARGS) || $(call fail,units); $(call took,units)
 
 functional: layout
 	@echo "== functional tests (emulator, moto, real clients)"
 	@if [ -d $(LAYOUT)/tests/functional ]; then \
-	  cd $(LAYOUT) && $(PYTEST) -q -n 2 tests/functional $(PYTEST_ARGS) || $(call fail,functional); \
+	  t0=$$(date +%s); cd $(LAYOUT) && $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
 	else echo "no functional tests yet"; fi
 
 integration: layout
 	@echo "== ansible-test integration (against the emulator)"
-	@cd $(LAYOUT) && $(RUN) $(BIN)/python tools/run_integration.py $(LAYOUT) $(INTEGRATION_ARGS) || $(call fail,integration)
+	@t0=$$(date +%s); cd $(LAYOUT) && $(RUN) $(BIN)/python tools/run_integration.py $(LAYOUT) $(INTEGRATION_ARGS) || $(call fail,integration); $(call took,integration)
 
 lint: layout
 	@echo "== ansible-lint (production profile)"
 	@if [ -d roles ] && [ -n "$$(ls roles playbooks 2>/dev/null)" ]; then \
-	  cd $(LAYOUT) && $(RUN) ansible-lint --profile production || $(call fail,lint); \
+	  t0=$$(date +%s); cd $(LAYOUT) && $(RUN) ansible-lint --profile production || $(call fail,lint); $(call took,lint); \
 	else echo "no roles or playbooks yet"; fi
 
 test: sanity units functional integration lint
