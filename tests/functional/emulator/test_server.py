@@ -165,9 +165,11 @@ def test_aws_quotas(emulator_faults, trust):
     refused = next(answer for answer in answers if answer.status == 429)
     assert (refused.code, refused.message) == ("ThrottlingException", "Rate exceeded")
     client = emulator.boto3_client("rolesanywhere", config=NO_RETRY)
-    # one family shares one bucket of 1 request/s: a list and two gets in a row cannot all pass
-    results = statuses_of(client.list_trust_anchors, 1) + statuses_of(
-        lambda: client.get_trust_anchor(trustAnchorId=trust.trust_anchor_id), 2)
+    # One family shares one bucket of 1 request/s: of a list and seven gets sent at once, most are refused
+    # (sent together so that a slow, loaded machine cannot spread them over several seconds).
+    calls = [client.list_trust_anchors] + [lambda: client.get_trust_anchor(trustAnchorId=trust.trust_anchor_id)] * 7
+    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+        results = [status for batch in pool.map(lambda call: statuses_of(call, 1), calls) for status in batch]
     assert 429 in results, results
     client.list_profiles()  # another family has its own bucket
     time.sleep(1.1)
