@@ -19,13 +19,14 @@ INTEGRATION_ARGS ?=
 took = echo "== $(1) took $$(( $$(date +%s) - $$t0 ))s"
 fail = { echo; echo "make: step '$(1)' FAILED (see the output above)"; exit 1; }
 
-.PHONY: help venv layout sanity units functional integration lint test bench demo changelog build clean
+.PHONY: help venv layout sanity units functional integration test-fleet lint test bench demo changelog build clean
 
 help:
 	@echo "make demo         offline demo: emulator + local CA + localhost enrolment + credentials used on moto"
 	@echo "make test         sanity, unit, functional and integration tests (what CI runs)"
 	@echo "make bench        benchmarks, printed as tables"
 	@echo "make sanity | units | functional | integration | lint    one step of make test"
+	@echo "make test-fleet   the enrolment lifecycle over a 20-host fleet (slow; make test uses 4 hosts)"
 	@echo "make build        the collection artifact (ansible-galaxy collection build)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -54,12 +55,18 @@ units: layout
 functional: layout
 	@echo "== functional tests (emulator, moto, real clients)"
 	@if [ -d $(LAYOUT)/tests/functional ]; then \
-	  t0=$$(date +%s); cd $(LAYOUT) && $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
+	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
 	else echo "no functional tests yet"; fi
 
 integration: layout
 	@echo "== ansible-test integration (against the emulator)"
 	@t0=$$(date +%s); cd $(LAYOUT) && $(RUN) $(BIN)/python tools/run_integration.py $(LAYOUT) $(INTEGRATION_ARGS) || $(call fail,integration); $(call took,integration)
+
+# The enrolment lifecycle over the full 20-host acceptance fleet (about 8 minutes on 2 cores); `make test` runs
+# the same test over 4 hosts.
+test-fleet: layout
+	@echo "== fleet lifecycle over 20 hosts"
+	@t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=20 $(PYTEST) -q --durations=5 tests/functional/fleet $(PYTEST_ARGS) || $(call fail,test-fleet); $(call took,test-fleet)
 
 lint: layout
 	@echo "== ansible-lint (production profile)"

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The release artifact: built with ansible-galaxy, free of development files, and working once installed.
+
+tests/functional/demo runs the offline demo from the installed artifact (its playbooks, role, modules, lookup
+and helper come from the artifact; only the emulator comes from this checkout). galaxy-importer runs when its Python is given in
+GALAXY_IMPORTER_PYTHON or found at .build/importer-venv/bin/python (``make artifact`` makes it).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+TOOLS = os.path.join(REPO, "tools")
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
+
+import check_artifact  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
+BIN = os.path.dirname(sys.executable)
+
+
+def tool(*args, timeout=900):
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "ANSIBLE_"))}
+    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
+    return subprocess.run([sys.executable] + list(args), capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO, check=False)
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory):
+    output = tmp_path_factory.mktemp("artifact")
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    completed = subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--force", "--output-path", str(output), REPO],
+                               capture_output=True, text=True, timeout=600, env=env, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "[WARNING]" not in completed.stdout + completed.stderr, completed.stderr
+    return str(output / "rolesanywhere-fleet-0.1.0.tar.gz")
+
+
+def rewrite(artifact, target, extra=None, drop=()):
+    """A copy of ``artifact`` with files added ({path: bytes}) or dropped."""
+    with tarfile.open(artifact, "r:gz") as source, tarfile.open(target, "w:gz") as copy:
+        for member in source.getmembers():
+            if member.name in drop:
+                continue
+            copy.addfile(member, source.extractfile(member) if member.isfile() else None)
+        for name, data in (extra or {}).items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            copy.addfile(info, io.BytesIO(data))
+    return target
+
+
+def test_artifact_holds_no_development_files(artifact):
+    assert check_artifact.check_contents(artifact, REPO) == []
+    names = check_artifact.read_members(artifact)
+    assert not [name for name in names if name.startswith(("tests/", "tools/", ".venv", "docs/dev"))]
+    assert "plugins/module_utils/signing.py" in names and "roles/enroll/tasks/main.yml" in names
+
+
+@pytest.mark.parametrize("path, pattern", [
+    ("tests/emulator/server.py", "tests"),
+    ("tools/demo.py", "tools"),
+    (".venv/bin/python", ".venv"),
+    ("plugins/module_utils/__pycache__/signing.cpython-311.pyc", "__pycache__"),
+    ("docs/dev/architecture.md", "docs/dev"),
+    ("Makefile", "Makefile"),
+    ("rolesanywhere-fleet-0.0.9.tar.gz", "*.tar.gz"),
+])
+def test_check_finds_each_kind_of_development_file(artifact, tmp_path, path, pattern):
+    polluted = rewrite(artifact, str(tmp_path / "polluted.tar.gz"), extra={path: b"x"})
+    problems = check_artifact.check_contents(polluted, REPO)
+    assert any(path in problem and repr(pattern) in problem for problem in problems), problems
+    completed = tool(os.path.join(TOOLS, "check_artifact.py"), polluted)
+    assert completed.returncode == 1 and path in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_check_finds_a_missing_file_and_a_files_json_mismatch(artifact, tmp_path):
+    damaged = rewrite(artifact, str(tmp_path / "damaged.tar.gz"), drop=("playbooks/trust.yml",))
+    problems = check_artifact.check_contents(damaged, REPO)
+    assert "missing from the artifact: playbooks/trust.yml" in problems
+    assert "FILES.json lists playbooks/trust.yml, which is not in the tarball" in problems
+
+
+def galaxy_importer_python():
+    candidates = [os.environ.get("GALAXY_IMPORTER_PYTHON"), os.path.join(REPO, ".build", "importer-venv", "bin", "python")]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.mark.skipif(galaxy_importer_python() is None, reason="galaxy-importer is not installed (make artifact installs it)")
+def test_galaxy_importer_accepts_the_artifact(artifact):
+    findings, output = check_artifact.run_galaxy_importer(artifact, galaxy_importer_python(), lint=True)
+    assert findings == [], output
