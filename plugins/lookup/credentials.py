@@ -215,26 +215,32 @@ EXAMPLES = r"""
       amazon.aws.s3_bucket_info:
 
 # Straight into the options of one amazon.aws module.
-- name: One task
-  vars:
-    aws: "{{ lookup('rolesanywhere.fleet.credentials', output='module_defaults', certificate=cert, private_key=key,
-                    trust_anchor_arn=anchor, profile_arn=profile, role_arn=role) }}"
-  amazon.aws.s3_object:
-    access_key: "{{ aws.access_key }}"
-    secret_key: "{{ aws.secret_key }}"
-    session_token: "{{ aws.session_token }}"
-    region: eu-west-1
-    bucket: releases
-    object: app.tar.gz
-    src: dist/app.tar.gz
-    mode: put
+- name: One task with the credentials as module options
+  hosts: localhost
+  tasks:
+    - name: Upload the release
+      vars:
+        aws: "{{ lookup('rolesanywhere.fleet.credentials', output='module_defaults', certificate=cert, private_key=key,
+                        trust_anchor_arn=anchor, profile_arn=profile, role_arn=role) }}"
+      amazon.aws.s3_object:
+        access_key: "{{ aws.access_key }}"
+        secret_key: "{{ aws.secret_key }}"
+        session_token: "{{ aws.session_token }}"
+        region: eu-west-1
+        bucket: releases
+        object: app.tar.gz
+        src: dist/app.tar.gz
+        mode: put
 
 # The full dictionary also says which role and when it expires. Keep no_log on tasks that show it.
 - name: Show who the play runs as (no secrets)
-  ansible.builtin.debug:
-    msg: "{{ creds.assumed_role_arn }} until {{ creds.expiration }}"
-  vars:
-    creds: "{{ lookup('rolesanywhere.fleet.credentials') }}"  # every option from ROLESANYWHERE_* / ansible.cfg
+  hosts: localhost
+  tasks:
+    - name: Role and expiry
+      ansible.builtin.debug:
+        msg: "{{ creds.assumed_role_arn }} until {{ creds.expiration }}"
+      vars:
+        creds: "{{ lookup('rolesanywhere.fleet.credentials') }}"  # every option from ROLESANYWHERE_* / ansible.cfg
 
 # Settings in ansible.cfg instead of every call:
 #   [rolesanywhere_fleet]
