@@ -17,6 +17,8 @@ import re
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from .api import AnsibleRolesAnywhereError
+from .api import connect
 from .api import delete_resource
 from .api import get_resource
 from .api import list_resources
@@ -186,6 +188,30 @@ def fail_missing(module, kind, resource_id):
 def exit_with_resources(module, result_key, resources):
     """End an _info module: a list (empty when nothing matched), never changed."""
     module.exit_json(changed=False, **{result_key: [to_ansible(resource) for resource in resources]})
+
+
+def run_info_module(kind, option_prefix, result_key):
+    """The whole of an _info module that finds one resource by id, ARN or name, or lists them all.
+
+    Options: ``<option_prefix>_id`` (alias ``id``), ``<option_prefix>_arn`` (alias ``arn``) and ``name``.
+    """
+    id_option, arn_option = option_prefix + "_id", option_prefix + "_arn"
+    module = AnsibleRolesAnywhereModule(
+        argument_spec=dict(
+            **{id_option: dict(type="str", aliases=["id"]), arn_option: dict(type="str", aliases=["arn"])},
+            name=dict(type="str"),
+        ),
+        supports_check_mode=True,
+        mutually_exclusive=[[id_option, arn_option, "name"]],
+    )
+    resource_id = resource_id_from_params(module, kind, id_option, arn_option)
+    client = connect(module)
+    resources = []
+    try:
+        resources = find_resources(client, kind, resource_id, module.params["name"])
+    except AnsibleRolesAnywhereError as error:
+        module.fail_json_aws_error(error)
+    exit_with_resources(module, result_key, resources)
 
 
 def exit_with_resource(module, kind, changed, before, after):

@@ -73,32 +73,11 @@ crls:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import CRL
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import AnsibleRolesAnywhereError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import connect
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import exit_with_resources
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_resources
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import resource_id_from_params
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import run_info_module
 
 
 def main():
-    module = AnsibleRolesAnywhereModule(
-        argument_spec=dict(
-            crl_id=dict(type="str", aliases=["id"]),
-            crl_arn=dict(type="str", aliases=["arn"]),
-            name=dict(type="str"),
-        ),
-        supports_check_mode=True,
-        mutually_exclusive=[["crl_id", "crl_arn", "name"]],
-    )
-    resource_id = resource_id_from_params(module, CRL, "crl_id", "crl_arn")
-    client = connect(module)
-    resources = []
-    try:
-        resources = find_resources(client, CRL, resource_id, module.params["name"])
-    except AnsibleRolesAnywhereError as error:
-        module.fail_json_aws_error(error)
-    exit_with_resources(module, "crls", resources)
+    run_info_module(CRL, "crl", "crls")
 
 
 if __name__ == "__main__":

@@ -85,32 +85,11 @@ profiles:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import PROFILE
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import AnsibleRolesAnywhereError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import connect
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import exit_with_resources
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_resources
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import resource_id_from_params
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import run_info_module
 
 
 def main():
-    module = AnsibleRolesAnywhereModule(
-        argument_spec=dict(
-            profile_id=dict(type="str", aliases=["id"]),
-            profile_arn=dict(type="str", aliases=["arn"]),
-            name=dict(type="str"),
-        ),
-        supports_check_mode=True,
-        mutually_exclusive=[["profile_id", "profile_arn", "name"]],
-    )
-    resource_id = resource_id_from_params(module, PROFILE, "profile_id", "profile_arn")
-    client = connect(module)
-    resources = []
-    try:
-        resources = find_resources(client, PROFILE, resource_id, module.params["name"])
-    except AnsibleRolesAnywhereError as error:
-        module.fail_json_aws_error(error)
-    exit_with_resources(module, "profiles", resources)
+    run_info_module(PROFILE, "profile", "profiles")
 
 
 if __name__ == "__main__":

@@ -87,32 +87,11 @@ trust_anchors:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import TRUST_ANCHOR
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import AnsibleRolesAnywhereError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import connect
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import exit_with_resources
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_resources
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import resource_id_from_params
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import run_info_module
 
 
 def main():
-    module = AnsibleRolesAnywhereModule(
-        argument_spec=dict(
-            trust_anchor_id=dict(type="str", aliases=["id"]),
-            trust_anchor_arn=dict(type="str", aliases=["arn"]),
-            name=dict(type="str"),
-        ),
-        supports_check_mode=True,
-        mutually_exclusive=[["trust_anchor_id", "trust_anchor_arn", "name"]],
-    )
-    resource_id = resource_id_from_params(module, TRUST_ANCHOR, "trust_anchor_id", "trust_anchor_arn")
-    client = connect(module)
-    resources = []
-    try:
-        resources = find_resources(client, TRUST_ANCHOR, resource_id, module.params["name"])
-    except AnsibleRolesAnywhereError as error:
-        module.fail_json_aws_error(error)
-    exit_with_resources(module, "trust_anchors", resources)
+    run_info_module(TRUST_ANCHOR, "trust_anchor", "trust_anchors")
 
 
 if __name__ == "__main__":
