@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-BUILD := $(CURDIR)/.build
+BUILD ?= $(CURDIR)/.build
 COLLECTIONS := $(BUILD)/collections
 LAYOUT := $(COLLECTIONS)/ansible_collections/rolesanywhere/fleet
 PYVER = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -19,7 +19,7 @@ INTEGRATION_ARGS ?=
 took = echo "== $(1) took $$(( $$(date +%s) - $$t0 ))s"
 fail = { echo; echo "make: step '$(1)' FAILED (see the output above)"; exit 1; }
 
-.PHONY: help venv layout sanity units functional integration test-fleet lint test bench demo changelog build clean
+.PHONY: help venv importer-venv artifact layout sanity units functional integration test-fleet lint test bench demo changelog build clean
 
 help:
 	@echo "make demo         offline demo: emulator + local CA + localhost enrolment + credentials used on moto"
@@ -28,6 +28,17 @@ help:
 	@echo "make sanity | units | functional | integration | lint    one step of make test"
 	@echo "make test-fleet   the enrolment lifecycle over a 20-host fleet (slow; make test uses 4 hosts)"
 	@echo "make build        the collection artifact (ansible-galaxy collection build)"
+	@echo "make artifact     build it and check it as Galaxy would (contents, install, galaxy-importer)"
+	@echo "make changelog    release the changelog fragments as the version in galaxy.yml"
+
+# galaxy-importer (what Galaxy runs on an upload) lives in a venv of its own: its pins conflict with requirements-dev.
+IMPORTER_VENV := $(BUILD)/importer-venv
+$(IMPORTER_VENV)/.installed: requirements-importer.txt constraints-importer.txt
+	@test -x $(IMPORTER_VENV)/bin/python || $(PYTHON) -m venv $(IMPORTER_VENV) || { echo "make: cannot create $(IMPORTER_VENV)"; exit 1; }
+	$(IMPORTER_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-importer.txt || $(call fail,install galaxy-importer)
+	@touch $@
+
+importer-venv: $(IMPORTER_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "make: cannot create $(VENV) with $(PYTHON) -m venv"; exit 1; }
@@ -52,10 +63,11 @@ units: layout
 	@echo "== unit tests"
 	@t0=$$(date +%s); cd $(LAYOUT) && $(PYTEST) -q tests/unit $(PYTEST_ARGS) || $(call fail,units); $(call took,units)
 
-functional: layout
+# tests/functional/artifact runs galaxy-importer on the built artifact with the importer venv's Python.
+functional: layout importer-venv
 	@echo "== functional tests (emulator, moto, real clients)"
 	@if [ -d $(LAYOUT)/tests/functional ]; then \
-	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
+	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 GALAXY_IMPORTER_PYTHON=$(IMPORTER_VENV)/bin/python $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
 	else echo "no functional tests yet"; fi
 
 integration: layout
@@ -93,6 +105,14 @@ changelog: venv
 
 build: layout
 	@cd $(LAYOUT) && $(RUN) ansible-galaxy collection build --force --output-path $(BUILD)
+
+# The release check: build, no development files, installs into an empty collections path, galaxy-importer
+# (with its ansible-lint) reports no error and no warning.
+artifact: layout importer-venv
+	@echo "== artifact (build, contents, install, galaxy-importer)"
+	@t0=$$(date +%s); scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	  cd $(LAYOUT) && $(RUN) $(BIN)/python tools/check_artifact.py --build --output-path $(BUILD) --install "$$scratch/collections" \
+	    --galaxy-importer $(IMPORTER_VENV)/bin/python --galaxy-importer-lint || $(call fail,artifact); $(call took,artifact)
 
 clean:
 	rm -rf $(BUILD)

@@ -33,7 +33,8 @@ CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # anywhere (any component of the path).
 FORBIDDEN_AT_ROOT = (
     "tests", "tools", ".build", ".ci", ".git", ".github", ".gitignore", ".ansible", ".ansible-lint", ".cache",
-    "Makefile", "constraints.txt", "requirements-dev.txt", "pytest.ini", "tox.ini", "setup.cfg", "docs/dev",
+    "Makefile", "constraints.txt", "requirements-dev.txt", "requirements-importer.txt", "constraints-importer.txt",
+    "pytest.ini", "tox.ini", "setup.cfg", "docs/dev",
     "changelogs/.plugin-cache.yaml", "changelogs/fragments",
 )
 FORBIDDEN_ANYWHERE = (
@@ -192,7 +193,7 @@ def run_galaxy_importer(artifact, python, lint=False):
                    PATH=os.path.dirname(os.path.abspath(python)) + os.pathsep + os.environ.get("PATH", ""))
         for name in ("PYTHONPATH", "ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_CONFIG"):
             env.pop(name, None)
-        command = [python, "-m", "galaxy_importer.main", os.path.abspath(artifact)]
+        command = [os.path.abspath(python), "-m", "galaxy_importer.main", os.path.abspath(artifact)]
         completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900, env=env, cwd=scratch)
     output = completed.stdout + completed.stderr
     findings = [line.strip() for line in output.splitlines() if re.search(r"\b(ERROR|WARNING)\b", line)]

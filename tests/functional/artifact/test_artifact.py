@@ -91,14 +91,34 @@ def test_check_finds_a_missing_file_and_a_files_json_mismatch(artifact, tmp_path
 
 
 def galaxy_importer_python():
-    candidates = [os.environ.get("GALAXY_IMPORTER_PYTHON"), os.path.join(REPO, ".build", "importer-venv", "bin", "python")]
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+    """The Python that has galaxy-importer: GALAXY_IMPORTER_PYTHON (make functional sets it, and then it must work),
+    else the checkout's .build/importer-venv when a developer made it, else None (the test is skipped)."""
+    given = os.environ.get("GALAXY_IMPORTER_PYTHON")
+    if given:
+        return given
+    made = os.path.join(REPO, ".build", "importer-venv", "bin", "python")
+    return made if os.access(made, os.X_OK) else None
 
 
-@pytest.mark.skipif(galaxy_importer_python() is None, reason="galaxy-importer is not installed (make artifact installs it)")
+NO_IMPORTER = "galaxy-importer is not installed (make importer-venv installs it)"
+
+
+@pytest.mark.skipif(galaxy_importer_python() is None, reason=NO_IMPORTER)
 def test_galaxy_importer_accepts_the_artifact(artifact):
-    findings, output = check_artifact.run_galaxy_importer(artifact, galaxy_importer_python(), lint=True)
+    python = galaxy_importer_python()
+    assert os.access(python, os.X_OK), "GALAXY_IMPORTER_PYTHON=%s is not an executable Python" % python
+    findings, output = check_artifact.run_galaxy_importer(artifact, python, lint=True)
     assert findings == [], output
+    # It really looked: every kind of content was loaded and the lint ran.
+    for loaded in ("Loading module trust_anchor", "Loading lookup credentials", "Loading role enroll", "Loading playbook enroll.yml",
+                   "ansible-lint run complete", "Importer processing completed successfully"):
+        assert loaded in output, output
+
+
+@pytest.mark.skipif(galaxy_importer_python() is None, reason=NO_IMPORTER)
+def test_galaxy_importer_reports_a_broken_artifact(artifact, tmp_path):
+    broken_module = b'DOCUMENTATION = """\nnot: [yaml\n"""\n'
+    # galaxy-importer takes namespace, name and version from the file name.
+    broken = rewrite(artifact, str(tmp_path / os.path.basename(artifact)), extra={"plugins/modules/broken.py": broken_module})
+    findings, output = check_artifact.run_galaxy_importer(broken, galaxy_importer_python(), lint=False)
+    assert any("plugins/modules/broken.py" in finding for finding in findings), output
