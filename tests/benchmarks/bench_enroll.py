@@ -10,10 +10,8 @@ upper bound of what the controller spends. Usage: python tests/benchmarks/bench_
 
 from __future__ import annotations
 
-import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,9 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from tests.emulator.client import EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
 from tests.functional.fleet.fleetlib import Fleet  # noqa: E402  pylint: disable=wrong-import-position
-
-EMULATOR = os.path.join(ROOT, "tests", "functional", "fleet", "pca_emulator.py")
 
 
 def children_cpu():
@@ -46,18 +43,12 @@ def measure(fleet, label, forks):
 def main():
     hosts = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     forks = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-    emulator = subprocess.Popen([sys.executable, EMULATOR, "--max-lifetime", "3600"], stdout=subprocess.PIPE, cwd=ROOT)
-    try:
-        info = json.loads(emulator.stdout.readline())
-        with tempfile.TemporaryDirectory(prefix="bench-enroll-") as scratch:
-            fleet = Fleet(scratch, info["endpoint"], info["region"], size=hosts, name="bench")
-            trust = fleet.trust()
-            if trust.rc != 0:
-                sys.exit("bench_enroll: trust failed:\n%s" % trust.tail())
-            rows = [measure(fleet, "first run (enrol)", forks), measure(fleet, "no-op re-run", forks)]
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=30)
+    with EmulatorProcess.start() as emulator, tempfile.TemporaryDirectory(prefix="bench-enroll-") as scratch:
+        fleet = Fleet(scratch, emulator.endpoint, emulator.region, size=hosts, name="bench")
+        trust = fleet.trust()
+        if trust.rc != 0:
+            sys.exit("bench_enroll: trust failed:\n%s" % trust.tail())
+        rows = [measure(fleet, "first run (enrol)", forks), measure(fleet, "no-op re-run", forks)]
     print("enroll role, %d hosts, forks %d, %d CPUs" % (hosts, forks, os.cpu_count() or 0))
     print("%-20s %10s %14s %16s" % ("run", "wall (s)", "CPU/host (s)", "hosts changed"))
     for label, wall, cpu, changed in rows:

@@ -7,7 +7,9 @@ Routing, per request:
 - ``/_emulator/...``: the admin API (counters, faults, recent CreateSession failures);
 - ``Authorization: AWS4-X509-...`` (or ``POST /sessions`` with ``X-Amz-X509``): CreateSession;
 - SigV4 scope service ``rolesanywhere``: the control plane, routed by botocore's model;
-- anything else: moto (in-process WSGI application, or forwarded to ``--moto-url``).
+- anything else: moto (in-process WSGI application, or forwarded to ``--moto-url``); with the in-process
+  moto, ``X-Amz-Target: ACMPrivateCA.*`` requests pass through ``acmpca.PrivateCaExtension`` on the way
+  (CRL publication, Validity, SigningAlgorithm, IdempotencyToken).
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import awserrors
+from .acmpca import TARGET_PREFIX as ACM_PCA_TARGET_PREFIX, PrivateCaExtension
 from .backends import InProcessMoto, RemoteMoto
 from .control_plane import ControlPlane
 from .faults import CREATE_SESSION, Counters, Drop, Faults
 from .model import ServiceModel
 from .sessions import SessionService
 from .tls import server_context, write_tls_files
+from .wsgi import read_body
 
 SCOPE_RE = re.compile(r"Credential=[^,\s]*?/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 ADMIN_PREFIX = "/_emulator/"
@@ -42,16 +46,6 @@ def _status_line(status: int) -> str:
         return "%d %s" % (status, http.HTTPStatus(status).phrase)
     except ValueError:
         return "%d Unknown" % status
-
-
-def _read_body(environ) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if environ.get("wsgi.input_terminated"):
-        return environ["wsgi.input"].read()
-    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
 def request_headers(environ) -> dict:
@@ -70,7 +64,7 @@ class Emulator:
     """The WSGI application: state, verification, faults and counters of one emulated account/region."""
 
     def __init__(self, region: str = "us-east-1", account: str = "123456789012", moto_url: Optional[str] = None,
-                 fault_seed: Optional[int] = None):
+                 fault_seed: Optional[int] = None, crl_delay: float = 1.0):
         self.region = region
         self.account = account
         self.backend = RemoteMoto(account, region, moto_url) if moto_url else InProcessMoto(account, region)
@@ -80,6 +74,8 @@ class Emulator:
         self.faults = Faults(fault_seed)
         self.counters = Counters()
         self._forwarder = None
+        # moto's ACM PCA keys and revocations are only reachable in this process: a remote moto stays as it is
+        self.private_ca = None if moto_url else PrivateCaExtension(account, region, crl_delay)
         if moto_url:
             import urllib3  # pylint: disable=import-outside-toplevel
             self._forwarder = urllib3.PoolManager(maxsize=16, retries=False)
@@ -151,7 +147,7 @@ class Emulator:
 
         def handle(env):
             params = self.model.parse_request(operation, uri_params, env.get("QUERY_STRING", ""), request_headers(env),
-                                              _read_body(env))
+                                              read_body(env))
             self.model.validate(operation, params)
             return self.model.serialize_output(operation, self.control.handle(operation.name, params))
 
@@ -160,20 +156,22 @@ class Emulator:
     def _create_session(self, environ):
         raw_path = (environ.get("RAW_URI") or environ.get("PATH_INFO", "")).split("?", 1)[0]
         document = self.sessions.create_session(environ.get("REQUEST_METHOD", "POST"), raw_path,
-                                                environ.get("QUERY_STRING", ""), request_headers(environ), _read_body(environ))
+                                                environ.get("QUERY_STRING", ""), request_headers(environ), read_body(environ))
         return 201, json.dumps(document, separators=(",", ":")).encode("utf-8")
 
     # --- moto -----------------------------------------------------------------------------------
 
     def _to_moto(self, environ, start_response):
         if self._forwarder is None:
+            if self.private_ca is not None and environ.get("HTTP_X_AMZ_TARGET", "").startswith(ACM_PCA_TARGET_PREFIX):
+                return self.private_ca.handle(environ, start_response, self.backend.wsgi_app)
             return self.backend.wsgi_app(environ, start_response)
         headers = {name: value for name, value in request_headers(environ).items() if name not in HOP_BY_HOP}
         headers.setdefault("x-moto-account-id", self.account)
         url = self.backend.url + (environ.get("RAW_URI") or environ.get("PATH_INFO", "/"))
         if "://" in (environ.get("RAW_URI") or ""):
             url = self.backend.url + "/" + environ["RAW_URI"].split("://", 1)[1].partition("/")[2]
-        answer = self._forwarder.request(environ.get("REQUEST_METHOD", "GET"), url, body=_read_body(environ),
+        answer = self._forwarder.request(environ.get("REQUEST_METHOD", "GET"), url, body=read_body(environ),
                                          headers=headers, redirect=False, preload_content=True)
         passed = [(name, value) for name, value in answer.headers.items() if name.lower() not in HOP_BY_HOP]
         return self._respond(start_response, answer.status, passed, answer.data)
@@ -193,7 +191,7 @@ class Emulator:
         }
         try:
             if (method, name) == ("POST", "faults"):
-                result = self.faults.configure(json.loads(_read_body(environ) or b"{}"))
+                result = self.faults.configure(json.loads(read_body(environ) or b"{}"))
             elif (method, name) in routes:
                 result = routes[(method, name)]()
             else:
@@ -249,11 +247,11 @@ class RunningEmulator:
 
 def start_emulator(host: str = "127.0.0.1", port: int = 0, region: str = "us-east-1", account: str = "123456789012",
                    tls_dir: Optional[str] = None, moto_url: Optional[str] = None, faults: Optional[dict] = None,
-                   fault_seed: Optional[int] = None) -> RunningEmulator:
+                   fault_seed: Optional[int] = None, crl_delay: float = 1.0) -> RunningEmulator:
     """Start serving in a background thread and return at once."""
     from werkzeug.serving import make_server  # pylint: disable=import-outside-toplevel
 
-    app = Emulator(region=region, account=account, moto_url=moto_url, fault_seed=fault_seed)
+    app = Emulator(region=region, account=account, moto_url=moto_url, fault_seed=fault_seed, crl_delay=crl_delay)
     if faults:
         app.faults.configure(faults)
     ca_bundle, context = None, None

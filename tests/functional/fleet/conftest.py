@@ -1,36 +1,26 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the rolesanywhere.fleet collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures of the fleet tests: an emulator whose moto also publishes ACM PCA CRLs."""
+"""Fixtures of the fleet tests: an emulator of their own (its moto publishes ACM PCA CRLs, as every emulator's does)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from tests.emulator.client import EmulatorProcess
 
 
 @pytest.fixture(scope="module")
 def pca_emulator(tmp_path_factory):
-    """Emulator + moto + CRL publisher in a child process; stops with the module (or by itself after 15 min)."""
+    """The emulator's first line as a dict (endpoint, moto_endpoint, ca_bundle, region, account), one per module.
+
+    A fresh process per module keeps each fleet's IAM, ACM PCA and S3 state apart from the session's emulator;
+    it stops with the module, or by itself when pytest is gone.
+    """
     log = tmp_path_factory.mktemp("pca-emulator") / "emulator.log"
-    with open(log, "wb") as errors:
-        process = subprocess.Popen([sys.executable, os.path.join(HERE, "pca_emulator.py"), "--max-lifetime", "900"],
-                                   stdout=subprocess.PIPE, stderr=errors, cwd=os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
+    process = EmulatorProcess.start(log_path=str(log))
     try:
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator did not start; see %s" % log)
-        yield json.loads(line)
+        yield {"endpoint": process.endpoint, "moto_endpoint": process.moto_endpoint, "ca_bundle": process.ca_bundle,
+               "region": process.region, "account": process.account}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        process.stop()
