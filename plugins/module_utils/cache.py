@@ -46,6 +46,7 @@ VALUE_OPTIONS = {
     "--cache-dir": "cache_dir",
     "--refresh-margin": "refresh_margin",
     "--pkcs8-password": None,
+    "--pkcs8-password-file": None,
 }
 FLAG_OPTIONS = ("--cache", "--no-verify-ssl", "--with-proxy", "--use-fips-endpoint")
 IDENTITY_FIELDS = (
@@ -336,6 +337,8 @@ def parse_fast_arguments(argv):
         else:
             return None
         index += 1
+    if {"--pkcs8-password", "--pkcs8-password-file"} <= seen:
+        return None  # the full parser refuses the pair, whatever the cache holds
     if not options["cache"] or not options.get("certificate") or STDIN in (options.get("certificate"), options.get("private_key")):
         return None
     return options

@@ -43,6 +43,9 @@ UNSUPPORTED_SWITCHES = (
 UNSUPPORTED_PREFIXES = (("pkcs11:", "PKCS#11 URIs"), ("handle:", "TPM key handles"))
 
 
+PASSWORD_FILE_FLAG = "--pkcs8-password-file"
+
+
 class UsageError(Exception):
     """Bad command line (argparse's complaints, reworded into one line)."""
 
@@ -105,7 +108,11 @@ def _add_material(parser):
     parser.add_argument("--certificate", help="certificate file (PEM, DER, combined PEM, PKCS#12), or - for stdin")
     parser.add_argument("--private-key", help="private key file (PKCS#8, SEC1, PKCS#1; plain or encrypted), or - for stdin")
     parser.add_argument("--intermediates", help="PEM bundle of intermediate CA certificates")
-    parser.add_argument("--pkcs8-password", help="password of an encrypted private key or PKCS#12 file")
+    passwords = parser.add_mutually_exclusive_group()
+    passwords.add_argument("--pkcs8-password", help="password of an encrypted private key or PKCS#12 file "
+                           "(visible in the process list: prefer --pkcs8-password-file)")
+    passwords.add_argument(PASSWORD_FILE_FLAG, metavar="PATH", help="file holding that password, readable by its owner only "
+                           "(chmod 600); one trailing newline is ignored")
     parser.add_argument("--debug", action="store_true", help="log each step on stderr (never secrets)")
 
 
@@ -208,6 +215,42 @@ def check_session_arguments(args):
     validate_arns(args.trust_anchor_arn, args.profile_arn, args.role_arn)
     validate_duration(args.session_duration)
     validate_role_session_name(args.role_session_name)
+    key_password(args)  # a bad password file is bad input: refused before any request
+
+
+def read_password_file(path):
+    """The password held in path as bytes, without one trailing newline.
+
+    Refused when group or others have any access: the file exists to keep the password private.
+    """
+    try:
+        with open(path, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if os.name == "posix" and mode & 0o077:
+                raise ConfigurationError(
+                    "%s %s is accessible by group or others (mode %04o)" % (PASSWORD_FILE_FLAG, path, mode & 0o7777),
+                    "Run chmod 600 %s: only its owner may read the key's password" % path,
+                )
+            data = handle.read()
+    except OSError as exc:
+        raise ConfigurationError("%s %s cannot be read: %s" % (PASSWORD_FILE_FLAG, path, exc.strerror or type(exc).__name__),
+                                 "Pass a file the helper's user can read, holding the key's password") from None
+    for newline in (b"\r\n", b"\n"):
+        if data.endswith(newline):
+            data = data[:-len(newline)]
+            break
+    if not data:
+        raise ConfigurationError("%s %s is empty" % (PASSWORD_FILE_FLAG, path),
+                                 "Write the key's password into it, or drop the flag for an unencrypted key")
+    return data
+
+
+def key_password(args):
+    """The private key's password from --pkcs8-password-file or --pkcs8-password (read at every use), or None."""
+    path = getattr(args, "pkcs8_password_file", None)
+    if path:
+        return read_password_file(path)
+    return getattr(args, "pkcs8_password", None) or None
 
 
 def _source(value, context):
@@ -232,7 +275,7 @@ def load_material(args, context):
         private_key = None if args.certificate == credential_cache.STDIN else context.stdin_data()
     intermediates = _source(args.intermediates, context) if args.intermediates else None
     try:
-        material = load_signing_material(certificate, private_key, intermediates, passphrase=args.pkcs8_password or None)
+        material = load_signing_material(certificate, private_key, intermediates, passphrase=key_password(args))
     except MaterialError:
         if isinstance(private_key, str) and _tpm_key_file(private_key):
             raise ConfigurationError("%s holds a TPM (TSS2) key, which is not supported yet" % private_key,
@@ -359,7 +402,7 @@ def sign_with_digest(private_key, message, digest_name):
 def _signing_key(args, context):
     from .x509 import load_private_key, load_signing_material  # pylint: disable=import-outside-toplevel
 
-    passphrase = args.pkcs8_password or None
+    passphrase = key_password(args)
     if args.private_key:
         return load_private_key(_source(args.private_key, context), passphrase)
     if args.certificate:  # a combined PEM or PKCS#12 file holds the key too

@@ -225,14 +225,14 @@ def test_resolve_endpoint_known_values(region, fips, dualstack, expected):
     assert signing.resolve_endpoint(region, fips, dualstack) == expected
 
 
-def test_without_botocore_an_explicit_endpoint_is_required(materials, monkeypatch):
+def test_without_botocore_the_built_in_table_resolves(materials, monkeypatch):
     monkeypatch.setitem(sys.modules, "botocore.endpoint_provider", None)  # import fails like a missing package
     signing.resolve_endpoint.cache_clear()
     signing._endpoint_provider.cache_clear()  # pylint: disable=protected-access
     try:
-        with pytest.raises(ConfigurationError) as caught:
-            build(materials[("EC", False)], endpoint=None)
-        assert "botocore" in str(caught.value) and "endpoint" in str(caught.value)
+        assert signing._endpoint_provider() is None  # pylint: disable=protected-access
+        assert build(materials[("EC", False)], endpoint=None).host == "rolesanywhere.us-east-1.amazonaws.com"
+        assert signing.resolve_endpoint("fips-cn-north-1", False, True) == "https://rolesanywhere-fips.cn-north-1.api.amazonwebservices.com.cn"
         assert build(materials[("EC", False)], endpoint="https://example.test").host == "example.test"
     finally:
         signing.resolve_endpoint.cache_clear()
