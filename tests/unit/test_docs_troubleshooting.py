@@ -6,7 +6,7 @@
 The messages are read from the code: every exception class of plugins/module_utils, every literal message raised
 or failed with in plugins/ (``raise XError("...")``, ``fail_json(msg="...")``, ``parser.error("...")``, and
 ``message = "..." % ...`` built before the raise), and every
-``fail_msg`` / ``ansible.builtin.fail`` message of the role and the playbooks. For each message the page must
+``fail_msg`` / ``ansible.builtin.fail`` message and every preflight ``problem`` of the role and the playbooks. For each message the page must
 hold its key: the beginning of its longest fixed part (placeholders such as ``%s`` and ``{{ var }}`` cut the
 message into parts). Run this file directly to list what the page lacks:
 
@@ -27,7 +27,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PAGE = os.path.join(REPO, "docs", "troubleshooting.md")
 KEY_LENGTH = 60  # characters of the longest fixed part that identify a message
 MIN_KEY_LENGTH = 12  # shorter fixed parts ("%s: %s") identify nothing
-PLACEHOLDER = re.compile(r"%(\([^)]*\))?[-#0 +]*\d*(\.\d+)?[sdrixXfgeEc]|\{\{.*?\}\}|\{%.*?%\}|\{[^{}]*\}", re.S)
+PLACEHOLDER = re.compile(r"%(\([^)]*\))?[-#0 +]*\d*(\.\d+)?[sdrioxXfgeEc]|\{\{.*?\}\}|\{%.*?%\}|\{[^{}]*\}", re.S)
 MESSAGE_NAMES = ("message", "msg")
 RAISING_CALLS = ("fail_json", "fail_json_aws", "fail_json_aws_error", "error", "exit")
 
@@ -102,6 +102,9 @@ def _yaml_messages(value, where, found):
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "fail_msg" and isinstance(item, str):
+                found.append((where, item))
+            elif key == "problem" and isinstance(item, str):
+                # the role's preflight checks: {ok: ..., problem: message}, joined into one fail_msg
                 found.append((where, item))
             elif key in ("ansible.builtin.fail", "fail") and isinstance(item, dict) and isinstance(item.get("msg"), str):
                 found.append((where, item["msg"]))
@@ -194,6 +197,7 @@ def test_the_extraction_finds_the_collection_messages():
     assert {"MaterialError", "ConfigurationError", "UntrustedCertificateError", "TLSError"} <= set(classes)
     assert any("CreateSession failed with HTTP" in template for template in templates)
     assert any(where.startswith("roles" + os.sep) for where, _template in all_messages())
+    assert any("must be smaller than enroll_validity_days" in template for template in templates)  # a preflight problem
 
 
 @pytest.mark.parametrize("template, key", [
