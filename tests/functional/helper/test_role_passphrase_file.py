@@ -48,9 +48,10 @@ def test_enrolment_with_a_passphrase_uses_a_password_file(emulator, tmp_path):
     assert "ENCRYPTED PRIVATE KEY" in read(os.path.join(base, "current/private-key.pem"))
     config = read(fleet.config_file("h01"))
     unit = read(os.path.join(root, "etc/systemd/system/rolesanywhere-rolesanywhere.service"))
+    assert "--pkcs8-password-file %s" % password_file in config  # shell quoting in credential_process
+    assert '"--pkcs8-password-file" "%s"' % password_file in unit  # systemd quoting in ExecStart
     for text in (config, unit):
-        assert "--pkcs8-password-file %s" % password_file in text
-        assert PASSPHRASE not in text and "--pkcs8-password " not in text
+        assert PASSPHRASE not in text and "--pkcs8-password " not in text and '"--pkcs8-password"' not in text
 
     fleet.forget_cached_credentials()
     identity = fleet.caller_identity("h01")  # the real AWS CLI through credential_process
