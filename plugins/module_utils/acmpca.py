@@ -219,7 +219,8 @@ def crl_location(authority):
         return None
     ca_id = authority["Arn"].rsplit("/", 1)[-1]
     prefix = (crl.get("CustomPath") or "").strip("/")
-    key = "%s/crl/%s.crl" % (prefix, ca_id) if prefix else "crl/%s.crl" % ca_id
+    # ACM PCA writes s3://<bucket>/crl/<CA id>.crl, or s3://<bucket>/<CustomPath>/<CA id>.crl with a CustomPath.
+    key = "%s/%s.crl" % (prefix, ca_id) if prefix else "crl/%s.crl" % ca_id
     return crl["S3BucketName"], key
 
 

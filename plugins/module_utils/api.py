@@ -6,7 +6,8 @@
 Every wrapper takes a client made by ``connect(module)`` (a retrying client: each call passes
 ``aws_retry=True`` so throttling at the 1 request/s control-plane quota is retried with jittered
 backoff), and turns botocore errors into ``AnsibleRolesAnywhereError`` through
-``RolesAnywhereErrorHandler``; modules catch that one exception and call ``fail_json_aws_error``.
+``RolesAnywhereErrorHandler``; modules run their AWS steps through ``modules.aws_call``, which ends
+the module on that exception (``is_user_error`` tells whether a traceback belongs in the result).
 Resources travel in the service's own camelCase shape; ``to_ansible`` converts them for results.
 """
 
@@ -62,6 +63,55 @@ TRUST_ANCHOR = ResourceKind("trustAnchor", "trust anchor", "trust-anchor", "trus
 PROFILE = ResourceKind("profile", "profile", "profile", "profile")
 CRL = ResourceKind("crl", "CRL", "crl", "crl")
 SUBJECT = ResourceKind("subject", "subject", "subject", "subject")
+
+
+# AWS error codes that mean the request or the caller is wrong (bad input, a missing resource, a missing
+# permission, bad credentials): the user can fix them, so modules report them without a traceback.
+USER_ERROR_CODES = frozenset(
+    (
+        "AccessDenied",
+        "AccessDeniedException",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "IncompleteSignature",
+        "InvalidArgsException",
+        "InvalidArnException",
+        "InvalidClientTokenId",
+        "InvalidParameterException",
+        "InvalidPolicyException",
+        "InvalidRequestException",
+        "InvalidSignatureException",
+        "InvalidStateException",
+        "LimitExceededException",
+        "MalformedCSRException",
+        "MissingAuthenticationToken",
+        "ResourceNotFoundException",
+        "SignatureDoesNotMatch",
+        "TooManyTagsException",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+        "ValidationException",
+    )
+)
+# botocore exceptions (by class name, so that this file needs no botocore import) about the caller's own
+# settings or arguments, caught before any request.
+USER_ERROR_EXCEPTIONS = frozenset(("NoCredentialsError", "PartialCredentialsError", "NoRegionError", "ProfileNotFound", "ParamValidationError"))
+
+
+def aws_error_code(exception):
+    """The AWS error code of a botocore ClientError, or None."""
+    response = getattr(exception, "response", None)
+    if not isinstance(response, dict):
+        return None
+    return (response.get("Error") or {}).get("Code")
+
+
+def is_user_error(error):
+    """Whether an AnsibleAWSError is the user's to fix (see USER_ERROR_CODES), not an unexpected failure."""
+    cause = error.exception
+    if cause is None:  # a message of our own, no AWS exception behind it
+        return True
+    return aws_error_code(cause) in USER_ERROR_CODES or type(cause).__name__ in USER_ERROR_EXCEPTIONS
 
 
 def retry_decorator():

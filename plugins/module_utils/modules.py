@@ -4,33 +4,50 @@
 """Module base class of the collection, and the steps every control-plane module shares.
 
 ``AnsibleRolesAnywhereModule`` is amazon.aws's ``AnsibleAWSModule`` that reports this collection's
-name and version in the user agent (as community.aws does). The functions below find a resource by
-id, ARN or name, keep its tags and its enabled flag, delete it and build the module result; each
-``ensure_*`` returns ``(changed, resource)`` where resource is the (predicted, in check mode) state in
-the service's shape with ``tags`` as a dict.
+name and version in the user agent (as community.aws does), and ends the module on a user error
+(bad input, a missing resource or permission) without a traceback. ``aws_call`` runs AWS steps and
+ends the module on an AWS error: user errors without a traceback, unexpected ones with it.
+
+``ResourceFlow`` is the present/absent flow of trust_anchor, profile and crl (find by id, ARN or
+name; create, or update fields, enabled flag and tags; delete; check mode; diff); each module
+subclasses it with what is its own. The functions below it find a resource, keep its tags and its
+enabled flag, delete it and build the module result; each ``ensure_*`` returns ``(changed, resource)``
+where resource is the (predicted, in check mode) state in the service's shape with ``tags`` as a dict.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import gather_sdk_versions
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from .api import AnsibleRolesAnywhereError
 from .api import connect
 from .api import delete_resource
 from .api import get_resource
+from .api import is_user_error
 from .api import list_resources
 from .api import list_tags
+from .api import request_supports
 from .api import set_enabled
 from .api import tag_resource
 from .api import to_ansible
 from .api import untag_resource
 from .errors import RolesAnywhereError
 from .resources import apply_tag_plan
+from .resources import check_alias_name
 from .resources import check_arn_region
+from .resources import check_name
 from .resources import check_resource_id
+from .resources import check_tags
+from .resources import dict_to_tags
 from .resources import parse_resource_arn
 from .resources import plan_tags
 
@@ -40,6 +57,20 @@ COLLECTION_VERSION = "0.1.0"  # keep equal to galaxy.yml's version (a unit test 
 # A private key pasted by mistake into a certificate or CRL option must not come back in the
 # result's invocation (module_args) or anywhere else.
 _PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----", re.S)
+
+
+def _no_traceback_arguments():
+    """fail_json arguments that keep every traceback out of a user error's result.
+
+    ansible-core 2.19 and later attach a traceback to every failure when error tracebacks are on
+    (ANSIBLE_DISPLAY_TRACEBACK=error): the handled exception's inside an except block, else the call
+    stack; an empty ``exception`` asks for none. Older releases attach one only inside an except block
+    (at -vvv), and would report an empty ``exception`` as an exception: for them, pass nothing.
+    Asked at failure time: ansible-test's import sanity test replaces AnsibleModule while importing.
+    """
+    if "exception" in inspect.signature(AnsibleModule.fail_json).parameters:
+        return {"exception": ""}
+    return {}
 
 
 class AnsibleRolesAnywhereModule(AnsibleAWSModule):
@@ -57,16 +88,52 @@ class AnsibleRolesAnywhereModule(AnsibleAWSModule):
                 for block in _PRIVATE_KEY_BLOCK.findall(value):
                     self._module.no_log_values.add(block)
 
+    def fail_user_error(self, msg, **details):
+        """End the module on an error the user can fix: the message (and details), never a traceback.
+
+        Call it outside any except block (capture the error there, fail after it).
+        """
+        details.update(_no_traceback_arguments())
+        self.fail_json(msg=msg, **details)
+
     def fail_input(self, error):
         """Refuse bad input (a RolesAnywhereError): message and hint, no traceback."""
-        self.fail_json(msg=str(error))
+        self.fail_user_error(str(error))
+
+    def fail_aws_user_error(self, error):
+        """End the module on an AWS error the user can fix (see api.is_user_error): what AWS said, no traceback.
+
+        The result carries what amazon.aws's fail_json_aws gives (message, the error and response
+        metadata, boto3 and botocore versions) except the traceback.
+        """
+        cause = error.exception
+        if cause is None:
+            self.fail_user_error(error.message)
+        details = dict(gather_sdk_versions())
+        response = getattr(cause, "response", None)
+        if isinstance(response, dict):
+            details.update(camel_dict_to_snake_dict(response))
+        self.fail_user_error("%s: %s" % (error.message, to_native(getattr(cause, "message", cause))), **details)
 
     def validated(self, check, *args, **kwargs):
         """Run a resources.check_* function; bad input ends the module with its message."""
         try:
             return check(*args, **kwargs)
         except RolesAnywhereError as error:
-            return self.fail_input(error)
+            refusal = error
+        # Outside the except block, so that no traceback comes with the refusal.
+        return self.fail_input(refusal)
+
+
+def aws_call(module, action, *args, **kwargs):
+    """action(*args, **kwargs); an AWS error ends the module (user errors without a traceback)."""
+    try:
+        return action(*args, **kwargs)
+    except AnsibleAWSError as error:
+        if not is_user_error(error):
+            module.fail_json_aws_error(error)  # unexpected: inside the except block, with its traceback
+        refusal = error
+    return module.fail_aws_user_error(refusal)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -92,8 +159,8 @@ def find_by_name(module, client, kind, name):
     matches = [item for item in list_resources(client, kind) if item.get("name") == name]
     if len(matches) > 1:
         ids = ", ".join(item[kind.id_key] for item in matches)
-        module.fail_json(
-            msg="%d %ss are named %r (ids %s). Names are not unique in Roles Anywhere: "
+        module.fail_user_error(
+            "%d %ss are named %r (ids %s). Names are not unique in Roles Anywhere: "
             "identify the one you mean by its id or ARN" % (len(matches), kind.label, name, ids)
         )
     return matches[0] if matches else None
@@ -179,8 +246,8 @@ def ensure_absent(client, kind, resource, check_mode):
 
 
 def fail_missing(module, kind, resource_id):
-    module.fail_json(
-        msg="No %s has id %s in this account and region. To create one, give its name without an id or ARN"
+    module.fail_user_error(
+        "No %s has id %s in this account and region. To create one, give its name without an id or ARN"
         % (kind.label, resource_id)
     )
 
@@ -206,11 +273,7 @@ def run_info_module(kind, option_prefix, result_key):
     )
     resource_id = resource_id_from_params(module, kind, id_option, arn_option)
     client = connect(module)
-    resources = []
-    try:
-        resources = find_resources(client, kind, resource_id, module.params["name"])
-    except AnsibleRolesAnywhereError as error:
-        module.fail_json_aws_error(error)
+    resources = aws_call(module, find_resources, client, kind, resource_id, module.params["name"])
     exit_with_resources(module, result_key, resources)
 
 
@@ -220,3 +283,204 @@ def exit_with_resource(module, kind, changed, before, after):
     if module._diff:  # pylint: disable=protected-access
         result["diff"] = {"before": to_ansible(before), "after": to_ansible(after)}
     module.exit_json(**result)
+
+
+def predict_fields(resource, update):
+    """The resource after an Update* call (check mode): a changed alias has a new (unknown) alias ARN."""
+    predicted = dict(resource, **update)
+    if "aliasName" in update:
+        predicted.pop("aliasArn", None)
+        if not update["aliasName"]:
+            predicted.pop("aliasName")
+    return predicted
+
+
+# ---------------------------------------------------------------------------------------------------
+# The present/absent flow of trust_anchor, profile and crl
+# ---------------------------------------------------------------------------------------------------
+
+
+def resource_argument_spec(id_option, arn_option, **own_options):
+    """Options every present/absent module has (state, name, id, ARN, enabled, alias, tags), plus its own."""
+    spec = dict(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        name=dict(type="str"),
+        enabled=dict(type="bool"),
+        alias_name=dict(type="str"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    spec[id_option] = dict(type="str", aliases=["id"])
+    spec[arn_option] = dict(type="str", aliases=["arn"])
+    spec.update(own_options)
+    return spec
+
+
+class ResourceFlow:
+    """What a present/absent module does; a module subclasses it with what is its own.
+
+    Class attributes a subclass sets: ``kind`` (api.ResourceKind), ``update_operation`` (the API's
+    Update* operation, to check that botocore knows newer fields), ``api_create`` and ``api_update``
+    (api.py wrappers, as staticmethods), ``own_mutually_exclusive``; ``newer_fields`` maps an option
+    to (request field, what it needs when not "a botocore release that knows the field").
+
+    Hooks, in the order they run: ``own_options`` (argument spec), ``validate_own`` (before any request),
+    ``resolve`` (look up what the desired state refers to), then for a new resource ``create_request``,
+    ``predict_created`` (check mode) and ``after_create``; for an existing one ``check_existing``
+    (refuse what cannot change in place), ``planned_fields``, ``before_update`` and ``own_steps``
+    (aspects set by their own calls, run before the enabled flag and the tags).
+    """
+
+    kind = None
+    update_operation = None
+    api_create = None
+    api_update = None
+    own_mutually_exclusive = ()
+    newer_fields = {"alias_name": ("aliasName", None)}
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.client = None
+
+    # -- hooks --------------------------------------------------------------------------------------
+
+    @classmethod
+    def own_options(cls):
+        """The module's own argument spec entries (the shared ones come from resource_argument_spec)."""
+        raise NotImplementedError
+
+    def validate_own(self):
+        """Check the module's own options before any request."""
+
+    def resolve(self):
+        """Look up what the desired state refers to (state=present, after the resource was looked for)."""
+
+    def create_request(self):
+        """The Create call's own fields (name included); refuse what is missing to create."""
+        raise NotImplementedError
+
+    def predict_created(self, predicted, request):  # pylint: disable=unused-argument
+        """The new resource in check mode, from what create_request asked for."""
+        return predicted
+
+    def after_create(self, resource):
+        """Aspects a Create call cannot set (their own calls, or their prediction in check mode)."""
+        return resource
+
+    def check_existing(self, current):
+        """Refuse what cannot change on an existing resource, before any change."""
+
+    def planned_fields(self, current):  # pylint: disable=unused-argument
+        """The module's own Update fields that differ (only options the user set)."""
+        return {}
+
+    def before_update(self, current, update):
+        """Checks that need the planned update (after the plan, before any change)."""
+
+    def own_steps(self):
+        """Functions resource -> (changed, resource), each setting one aspect by its own calls."""
+        return []
+
+    # -- the flow -----------------------------------------------------------------------------------
+
+    def require_name(self):
+        if not self.params["name"]:
+            self.module.fail_user_error("name is required to create a %s" % self.kind.label)
+
+    def validate_params(self):
+        """Check every option before any request."""
+        params = self.params
+        if params["name"] is not None:
+            self.module.validated(check_name, params["name"])
+        if params["alias_name"] is not None:
+            self.module.validated(check_alias_name, params["alias_name"])
+        params["tags"] = self.module.validated(check_tags, params["tags"])
+        self.validate_own()
+
+    def check_botocore_fields(self):
+        for option, (field, needs) in self.newer_fields.items():
+            if self.params[option] is not None and not request_supports(self.client, self.update_operation, field):
+                needs = needs or "a botocore release that knows the %s field" % field
+                self.module.fail_user_error("%s needs %s: upgrade botocore and boto3" % (option, needs))
+
+    def create(self):
+        params = self.params
+        request = self.create_request()
+        if params["enabled"] is not None:
+            request["enabled"] = params["enabled"]
+        if params["alias_name"]:
+            request["aliasName"] = params["alias_name"]
+        if params["tags"]:
+            request["tags"] = dict_to_tags(params["tags"])
+        if self.check_mode:
+            predicted = {key: value for key, value in request.items() if key != "tags"}
+            return self.predict_created(dict(predicted, tags=params["tags"] or {}), request)
+        return dict(self.api_create(self.client, **request), tags=params["tags"] or {})
+
+    def planned_update(self, current, identified_by_name):
+        """The Update call's fields that differ (only options the user set)."""
+        params = self.params
+        update = {}
+        if params["name"] and not identified_by_name and params["name"] != current.get("name"):
+            update["name"] = params["name"]
+        update.update(self.planned_fields(current))
+        if params["alias_name"] is not None and params["alias_name"] != (current.get("aliasName") or ""):
+            update["aliasName"] = params["alias_name"]
+        return update
+
+    def ensure_fields(self, current, update):
+        if not update:
+            return False, current
+        self.before_update(current, update)
+        if self.check_mode:
+            return True, predict_fields(current, update)
+        return True, keep_tags(current, self.api_update(self.client, current[self.kind.id_key], **update))
+
+    def ensure_present(self, current, identified_by_name):
+        if current is None:
+            return True, self.after_create(self.create())
+        self.check_existing(current)
+        changed, resource = self.ensure_fields(current, self.planned_update(current, identified_by_name))
+        params, kind = self.params, self.kind
+        steps = self.own_steps() + [
+            lambda res: ensure_enabled(self.client, kind, res, params["enabled"], self.check_mode),
+            lambda res: ensure_tags(self.client, kind, res, params["tags"], params["purge_tags"], self.check_mode),
+        ]
+        for step in steps:
+            step_changed, resource = step(resource)
+            changed |= step_changed
+        return changed, resource
+
+    def apply(self, resource_id):
+        """(changed, state before, state after) for state=present or absent."""
+        current = find_resource(self.module, self.client, self.kind, resource_id, self.params["name"])
+        if self.params["state"] == "absent":
+            return ensure_absent(self.client, self.kind, current, self.check_mode), current, None
+        if current is None and resource_id:
+            fail_missing(self.module, self.kind, resource_id)
+        self.resolve()
+        changed, after = self.ensure_present(current, resource_id is None)
+        if changed and not self.check_mode:
+            after = reread(self.client, self.kind, after)
+        return changed, current, after
+
+    @classmethod
+    def run(cls):
+        """The whole of the module's main()."""
+        kind_prefix = cls.kind.result_key
+        id_option, arn_option = kind_prefix + "_id", kind_prefix + "_arn"
+        module = AnsibleRolesAnywhereModule(
+            argument_spec=resource_argument_spec(id_option, arn_option, **cls.own_options()),
+            supports_check_mode=True,
+            mutually_exclusive=[list(group) for group in cls.own_mutually_exclusive] + [[id_option, arn_option]],
+            required_one_of=[["name", id_option, arn_option]],
+        )
+        flow = cls(module)
+        flow.validate_params()
+        resource_id = resource_id_from_params(module, cls.kind, id_option, arn_option)
+        flow.client = connect(module)
+        flow.check_botocore_fields()
+        changed, current, after = aws_call(module, flow.apply, resource_id)
+        exit_with_resource(module, cls.kind, changed, current, after)

@@ -254,6 +254,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils import acmpca
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import is_user_error
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import RolesAnywhereError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
@@ -464,7 +465,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    refusal = None
+    refusal = aws_refusal = None
     try:
         partition, region, dummy_account = acmpca.parse_ca_arn(params["certificate_authority_arn"])
         if params["state"] == "issued" and params["csr"] is None and params["csr_path"] is None:
@@ -477,12 +478,16 @@ def main():
         else:
             result = ensure_revoked(module, client, region, authority)
     except RolesAnywhereError as exc:
-        refusal = str(exc)
+        refusal = exc
     except ACMPCAError as exc:
-        module.fail_json_aws_error(exc)
+        if not is_user_error(exc):
+            module.fail_json_aws_error(exc)  # unexpected: inside the except block, with its traceback
+        aws_refusal = exc
+    # Outside the except block, so that no traceback is attached to a user error.
     if refusal is not None:
-        # Outside the except block, so that no traceback is attached to a user error.
-        module.fail_json(msg=refusal)
+        module.fail_input(refusal)
+    if aws_refusal is not None:
+        module.fail_aws_user_error(aws_refusal)
     module.exit_json(**result)
 
 

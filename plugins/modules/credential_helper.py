@@ -192,12 +192,16 @@ def ensure_absent(module, path, existing):
 
 
 def ensure_present(module, path, existing):
+    refusal = None
     try:
         content = build_helper(module.params["interpreter"])
-    except ValueError as error:
-        module.fail_json(msg="cannot build the credential helper: %s" % error)
-    except (OSError, ImportError) as error:
+    except ValueError as error:  # a bad interpreter: the user's to fix
+        refusal = "cannot build the credential helper: %s" % error
+    except (OSError, ImportError) as error:  # a broken installation: keep the traceback
         module.fail_json(msg="cannot read the collection's sources to build the helper: %s. Reinstall the collection" % error)
+    if refusal is not None:
+        # Outside the except block, so that no traceback is attached to a user error.
+        module.fail_json(msg=refusal)
     info = describe_helper(content)
     previous = describe_helper(existing) if existing is not None else None
     diff = {"before": file_state(path, existing), "after": file_state(path, content)}
@@ -231,11 +235,14 @@ def main():
     if os.path.isdir(path):
         module.fail_json(msg="%s is a directory: give the helper's file path, e.g. %s" % (
             path, os.path.join(path, "rolesanywhere-credential-helper")), path=path)
+    existing, refusal = None, None
     try:
         existing = read_existing(path)
     except OSError as error:
-        module.fail_json(msg="cannot read %s: %s. Check the path and run with become if it is not yours" % (path, error.strerror),
-                         path=path)
+        refusal = "cannot read %s: %s. Check the path and run with become if it is not yours" % (path, error.strerror)
+    if refusal is not None:
+        # Outside the except block, so that no traceback is attached to a user error.
+        module.fail_json(msg=refusal, path=path)
     if module.params["state"] == "absent":
         result = ensure_absent(module, path, existing)
     else:

@@ -175,218 +175,117 @@ crl:
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import CRL
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import TRUST_ANCHOR
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import AnsibleRolesAnywhereError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import connect
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import get_resource
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import import_crl
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import request_supports
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import update_crl
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_absent
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_enabled
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_tags
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import exit_with_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import fail_missing
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ResourceFlow
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_by_name
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import keep_tags
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import reread
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import resource_id_from_params
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import certificate_bundle_ders
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_alias_name
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_arn_region
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_name
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_tags
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import classify_reference
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import crl_issuer_problem
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import crl_pem
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import crls_differ
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import dict_to_tags
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import load_crl
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import parse_resource_arn
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import read_input_file
 
 
-def desired_crl(module):
-    """DER of the CRL the user gave (crl_data or crl_path), or None."""
-    params = module.params
-    if params["crl_data"] is not None:
-        return module.validated(load_crl, params["crl_data"], "crl_data")
-    if params["crl_path"] is not None:
-        data = module.validated(read_input_file, params["crl_path"], "crl_path")
-        return module.validated(load_crl, data, params["crl_path"])
-    return None
+class CrlFlow(ResourceFlow):
+    kind = CRL
+    update_operation = "UpdateCrl"
+    api_create = staticmethod(import_crl)
+    api_update = staticmethod(update_crl)
+    own_mutually_exclusive = (("crl_data", "crl_path"),)
 
+    def __init__(self, module):
+        super().__init__(module)
+        self.crl_der = None  # the CRL the user gave (crl_data or crl_path), or None
+        self.reference = None  # the trust anchor option as ("name" | "id" | "arn", value), or None
+        self.anchor = None  # the trust anchor it designates (looked up for state=present)
 
-def validate_params(module):
-    """Check every option before any request; returns (CRL DER or None, trust anchor reference or None)."""
-    params = module.params
-    if params["name"] is not None:
-        module.validated(check_name, params["name"])
-    if params["alias_name"] is not None:
-        module.validated(check_alias_name, params["alias_name"])
-    params["tags"] = module.validated(check_tags, params["tags"])
-    reference = None
-    if params["trust_anchor"]:
-        reference = module.validated(classify_reference, params["trust_anchor"], TRUST_ANCHOR.resource_type, "trust_anchor")
-        if reference[0] == "arn":
-            module.validated(check_arn_region, reference[1], module.region, "trust_anchor")
-    return desired_crl(module), reference
-
-
-def find_trust_anchor(module, client, reference):
-    """The trust anchor a reference (name, id or ARN) designates; fails when there is none."""
-    kind, value = reference
-    if kind == "name":
-        anchor = find_by_name(module, client, TRUST_ANCHOR, value)
-    else:
-        anchor = get_resource(client, TRUST_ANCHOR, value["id"] if kind == "arn" else value)
-    if anchor is None:
-        module.fail_json(msg="trust_anchor %r does not exist in this account and region" % module.params["trust_anchor"])
-    return anchor
-
-
-def anchor_of(client, current, anchor):
-    """The trust anchor to check a CRL against: the one given, or the existing CRL's."""
-    if anchor is not None:
-        return anchor
-    anchor_id = parse_resource_arn(current["trustAnchorArn"], TRUST_ANCHOR.resource_type)["id"]
-    return get_resource(client, TRUST_ANCHOR, anchor_id)
-
-
-def check_issuer(module, crl_der, anchor):
-    """A CRL must come from a CA of a certificate-bundle trust anchor (ACM PCA anchors are not checked)."""
-    if not anchor or (anchor.get("source") or {}).get("sourceType") != "CERTIFICATE_BUNDLE":
-        return
-    bundle = (anchor["source"].get("sourceData") or {}).get("x509CertificateData")
-    problem = module.validated(crl_issuer_problem, crl_der, certificate_bundle_ders(bundle))
-    if problem:
-        module.fail_json(
-            msg="The CRL does not belong to trust anchor %r: %s. Nothing was changed. Give the CRL of one of the "
-            "trust anchor's CAs, or the trust anchor of the CA that issued this CRL" % (anchor.get("name"), problem)
+    @classmethod
+    def own_options(cls):
+        return dict(
+            crl_data=dict(type="str"),
+            crl_path=dict(type="path"),
+            trust_anchor=dict(type="str"),
         )
 
+    def validate_own(self):
+        params, validated = self.params, self.module.validated
+        if params["trust_anchor"]:
+            self.reference = validated(classify_reference, params["trust_anchor"], TRUST_ANCHOR.resource_type, "trust_anchor")
+            if self.reference[0] == "arn":
+                validated(check_arn_region, self.reference[1], self.module.region, "trust_anchor")
+        if params["crl_data"] is not None:
+            self.crl_der = validated(load_crl, params["crl_data"], "crl_data")
+        elif params["crl_path"] is not None:
+            data = validated(read_input_file, params["crl_path"], "crl_path")
+            self.crl_der = validated(load_crl, data, params["crl_path"])
 
-def check_botocore_fields(module, client):
-    if module.params["alias_name"] is not None and not request_supports(client, "UpdateCrl", "aliasName"):
-        module.fail_json(msg="alias_name needs a botocore release that knows the aliasName field: upgrade botocore and boto3")
+    def resolve(self):
+        """The trust anchor the trust_anchor option (name, id or ARN) designates; fails when there is none."""
+        if not self.reference:
+            return
+        kind, value = self.reference
+        if kind == "name":
+            anchor = find_by_name(self.module, self.client, TRUST_ANCHOR, value)
+        else:
+            anchor = get_resource(self.client, TRUST_ANCHOR, value["id"] if kind == "arn" else value)
+        if anchor is None:
+            self.module.fail_user_error("trust_anchor %r does not exist in this account and region" % self.params["trust_anchor"])
+        self.anchor = anchor
 
+    def anchor_of(self, current):
+        """The trust anchor to check a CRL against: the one given, or the existing CRL's."""
+        if self.anchor is not None:
+            return self.anchor
+        anchor_id = parse_resource_arn(current["trustAnchorArn"], TRUST_ANCHOR.resource_type)["id"]
+        return get_resource(self.client, TRUST_ANCHOR, anchor_id)
 
-def create(module, client, crl_der, anchor):
-    params = module.params
-    missing = [option for option, value in (("name", params["name"]), ("crl_data or crl_path", crl_der), ("trust_anchor", anchor)) if not value]
-    if missing:
-        module.fail_json(msg="No CRL named %r exists; to import one, also give %s" % (params["name"], " and ".join(missing)))
-    check_issuer(module, crl_der, anchor)
-    request = {"name": params["name"], "crlData": crl_pem(crl_der).encode("ascii"), "trustAnchorArn": anchor["trustAnchorArn"]}
-    if params["enabled"] is not None:
-        request["enabled"] = params["enabled"]
-    if params["alias_name"]:
-        request["aliasName"] = params["alias_name"]
-    if params["tags"]:
-        request["tags"] = dict_to_tags(params["tags"])
-    if module.check_mode:
-        predicted = {key: value for key, value in request.items() if key != "tags"}
-        return True, dict(predicted, tags=params["tags"] or {})
-    return True, dict(import_crl(client, **request), tags=params["tags"] or {})
+    def check_issuer(self, anchor):
+        """A CRL must come from a CA of a certificate-bundle trust anchor (ACM PCA anchors are not checked)."""
+        if not anchor or (anchor.get("source") or {}).get("sourceType") != "CERTIFICATE_BUNDLE":
+            return
+        bundle = (anchor["source"].get("sourceData") or {}).get("x509CertificateData")
+        problem = self.module.validated(crl_issuer_problem, self.crl_der, certificate_bundle_ders(bundle))
+        if problem:
+            self.module.fail_user_error(
+                "The CRL does not belong to trust anchor %r: %s. Nothing was changed. Give the CRL of one of the "
+                "trust anchor's CAs, or the trust anchor of the CA that issued this CRL" % (anchor.get("name"), problem)
+            )
 
+    def create_request(self):
+        params = self.params
+        given = (("name", params["name"]), ("crl_data or crl_path", self.crl_der), ("trust_anchor", self.anchor))
+        missing = [option for option, value in given if not value]
+        if missing:
+            self.module.fail_user_error("No CRL named %r exists; to import one, also give %s" % (params["name"], " and ".join(missing)))
+        self.check_issuer(self.anchor)
+        return {"name": params["name"], "crlData": crl_pem(self.crl_der).encode("ascii"), "trustAnchorArn": self.anchor["trustAnchorArn"]}
 
-def check_create_only(module, current, anchor):
-    if anchor is not None and anchor["trustAnchorArn"] != current.get("trustAnchorArn"):
-        module.fail_json(
-            msg="CRL %r belongs to trust anchor %s; the trust anchor of a CRL is set when it is imported and cannot "
-            "be changed (asked: %s). Nothing was changed. Delete the CRL and import it again for the other trust anchor"
-            % (current.get("name"), current.get("trustAnchorArn"), anchor["trustAnchorArn"])
-        )
+    def check_existing(self, current):
+        anchor = self.anchor
+        if anchor is not None and anchor["trustAnchorArn"] != current.get("trustAnchorArn"):
+            self.module.fail_user_error(
+                "CRL %r belongs to trust anchor %s; the trust anchor of a CRL is set when it is imported and cannot "
+                "be changed (asked: %s). Nothing was changed. Delete the CRL and import it again for the other trust anchor"
+                % (current.get("name"), current.get("trustAnchorArn"), anchor["trustAnchorArn"])
+            )
 
+    def planned_fields(self, current):
+        if self.crl_der is not None and crls_differ(current.get("crlData"), self.crl_der):
+            return {"crlData": crl_pem(self.crl_der).encode("ascii")}
+        return {}
 
-def planned_update(module, current, crl_der, identified_by_name):
-    """UpdateCrl's fields that differ (only options the user set)."""
-    params = module.params
-    update = {}
-    if params["name"] and not identified_by_name and params["name"] != current.get("name"):
-        update["name"] = params["name"]
-    if crl_der is not None and crls_differ(current.get("crlData"), crl_der):
-        update["crlData"] = crl_pem(crl_der).encode("ascii")
-    if params["alias_name"] is not None and params["alias_name"] != (current.get("aliasName") or ""):
-        update["aliasName"] = params["alias_name"]
-    return update
-
-
-def ensure_fields(module, client, current, update, crl_der, anchor):
-    if not update:
-        return False, current
-    if "crlData" in update:
-        check_issuer(module, crl_der, anchor_of(client, current, anchor))
-    if module.check_mode:
-        predicted = dict(current, **update)
-        if "aliasName" in update:
-            predicted.pop("aliasArn", None)
-            if not update["aliasName"]:
-                predicted.pop("aliasName")
-        return True, predicted
-    return True, keep_tags(current, update_crl(client, current["crlId"], **update))
-
-
-def ensure_present(module, client, current, crl_der, anchor, identified_by_name):
-    params = module.params
-    if current is None:
-        return create(module, client, crl_der, anchor)
-    check_create_only(module, current, anchor)
-    changed, resource = ensure_fields(module, client, current, planned_update(module, current, crl_der, identified_by_name), crl_der, anchor)
-    for step in (
-        lambda res: ensure_enabled(client, CRL, res, params["enabled"], module.check_mode),
-        lambda res: ensure_tags(client, CRL, res, params["tags"], params["purge_tags"], module.check_mode),
-    ):
-        step_changed, resource = step(resource)
-        changed |= step_changed
-    return changed, resource
-
-
-def argument_spec():
-    return dict(
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        name=dict(type="str"),
-        crl_id=dict(type="str", aliases=["id"]),
-        crl_arn=dict(type="str", aliases=["arn"]),
-        crl_data=dict(type="str"),
-        crl_path=dict(type="path"),
-        trust_anchor=dict(type="str"),
-        enabled=dict(type="bool"),
-        alias_name=dict(type="str"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-    )
+    def before_update(self, current, update):
+        if "crlData" in update:
+            self.check_issuer(self.anchor_of(current))
 
 
 def main():
-    module = AnsibleRolesAnywhereModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-        mutually_exclusive=[["crl_data", "crl_path"], ["crl_id", "crl_arn"]],
-        required_one_of=[["name", "crl_id", "crl_arn"]],
-    )
-    crl_der, reference = validate_params(module)
-    resource_id = resource_id_from_params(module, CRL, "crl_id", "crl_arn")
-    client = connect(module)
-    check_botocore_fields(module, client)
-
-    changed, current, after = False, None, None
-    try:
-        current = find_resource(module, client, CRL, resource_id, module.params["name"])
-        if module.params["state"] == "absent":
-            changed = ensure_absent(client, CRL, current, module.check_mode)
-        else:
-            if current is None and resource_id:
-                fail_missing(module, CRL, resource_id)
-            anchor = find_trust_anchor(module, client, reference) if reference else None
-            changed, after = ensure_present(module, client, current, crl_der, anchor, resource_id is None)
-            if changed and not module.check_mode:
-                after = reread(client, CRL, after)
-    except AnsibleRolesAnywhereError as error:
-        module.fail_json_aws_error(error)
-
-    exit_with_resource(module, CRL, changed, current, after)
+    CrlFlow.run()
 
 
 if __name__ == "__main__":

@@ -274,33 +274,17 @@ profile:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import PROFILE
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import AnsibleRolesAnywhereError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import connect
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import create_profile
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import delete_attribute_mapping
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import put_attribute_mapping
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import request_supports
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import update_profile
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_absent
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_enabled
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_tags
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import exit_with_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import fail_missing
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import keep_tags
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import reread
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import resource_id_from_params
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_alias_name
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ResourceFlow
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_attribute_mappings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_duration_seconds
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_managed_policy_arns
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_name
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_role_arns
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_session_policy
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_tags
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import default_attribute_mappings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import dict_to_tags
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import lists_differ
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import plan_attribute_mappings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import policies_differ
@@ -309,207 +293,121 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources impo
 DEFAULT_DURATION_SECONDS = 3600
 
 
-def validate_params(module):
-    """Check every option before any request; returns the session policy as JSON text (or None)."""
-    params = module.params
-    if params["name"] is not None:
-        module.validated(check_name, params["name"])
-    if params["alias_name"] is not None:
-        module.validated(check_alias_name, params["alias_name"])
-    if params["role_arns"] is not None:
-        params["role_arns"] = module.validated(check_role_arns, params["role_arns"])
-    if params["managed_policy_arns"] is not None:
-        params["managed_policy_arns"] = module.validated(check_managed_policy_arns, params["managed_policy_arns"])
-    if params["duration_seconds"] is not None:
-        module.validated(check_duration_seconds, params["duration_seconds"])
-    params["tags"] = module.validated(check_tags, params["tags"])
-    module.validated(check_attribute_mappings, params["attribute_mappings"])
-    if params["session_policy"] is None:
-        return None
-    if params["session_policy"] == "":
-        module.fail_json(
-            msg="session_policy is empty. The Roles Anywhere API cannot remove a session policy from a profile: "
-            "give a policy, or leave session_policy unset"
+class ProfileFlow(ResourceFlow):
+    kind = PROFILE
+    update_operation = "UpdateProfile"
+    api_create = staticmethod(create_profile)
+    api_update = staticmethod(update_profile)
+    newer_fields = {"alias_name": ("aliasName", None), "accept_role_session_name": ("acceptRoleSessionName", "botocore 1.35 or later")}
+
+    def __init__(self, module):
+        super().__init__(module)
+        self.session_policy = None  # JSON text, or None when session_policy is not set
+
+    @classmethod
+    def own_options(cls):
+        mapping = dict(
+            certificate_field=dict(type="str", required=True, choices=["x509Subject", "x509Issuer", "x509SAN"]),
+            specifiers=dict(type="list", elements="str", required=True),
         )
-    return policy_json(module.validated(check_session_policy, params["session_policy"]))
-
-
-def check_botocore_fields(module, client):
-    if module.params["alias_name"] is not None and not request_supports(client, "UpdateProfile", "aliasName"):
-        module.fail_json(msg="alias_name needs a botocore release that knows the aliasName field: upgrade botocore and boto3")
-    if module.params["accept_role_session_name"] is not None and not request_supports(client, "UpdateProfile", "acceptRoleSessionName"):
-        module.fail_json(msg="accept_role_session_name needs botocore 1.35 or later: upgrade botocore and boto3")
-
-
-def check_create_only(module, current):
-    wanted = module.params["require_instance_properties"]
-    have = bool(current.get("requireInstanceProperties"))
-    if wanted is not None and wanted != have:
-        module.fail_json(
-            msg="require_instance_properties is %s on profile %r and can only be set when a profile is created "
-            "(asked: %s). Nothing was changed. Delete the profile and create it again, or drop the option"
-            % (str(have).lower(), current.get("name"), str(wanted).lower())
+        return dict(
+            role_arns=dict(type="list", elements="str"),
+            managed_policy_arns=dict(type="list", elements="str"),
+            session_policy=dict(type="json"),
+            duration_seconds=dict(type="int"),
+            accept_role_session_name=dict(type="bool"),
+            require_instance_properties=dict(type="bool"),
+            attribute_mappings=dict(type="list", elements="dict", options=mapping),
+            purge_attribute_mappings=dict(type="bool", default=False),
         )
 
+    def validate_own(self):
+        params, validated = self.params, self.module.validated
+        if params["role_arns"] is not None:
+            params["role_arns"] = validated(check_role_arns, params["role_arns"])
+        if params["managed_policy_arns"] is not None:
+            params["managed_policy_arns"] = validated(check_managed_policy_arns, params["managed_policy_arns"])
+        if params["duration_seconds"] is not None:
+            validated(check_duration_seconds, params["duration_seconds"])
+        validated(check_attribute_mappings, params["attribute_mappings"])
+        if params["session_policy"] == "":
+            self.module.fail_user_error(
+                "session_policy is empty. The Roles Anywhere API cannot remove a session policy from a profile: "
+                "give a policy, or leave session_policy unset"
+            )
+        if params["session_policy"] is not None:
+            self.session_policy = policy_json(validated(check_session_policy, params["session_policy"]))
 
-def create_request(module, session_policy):
-    params = module.params
-    request = {"name": params["name"], "roleArns": params["role_arns"] or []}
-    optional = (
-        ("managedPolicyArns", params["managed_policy_arns"]),
-        ("sessionPolicy", session_policy),
-        ("durationSeconds", params["duration_seconds"]),
-        ("enabled", params["enabled"]),
-        ("acceptRoleSessionName", params["accept_role_session_name"]),
-        ("requireInstanceProperties", params["require_instance_properties"]),
-        ("aliasName", params["alias_name"] or None),
-    )
-    request.update({key: value for key, value in optional if value is not None})
-    if params["tags"]:
-        request["tags"] = dict_to_tags(params["tags"])
-    return request
+    def check_existing(self, current):
+        wanted = self.params["require_instance_properties"]
+        have = bool(current.get("requireInstanceProperties"))
+        if wanted is not None and wanted != have:
+            self.module.fail_user_error(
+                "require_instance_properties is %s on profile %r and can only be set when a profile is created "
+                "(asked: %s). Nothing was changed. Delete the profile and create it again, or drop the option"
+                % (str(have).lower(), current.get("name"), str(wanted).lower())
+            )
 
+    def create_request(self):
+        params = self.params
+        self.require_name()
+        request = {"name": params["name"], "roleArns": params["role_arns"] or []}
+        optional = (
+            ("managedPolicyArns", params["managed_policy_arns"]),
+            ("sessionPolicy", self.session_policy),
+            ("durationSeconds", params["duration_seconds"]),
+            ("acceptRoleSessionName", params["accept_role_session_name"]),
+            ("requireInstanceProperties", params["require_instance_properties"]),
+        )
+        request.update({key: value for key, value in optional if value is not None})
+        return request
 
-def create(module, client, session_policy):
-    params = module.params
-    if not params["name"]:
-        module.fail_json(msg="name is required to create a profile")
-    request = create_request(module, session_policy)
-    if module.check_mode:
-        predicted = {key: value for key, value in request.items() if key != "tags"}
+    def predict_created(self, predicted, request):
         predicted.setdefault("durationSeconds", DEFAULT_DURATION_SECONDS)
-        predicted.update(attributeMappings=default_attribute_mappings(), tags=params["tags"] or {})
+        predicted["attributeMappings"] = default_attribute_mappings()
         return predicted
-    created = create_profile(client, **request)
-    return dict(created, tags=params["tags"] or {})
 
+    def after_create(self, resource):
+        # A new profile has AWS's default mappings: apply the requested ones (or predict them).
+        return self.ensure_attribute_mappings(resource)[1]
 
-def planned_update(module, current, session_policy, identified_by_name):
-    """UpdateProfile's fields that differ (only options the user set)."""
-    params = module.params
-    update = {}
-    if params["name"] and not identified_by_name and params["name"] != current.get("name"):
-        update["name"] = params["name"]
-    for option, field in (("role_arns", "roleArns"), ("managed_policy_arns", "managedPolicyArns")):
-        if params[option] is not None and lists_differ(current.get(field), params[option]):
-            update[field] = params[option]
-    if session_policy is not None and policies_differ(current.get("sessionPolicy"), session_policy):
-        update["sessionPolicy"] = session_policy
-    duration = params["duration_seconds"]
-    if duration is not None and duration != current.get("durationSeconds", DEFAULT_DURATION_SECONDS):
-        update["durationSeconds"] = duration
-    accept = params["accept_role_session_name"]
-    if accept is not None and accept != bool(current.get("acceptRoleSessionName")):
-        update["acceptRoleSessionName"] = accept
-    if params["alias_name"] is not None and params["alias_name"] != (current.get("aliasName") or ""):
-        update["aliasName"] = params["alias_name"]
-    return update
+    def planned_fields(self, current):
+        params = self.params
+        update = {}
+        for option, field in (("role_arns", "roleArns"), ("managed_policy_arns", "managedPolicyArns")):
+            if params[option] is not None and lists_differ(current.get(field), params[option]):
+                update[field] = params[option]
+        if self.session_policy is not None and policies_differ(current.get("sessionPolicy"), self.session_policy):
+            update["sessionPolicy"] = self.session_policy
+        duration = params["duration_seconds"]
+        if duration is not None and duration != current.get("durationSeconds", DEFAULT_DURATION_SECONDS):
+            update["durationSeconds"] = duration
+        accept = params["accept_role_session_name"]
+        if accept is not None and accept != bool(current.get("acceptRoleSessionName")):
+            update["acceptRoleSessionName"] = accept
+        return update
 
+    def own_steps(self):
+        return [self.ensure_attribute_mappings]
 
-def ensure_fields(module, client, current, update):
-    if not update:
-        return False, current
-    if module.check_mode:
-        predicted = dict(current, **update)
-        if "aliasName" in update:
-            predicted.pop("aliasArn", None)
-            if not update["aliasName"]:
-                predicted.pop("aliasName")
-        return True, predicted
-    return True, keep_tags(current, update_profile(client, current["profileId"], **update))
-
-
-def ensure_attribute_mappings(module, client, current):
-    items = module.params["attribute_mappings"]
-    if items is None:
-        return False, current
-    plan = plan_attribute_mappings(current.get("attributeMappings"), items, module.params["purge_attribute_mappings"])
-    if not plan.operations:
-        return False, current
-    if not module.check_mode:
-        for operation in plan.operations:
-            if operation.action == "put":
-                put_attribute_mapping(client, current["profileId"], operation.certificate_field, operation.specifiers)
-            else:
-                delete_attribute_mapping(client, current["profileId"], operation.certificate_field, operation.specifiers)
-    return True, dict(current, attributeMappings=plan.predicted)
-
-
-def ensure_present(module, client, current, session_policy, identified_by_name):
-    params = module.params
-    changed = False
-    if current is None:
-        current, changed = create(module, client, session_policy), True
-        if module.check_mode:
-            # A new profile has AWS's default mappings: apply the requested ones to the prediction.
-            return True, ensure_attribute_mappings(module, client, current)[1]
-        identified_by_name = True
-    else:
-        check_create_only(module, current)
-    update_changed, resource = ensure_fields(module, client, current, planned_update(module, current, session_policy, identified_by_name))
-    changed |= update_changed
-    for step in (
-        lambda res: ensure_attribute_mappings(module, client, res),
-        lambda res: ensure_enabled(client, PROFILE, res, params["enabled"], module.check_mode),
-        lambda res: ensure_tags(client, PROFILE, res, params["tags"], params["purge_tags"], module.check_mode),
-    ):
-        step_changed, resource = step(resource)
-        changed |= step_changed
-    return changed, resource
-
-
-def argument_spec():
-    mapping = dict(
-        certificate_field=dict(type="str", required=True, choices=["x509Subject", "x509Issuer", "x509SAN"]),
-        specifiers=dict(type="list", elements="str", required=True),
-    )
-    return dict(
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        name=dict(type="str"),
-        profile_id=dict(type="str", aliases=["id"]),
-        profile_arn=dict(type="str", aliases=["arn"]),
-        role_arns=dict(type="list", elements="str"),
-        managed_policy_arns=dict(type="list", elements="str"),
-        session_policy=dict(type="json"),
-        duration_seconds=dict(type="int"),
-        accept_role_session_name=dict(type="bool"),
-        require_instance_properties=dict(type="bool"),
-        enabled=dict(type="bool"),
-        alias_name=dict(type="str"),
-        attribute_mappings=dict(type="list", elements="dict", options=mapping),
-        purge_attribute_mappings=dict(type="bool", default=False),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-    )
+    def ensure_attribute_mappings(self, current):
+        items = self.params["attribute_mappings"]
+        if items is None:
+            return False, current
+        plan = plan_attribute_mappings(current.get("attributeMappings"), items, self.params["purge_attribute_mappings"])
+        if not plan.operations:
+            return False, current
+        if not self.check_mode:
+            for operation in plan.operations:
+                if operation.action == "put":
+                    put_attribute_mapping(self.client, current["profileId"], operation.certificate_field, operation.specifiers)
+                else:
+                    delete_attribute_mapping(self.client, current["profileId"], operation.certificate_field, operation.specifiers)
+        return True, dict(current, attributeMappings=plan.predicted)
 
 
 def main():
-    module = AnsibleRolesAnywhereModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-        mutually_exclusive=[["profile_id", "profile_arn"]],
-        required_one_of=[["name", "profile_id", "profile_arn"]],
-    )
-    session_policy = validate_params(module)
-    resource_id = resource_id_from_params(module, PROFILE, "profile_id", "profile_arn")
-    client = connect(module)
-    check_botocore_fields(module, client)
-
-    changed, current, after = False, None, None
-    try:
-        current = find_resource(module, client, PROFILE, resource_id, module.params["name"])
-        if module.params["state"] == "absent":
-            changed = ensure_absent(client, PROFILE, current, module.check_mode)
-        else:
-            if current is None and resource_id:
-                fail_missing(module, PROFILE, resource_id)
-            changed, after = ensure_present(module, client, current, session_policy, resource_id is None)
-            if changed and not module.check_mode:
-                after = reread(client, PROFILE, after)
-    except AnsibleRolesAnywhereError as error:
-        module.fail_json_aws_error(error)
-
-    exit_with_resource(module, PROFILE, changed, current, after)
+    ProfileFlow.run()
 
 
 if __name__ == "__main__":

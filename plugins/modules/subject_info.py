@@ -159,11 +159,11 @@ subjects:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import SUBJECT
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import AnsibleRolesAnywhereError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import connect
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import get_resource
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import list_subjects
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import aws_call
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import exit_with_resources
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import resource_id_from_params
 
@@ -194,11 +194,7 @@ def main():
     )
     resource_id = resource_id_from_params(module, SUBJECT, "subject_id", "subject_arn")
     client = connect(module)
-    subjects = []
-    try:
-        subjects = find_subjects(client, resource_id, module.params["x509_subject"], module.params["include_certificates"])
-    except AnsibleRolesAnywhereError as error:
-        module.fail_json_aws_error(error)
+    subjects = aws_call(module, find_subjects, client, resource_id, module.params["x509_subject"], module.params["include_certificates"])
     exit_with_resources(module, "subjects", subjects)
 
 

@@ -265,73 +265,21 @@ trust_anchor:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import TRUST_ANCHOR
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import AnsibleRolesAnywhereError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import connect
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import create_trust_anchor
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import put_notification_settings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import request_supports
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import reset_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import update_trust_anchor
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_absent
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_enabled
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ensure_tags
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import exit_with_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import fail_missing
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import keep_tags
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import reread
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import resource_id_from_params
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ResourceFlow
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import certificate_bundle_pem
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import certificate_bundles_differ
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_acm_pca_arn
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_alias_name
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_name
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_notification_settings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_tags
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import dict_to_tags
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import load_certificate_bundle
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import notification_settings_for_create
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import plan_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import read_input_file
 
 SOURCE_OPTIONS = ("acm_pca_arn", "certificate_bundle", "certificate_bundle_path")
-# Request fields newer than the oldest botocore we support: option -> API field.
-NEWER_FIELDS = {"crl_dp_revocation_enabled": "crlDpRevocationEnabled", "alias_name": "aliasName"}
-
-
-def desired_source(module):
-    """(source in the API's shape, DER list of a bundle or None), or (None, None) when no source option is set."""
-    params = module.params
-    if params["acm_pca_arn"] is not None:
-        arn = module.validated(check_acm_pca_arn, params["acm_pca_arn"], module.region)
-        return {"sourceType": "AWS_ACM_PCA", "sourceData": {"acmPcaArn": arn}}, None
-    if params["certificate_bundle"] is not None:
-        ders = module.validated(load_certificate_bundle, params["certificate_bundle"], "certificate_bundle")
-    elif params["certificate_bundle_path"] is not None:
-        data = module.validated(read_input_file, params["certificate_bundle_path"], "certificate_bundle_path")
-        ders = module.validated(load_certificate_bundle, data, params["certificate_bundle_path"])
-    else:
-        return None, None
-    return {"sourceType": "CERTIFICATE_BUNDLE", "sourceData": {"x509CertificateData": certificate_bundle_pem(ders)}}, ders
-
-
-def validate_params(module):
-    """Check every option before any request; returns the desired source and its certificates."""
-    params = module.params
-    if params["name"] is not None:
-        module.validated(check_name, params["name"])
-    if params["alias_name"] is not None:
-        module.validated(check_alias_name, params["alias_name"])
-    params["tags"] = module.validated(check_tags, params["tags"])
-    module.validated(check_notification_settings, params["notification_settings"])
-    return desired_source(module)
-
-
-def check_botocore_fields(module, client):
-    for option, field in NEWER_FIELDS.items():
-        if module.params[option] is not None and not request_supports(client, "UpdateTrustAnchor", field):
-            module.fail_json(msg="%s needs a botocore release that knows the %s field: upgrade botocore and boto3" % (option, field))
 
 
 def source_differs(current, source, ders):
@@ -344,147 +292,105 @@ def source_differs(current, source, ders):
     return certificate_bundles_differ(current_data.get("x509CertificateData"), ders)
 
 
-def create(module, client, source):
-    params = module.params
-    if not params["name"]:
-        module.fail_json(msg="name is required to create a trust anchor")
-    if source is None:
-        module.fail_json(msg="No trust anchor named %r exists; to create it, give one of %s" % (params["name"], ", ".join(SOURCE_OPTIONS)))
-    request = {"name": params["name"], "source": source}
-    if params["enabled"] is not None:
-        request["enabled"] = params["enabled"]
-    if params["crl_dp_revocation_enabled"] is not None:
-        request["crlDpRevocationEnabled"] = params["crl_dp_revocation_enabled"]
-    if params["alias_name"]:
-        request["aliasName"] = params["alias_name"]
-    if params["tags"]:
-        request["tags"] = dict_to_tags(params["tags"])
-    if params["notification_settings"]:
-        request["notificationSettings"] = notification_settings_for_create(params["notification_settings"])
-    if module.check_mode:
-        return True, predicted_new(request, params)
-    created = create_trust_anchor(client, **request)
-    return True, dict(created, tags=params["tags"] or {})
+class TrustAnchorFlow(ResourceFlow):
+    kind = TRUST_ANCHOR
+    update_operation = "UpdateTrustAnchor"
+    api_create = staticmethod(create_trust_anchor)
+    api_update = staticmethod(update_trust_anchor)
+    own_mutually_exclusive = (SOURCE_OPTIONS,)
+    # Request fields newer than the oldest botocore we support: option -> (API field, what it needs).
+    newer_fields = {"crl_dp_revocation_enabled": ("crlDpRevocationEnabled", None), "alias_name": ("aliasName", None)}
 
+    def __init__(self, module):
+        super().__init__(module)
+        self.source = None  # in the API's shape, or None when no source option is set
+        self.ders = None  # DER certificates of a bundle source
 
-def predicted_new(request, params):
-    predicted = {key: value for key, value in request.items() if key not in ("tags", "notificationSettings")}
-    predicted["notificationSettings"] = plan_notification_settings([], params["notification_settings"], False).predicted
-    predicted["tags"] = params["tags"] or {}
-    return predicted
+    @classmethod
+    def own_options(cls):
+        notification = dict(
+            event=dict(type="str", required=True, choices=["CA_CERTIFICATE_EXPIRY", "END_ENTITY_CERTIFICATE_EXPIRY"]),
+            enabled=dict(type="bool"),
+            threshold=dict(type="int"),
+            channel=dict(type="str", choices=["ALL"], default="ALL"),
+        )
+        return dict(
+            acm_pca_arn=dict(type="str"),
+            certificate_bundle=dict(type="str"),
+            certificate_bundle_path=dict(type="path"),
+            crl_dp_revocation_enabled=dict(type="bool"),
+            notification_settings=dict(type="list", elements="dict", options=notification),
+            purge_notification_settings=dict(type="bool", default=False),
+        )
 
+    def validate_own(self):
+        self.module.validated(check_notification_settings, self.params["notification_settings"])
+        self.source, self.ders = self.desired_source()
 
-def planned_update(module, current, source, ders, identified_by_name):
-    """UpdateTrustAnchor's fields that differ (only options the user set)."""
-    params = module.params
-    update = {}
-    if params["name"] and not identified_by_name and params["name"] != current.get("name"):
-        update["name"] = params["name"]
-    if source is not None and source_differs(current, source, ders):
-        update["source"] = source
-    wanted = params["crl_dp_revocation_enabled"]
-    if wanted is not None and wanted != bool(current.get("crlDpRevocationEnabled")):
-        update["crlDpRevocationEnabled"] = wanted
-    if params["alias_name"] is not None and params["alias_name"] != (current.get("aliasName") or ""):
-        update["aliasName"] = params["alias_name"]
-    return update
+    def desired_source(self):
+        """(source in the API's shape, DER list of a bundle or None), or (None, None) when no source option is set."""
+        params, validated = self.params, self.module.validated
+        if params["acm_pca_arn"] is not None:
+            arn = validated(check_acm_pca_arn, params["acm_pca_arn"], self.module.region)
+            return {"sourceType": "AWS_ACM_PCA", "sourceData": {"acmPcaArn": arn}}, None
+        if params["certificate_bundle"] is not None:
+            ders = validated(load_certificate_bundle, params["certificate_bundle"], "certificate_bundle")
+        elif params["certificate_bundle_path"] is not None:
+            data = validated(read_input_file, params["certificate_bundle_path"], "certificate_bundle_path")
+            ders = validated(load_certificate_bundle, data, params["certificate_bundle_path"])
+        else:
+            return None, None
+        return {"sourceType": "CERTIFICATE_BUNDLE", "sourceData": {"x509CertificateData": certificate_bundle_pem(ders)}}, ders
 
+    def create_request(self):
+        params = self.params
+        self.require_name()
+        if self.source is None:
+            self.module.fail_user_error(
+                "No trust anchor named %r exists; to create it, give one of %s" % (params["name"], ", ".join(SOURCE_OPTIONS))
+            )
+        request = {"name": params["name"], "source": self.source}
+        if params["crl_dp_revocation_enabled"] is not None:
+            request["crlDpRevocationEnabled"] = params["crl_dp_revocation_enabled"]
+        if params["notification_settings"]:
+            request["notificationSettings"] = notification_settings_for_create(params["notification_settings"])
+        return request
 
-def ensure_fields(module, client, current, update):
-    if not update:
-        return False, current
-    if module.check_mode:
-        predicted = dict(current, **update)
-        if "aliasName" in update:
-            predicted.pop("aliasArn", None)
-            if not update["aliasName"]:
-                predicted.pop("aliasName")
-        return True, predicted
-    return True, keep_tags(current, update_trust_anchor(client, current["trustAnchorId"], **update))
+    def predict_created(self, predicted, request):
+        predicted.pop("notificationSettings", None)
+        predicted["notificationSettings"] = plan_notification_settings([], self.params["notification_settings"], False).predicted
+        return predicted
 
+    def planned_fields(self, current):
+        params = self.params
+        update = {}
+        if self.source is not None and source_differs(current, self.source, self.ders):
+            update["source"] = self.source
+        wanted = params["crl_dp_revocation_enabled"]
+        if wanted is not None and wanted != bool(current.get("crlDpRevocationEnabled")):
+            update["crlDpRevocationEnabled"] = wanted
+        return update
 
-def ensure_notification_settings(module, client, current):
-    items = module.params["notification_settings"]
-    if items is None:
-        return False, current
-    plan = plan_notification_settings(current.get("notificationSettings"), items, module.params["purge_notification_settings"])
-    if not plan.to_put and not plan.to_reset:
-        return False, current
-    if not module.check_mode:
-        if plan.to_put:
-            put_notification_settings(client, current["trustAnchorId"], plan.to_put)
-        if plan.to_reset:
-            reset_notification_settings(client, current["trustAnchorId"], plan.to_reset)
-    return True, dict(current, notificationSettings=plan.predicted)
+    def own_steps(self):
+        return [self.ensure_notification_settings]
 
-
-def ensure_present(module, client, current, source, ders, identified_by_name):
-    if current is None:
-        return create(module, client, source)
-    params = module.params
-    changed, resource = ensure_fields(module, client, current, planned_update(module, current, source, ders, identified_by_name))
-    for step in (
-        lambda res: ensure_notification_settings(module, client, res),
-        lambda res: ensure_enabled(client, TRUST_ANCHOR, res, params["enabled"], module.check_mode),
-        lambda res: ensure_tags(client, TRUST_ANCHOR, res, params["tags"], params["purge_tags"], module.check_mode),
-    ):
-        step_changed, resource = step(resource)
-        changed |= step_changed
-    return changed, resource
-
-
-def argument_spec():
-    notification = dict(
-        event=dict(type="str", required=True, choices=["CA_CERTIFICATE_EXPIRY", "END_ENTITY_CERTIFICATE_EXPIRY"]),
-        enabled=dict(type="bool"),
-        threshold=dict(type="int"),
-        channel=dict(type="str", choices=["ALL"], default="ALL"),
-    )
-    return dict(
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        name=dict(type="str"),
-        trust_anchor_id=dict(type="str", aliases=["id"]),
-        trust_anchor_arn=dict(type="str", aliases=["arn"]),
-        acm_pca_arn=dict(type="str"),
-        certificate_bundle=dict(type="str"),
-        certificate_bundle_path=dict(type="path"),
-        enabled=dict(type="bool"),
-        crl_dp_revocation_enabled=dict(type="bool"),
-        alias_name=dict(type="str"),
-        notification_settings=dict(type="list", elements="dict", options=notification),
-        purge_notification_settings=dict(type="bool", default=False),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-    )
+    def ensure_notification_settings(self, current):
+        items = self.params["notification_settings"]
+        if items is None:
+            return False, current
+        plan = plan_notification_settings(current.get("notificationSettings"), items, self.params["purge_notification_settings"])
+        if not plan.to_put and not plan.to_reset:
+            return False, current
+        if not self.check_mode:
+            if plan.to_put:
+                put_notification_settings(self.client, current["trustAnchorId"], plan.to_put)
+            if plan.to_reset:
+                reset_notification_settings(self.client, current["trustAnchorId"], plan.to_reset)
+        return True, dict(current, notificationSettings=plan.predicted)
 
 
 def main():
-    module = AnsibleRolesAnywhereModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-        mutually_exclusive=[list(SOURCE_OPTIONS), ["trust_anchor_id", "trust_anchor_arn"]],
-        required_one_of=[["name", "trust_anchor_id", "trust_anchor_arn"]],
-    )
-    source, ders = validate_params(module)
-    resource_id = resource_id_from_params(module, TRUST_ANCHOR, "trust_anchor_id", "trust_anchor_arn")
-    client = connect(module)
-    check_botocore_fields(module, client)
-
-    changed, current, after = False, None, None
-    try:
-        current = find_resource(module, client, TRUST_ANCHOR, resource_id, module.params["name"])
-        if module.params["state"] == "absent":
-            changed = ensure_absent(client, TRUST_ANCHOR, current, module.check_mode)
-        else:
-            if current is None and resource_id:
-                fail_missing(module, TRUST_ANCHOR, resource_id)
-            changed, after = ensure_present(module, client, current, source, ders, resource_id is None)
-            if changed and not module.check_mode:
-                after = reread(client, TRUST_ANCHOR, after)
-    except AnsibleRolesAnywhereError as error:
-        module.fail_json_aws_error(error)
-
-    exit_with_resource(module, TRUST_ANCHOR, changed, current, after)
+    TrustAnchorFlow.run()
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ KEY_LENGTH = 60  # characters of the longest fixed part that identify a message
 MIN_KEY_LENGTH = 12  # shorter fixed parts ("%s: %s") identify nothing
 PLACEHOLDER = re.compile(r"%(\([^)]*\))?[-#0 +]*\d*(\.\d+)?[sdrioxXfgeEc]|\{\{.*?\}\}|\{%.*?%\}|\{[^{}]*\}", re.S)
 MESSAGE_NAMES = ("message", "msg")
-RAISING_CALLS = ("fail_json", "fail_json_aws", "fail_json_aws_error", "error", "exit")
+RAISING_CALLS = ("fail_json", "fail_json_aws", "fail_json_aws_error", "fail_user_error", "error", "exit")
 
 
 # --- what the code says ----------------------------------------------------------------------------

@@ -69,6 +69,41 @@ def test_other_errors_become_the_collection_error(client, raw_client):
     assert caught.value.exception.response["Error"]["Code"] == "AccessDeniedException"
 
 
+@pytest.mark.parametrize(
+    "code, status, users_to_fix",
+    [
+        ("AccessDeniedException", 403, True),
+        ("ValidationException", 400, True),
+        ("TooManyTagsException", 400, True),
+        ("UnrecognizedClientException", 403, True),
+        ("InternalServerException", 500, False),
+        ("SomethingNewException", 400, False),
+    ],
+)
+def test_user_errors_are_told_from_unexpected_ones(client, raw_client, code, status, users_to_fix):
+    with Stubber(raw_client) as stub:
+        stub.add_client_error("list_trust_anchors", code, "an answer", status)
+        with pytest.raises(api.AnsibleRolesAnywhereError) as caught:
+            api.list_trust_anchors(client)
+    assert api.aws_error_code(caught.value.exception) == code
+    assert api.is_user_error(caught.value) is users_to_fix
+
+
+def test_missing_credentials_are_a_user_error(monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    session = boto3.session.Session(region_name="us-east-1")
+    bare = RetryingBotoClientWrapper(session.client("rolesanywhere", endpoint_url="http://127.0.0.1:9"), api.retry_decorator())
+    with pytest.raises(api.AnsibleRolesAnywhereError) as caught:
+        api.list_trust_anchors(bare)
+    assert type(caught.value.exception).__name__ == "NoCredentialsError"
+    assert api.aws_error_code(caught.value.exception) is None
+    assert api.is_user_error(caught.value) is True
+
+
 def test_delete_of_a_missing_resource_is_no_error(client, raw_client):
     with Stubber(raw_client) as stub:
         stub.add_client_error("delete_crl", "ResourceNotFoundException", "CRL not found", 404)
