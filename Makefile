@@ -26,7 +26,7 @@ help:
 	@echo "make test         sanity, unit, functional and integration tests (what CI runs)"
 	@echo "make bench        benchmarks, printed as tables"
 	@echo "make sanity | units | functional | integration | lint    one step of make test"
-	@echo "make test-fleet   the enrolment lifecycle over a 20-host fleet (slow; make test uses 4 hosts)"
+	@echo "make test-fleet   the acceptance scale: 20-host enrolment lifecycle, 200-host lookup (slow; make test uses 4 and 40)"
 	@echo "make build        the collection artifact (ansible-galaxy collection build)"
 	@echo "make artifact     build it and check it as Galaxy would (contents, install, galaxy-importer)"
 	@echo "make changelog    release the changelog fragments as the version in galaxy.yml"
@@ -67,18 +67,20 @@ units: layout
 functional: layout importer-venv
 	@echo "== functional tests (emulator, moto, real clients)"
 	@if [ -d $(LAYOUT)/tests/functional ]; then \
-	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 GALAXY_IMPORTER_PYTHON=$(IMPORTER_VENV)/bin/python $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
+	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 ROLESANYWHERE_TEST_LOOKUP_HOSTS=40 GALAXY_IMPORTER_PYTHON=$(IMPORTER_VENV)/bin/python $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
 	else echo "no functional tests yet"; fi
 
 integration: layout
 	@echo "== ansible-test integration (against the emulator)"
 	@t0=$$(date +%s); cd $(LAYOUT) && $(RUN) $(BIN)/python tools/run_integration.py $(LAYOUT) $(INTEGRATION_ARGS) || $(call fail,integration); $(call took,integration)
 
-# The enrolment lifecycle over the full 20-host acceptance fleet (about 8 minutes on 2 cores); `make test` runs
-# the same test over 4 hosts.
+# The acceptance scale (about 11 minutes on 2 cores): the enrolment lifecycle over 20 hosts and the lookup play over
+# 200 hosts with forks 10; `make test` runs the same tests over 4 and 40 hosts.
 test-fleet: layout
-	@echo "== fleet lifecycle over 20 hosts"
-	@t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=20 $(PYTEST) -q --durations=5 tests/functional/fleet $(PYTEST_ARGS) || $(call fail,test-fleet); $(call took,test-fleet)
+	@echo "== fleet lifecycle over 20 hosts, lookup over 200 hosts"
+	@t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=20 ROLESANYWHERE_TEST_LOOKUP_HOSTS=200 $(PYTEST) -q --durations=5 \
+	  tests/functional/fleet/test_fleet.py tests/functional/lookup/test_lookup_play.py::test_many_hosts_one_create_session $(PYTEST_ARGS) \
+	  || $(call fail,test-fleet); $(call took,test-fleet)
 
 lint: layout
 	@echo "== ansible-lint (production profile)"

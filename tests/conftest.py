@@ -24,11 +24,16 @@ if ROOT not in sys.path:  # `tests.support...` and `tests.emulator` import from 
 from tests.emulator.client import EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
 
 
+# Every test of a pytest worker shares one emulator account, and many make a trust anchor of their own: more than
+# AWS's 50 per region. Tests of the quota itself start an emulator with the default.
+SHARED_ACCOUNT_ARGS = ["--trust-anchor-quota", "1000"]
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     """The emulator over plain HTTP, with moto in the same process (one endpoint for every service)."""
     log = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    process = EmulatorProcess.start(log_path=str(log))
+    process = EmulatorProcess.start(log_path=str(log), extra_args=SHARED_ACCOUNT_ARGS)
     yield process
     process.stop()
 
@@ -37,7 +42,8 @@ def emulator(tmp_path_factory):
 def emulator_tls(tmp_path_factory):
     """The emulator over HTTPS; ``.ca_bundle`` is the PEM CA that signed its server certificate."""
     directory = tmp_path_factory.mktemp("emulator-tls")
-    process = EmulatorProcess.start(tls_dir=str(directory / "tls"), log_path=str(directory / "emulator.log"))
+    process = EmulatorProcess.start(tls_dir=str(directory / "tls"), log_path=str(directory / "emulator.log"),
+                                    extra_args=SHARED_ACCOUNT_ARGS)
     yield process
     process.stop()
 

@@ -68,9 +68,13 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--fault-seed", type=int, default=None, help="seed for the random faults (repeatable runs)")
     parser.add_argument("--crl-delay", type=float, default=1.0,
                         help="seconds from an ACM PCA RevokeCertificate to its CRL in S3 (default 1; AWS takes about 30 minutes)")
+    parser.add_argument("--trust-anchor-quota", type=int, default=50,
+                        help="trust anchors per account and region before CreateTrustAnchor is refused (default 50, as AWS)")
     parser.add_argument("--max-lifetime", type=float, default=None, help="stop by itself after this many seconds")
     parser.add_argument("--watch-pid", type=int, default=None, help="stop by itself when this process has exited")
     arguments = parser.parse_args(argv)
+    if arguments.trust_anchor_quota < 1:
+        parser.error("--trust-anchor-quota must be >= 1")
     if arguments.crl_delay < 0:
         parser.error("--crl-delay must be >= 0")
     if arguments.latency_ms < 0:
@@ -98,7 +102,7 @@ def main(argv=None) -> int:
               "drop_rate": arguments.drop_rate}
     try:
         running = start_emulator(arguments.host, arguments.port, arguments.region, arguments.account, arguments.tls_dir,
-                                 arguments.moto_url, faults, arguments.fault_seed, arguments.crl_delay)
+                                 arguments.moto_url, faults, arguments.fault_seed, arguments.crl_delay, arguments.trust_anchor_quota)
     except OSError as error:
         print("emulator: cannot listen on %s:%s: %s" % (arguments.host, arguments.port, error.strerror or error), file=sys.stderr)
         return 2

@@ -111,8 +111,10 @@ class ControlPlane:
     """
 
     def __init__(self, region: str, account: str, certificate_authority: Optional[Callable[[str], bytes]] = None,
-                 partition: str = "aws", clock: Callable[[], datetime.datetime] = utcnow):
+                 partition: str = "aws", clock: Callable[[], datetime.datetime] = utcnow,
+                 trust_anchor_quota: int = MAX_TRUST_ANCHORS):
         self.region = region
+        self.trust_anchor_quota = trust_anchor_quota
         self.account = account
         self.partition = partition
         self.clock = clock
@@ -292,8 +294,8 @@ class ControlPlane:
         return settings
 
     def create_trust_anchor(self, params: dict) -> dict:
-        if len(self.trust_anchors) >= MAX_TRUST_ANCHORS:
-            raise awserrors.validation("Trust anchor quota reached: an account can have %d trust anchors per region" % MAX_TRUST_ANCHORS)
+        if len(self.trust_anchors) >= self.trust_anchor_quota:
+            raise awserrors.validation("Trust anchor quota reached: an account can have %d trust anchors per region" % self.trust_anchor_quota)
         source = self._check_source(params["source"])
         tags = self._check_tags(params.get("tags") or [])
         settings = self._notification_settings(params.get("notificationSettings"))

@@ -28,7 +28,7 @@ from typing import Optional
 from . import awserrors
 from .acmpca import TARGET_PREFIX as ACM_PCA_TARGET_PREFIX, PrivateCaExtension
 from .backends import InProcessMoto, RemoteMoto
-from .control_plane import ControlPlane
+from .control_plane import MAX_TRUST_ANCHORS, ControlPlane
 from .faults import CREATE_SESSION, Counters, Drop, Faults
 from .model import ServiceModel
 from .sessions import SessionService
@@ -64,12 +64,13 @@ class Emulator:
     """The WSGI application: state, verification, faults and counters of one emulated account/region."""
 
     def __init__(self, region: str = "us-east-1", account: str = "123456789012", moto_url: Optional[str] = None,
-                 fault_seed: Optional[int] = None, crl_delay: float = 1.0):
+                 fault_seed: Optional[int] = None, crl_delay: float = 1.0, trust_anchor_quota: int = MAX_TRUST_ANCHORS):
         self.region = region
         self.account = account
         self.backend = RemoteMoto(account, region, moto_url) if moto_url else InProcessMoto(account, region)
         self.model = ServiceModel()
-        self.control = ControlPlane(region, account, certificate_authority=self.backend.ca_certificate)
+        self.control = ControlPlane(region, account, certificate_authority=self.backend.ca_certificate,
+                                    trust_anchor_quota=trust_anchor_quota)
         self.sessions = SessionService(self.control, self.backend)
         self.faults = Faults(fault_seed)
         self.counters = Counters()
@@ -247,11 +248,13 @@ class RunningEmulator:
 
 def start_emulator(host: str = "127.0.0.1", port: int = 0, region: str = "us-east-1", account: str = "123456789012",
                    tls_dir: Optional[str] = None, moto_url: Optional[str] = None, faults: Optional[dict] = None,
-                   fault_seed: Optional[int] = None, crl_delay: float = 1.0) -> RunningEmulator:
+                   fault_seed: Optional[int] = None, crl_delay: float = 1.0,
+                   trust_anchor_quota: int = MAX_TRUST_ANCHORS) -> RunningEmulator:
     """Start serving in a background thread and return at once."""
     from werkzeug.serving import make_server  # pylint: disable=import-outside-toplevel
 
-    app = Emulator(region=region, account=account, moto_url=moto_url, fault_seed=fault_seed, crl_delay=crl_delay)
+    app = Emulator(region=region, account=account, moto_url=moto_url, fault_seed=fault_seed, crl_delay=crl_delay,
+                   trust_anchor_quota=trust_anchor_quota)
     if faults:
         app.faults.configure(faults)
     ca_bundle, context = None, None

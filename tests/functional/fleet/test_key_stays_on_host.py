@@ -5,7 +5,8 @@
 
 After an enrolment run with -vvv (every task result printed), the bytes of each host's private key (PEM body,
 DER, private number), the key passphrase and the credentials' secret key appear in no output and in no
-controller-side file.
+controller-side file. The passphrase lives on the host only in a 0600 file that the helper reads
+(--pkcs8-password-file): not in the AWS config, not in the systemd unit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import stat
 
 from cryptography.hazmat.primitives import serialization
 
@@ -49,7 +51,7 @@ def controller_files(fleet):
 
 def test_private_key_never_leaves_the_host(pca_emulator, tmp_path):
     fleet = Fleet(str(tmp_path), pca_emulator["endpoint"], pca_emulator["region"], size=3, name="keystay",
-                  host_vars={"h02": {"enroll_key_passphrase": PASSPHRASE, "enroll_key_type": "rsa-2048"},
+                  host_vars={"h02": {"enroll_key_passphrase": PASSPHRASE, "enroll_key_type": "rsa-2048", "enroll_systemd": "update"},
                              "h03": {"enroll_key_type": "ec-p384"}})
     assert fleet.trust().rc == 0
 
@@ -72,6 +74,7 @@ def test_private_key_never_leaves_the_host(pca_emulator, tmp_path):
         secrets[host] = key_fingerprints(key_path, PASSPHRASE if host == "h02" else None)
     with open(os.path.join(fleet.root("h02"), "etc/rolesanywhere/current/private-key.pem"), "rb") as handle:
         assert b"ENCRYPTED PRIVATE KEY" in handle.read()
+    assert_passphrase_only_in_its_file(fleet, "h02")
 
     # a real credential_process answer, to look for its secret key and token too
     secret_answer = json.loads(fleet_credential_process(fleet, "h01"))
@@ -111,3 +114,20 @@ def fleet_credential_process(fleet, host):
     parser.read(fleet.config_file(host))
     command = shlex.split(parser.get("profile rolesanywhere", "credential_process"))
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=fleet.env(), check=True).stdout
+
+
+def assert_passphrase_only_in_its_file(fleet, host):
+    """The helper gets the passphrase from a 0600 file in the 0700 base directory, named in the config and the unit."""
+    base = os.path.join(fleet.root(host), "etc/rolesanywhere")
+    password_file = os.path.join(base, "private-key.passphrase")
+    with open(password_file, encoding="utf-8") as handle:
+        assert handle.read() == PASSPHRASE
+    assert (stat.S_IMODE(os.stat(password_file).st_mode), stat.S_IMODE(os.stat(base).st_mode)) == (0o600, 0o700)
+    with open(fleet.config_file(host), encoding="utf-8") as handle:
+        config = handle.read()
+    with open(os.path.join(fleet.root(host), "etc/systemd/system/rolesanywhere-rolesanywhere.service"), encoding="utf-8") as handle:
+        unit = handle.read()
+    assert "--pkcs8-password-file %s" % password_file in config  # shell quoting in credential_process
+    assert '"--pkcs8-password-file" "%s"' % password_file in unit  # systemd quoting in ExecStart
+    for text in (config, unit):
+        assert PASSPHRASE not in text and "--pkcs8-password " not in text and '"--pkcs8-password"' not in text

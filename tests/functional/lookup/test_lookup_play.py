@@ -19,7 +19,8 @@ from tests.support import pki
 from tests.support.scenario import make_trust
 
 PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playbooks")
-FLEET_SIZE = 200
+# 200 hosts is the acceptance scale (make test-fleet); make test runs the same play over fewer hosts to stay fast.
+FLEET_SIZE = int(os.environ.get("ROLESANYWHERE_TEST_LOOKUP_HOSTS", "200"))
 PASSPHRASE = "Functional-Lookup-Passphrase-Never-Shown-3"
 
 
@@ -31,7 +32,7 @@ def counter(emulator, name):
     return emulator.counters().get(name, 0)
 
 
-def test_200_hosts_one_create_session(emulator, tmp_path):
+def test_many_hosts_one_create_session(emulator, tmp_path):
     trust = make_trust(emulator, tmp_path / "trust", cn="controller.example.com")
     inventory = runner.write_inventory(tmp_path / "inventory.json", FLEET_SIZE)
     result_file = str(tmp_path / "callers.json")
