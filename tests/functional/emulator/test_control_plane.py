@@ -349,22 +349,15 @@ def test_bad_pagination_input(raw_client):
 # --- quotas ---------------------------------------------------------------------------------------
 
 def test_trust_anchor_quota_refuses_one_more(ca):
-    """AWS allows 50 trust anchors per account and region; the shared test emulator raises it, this one does not."""
-    from tests.emulator.server import start_emulator  # pylint: disable=import-outside-toplevel
+    """AWS allows 50 trust anchors per account and region; the shared test emulator raises it, this one sets 2.
 
-    running = start_emulator(trust_anchor_quota=2)
-    try:
-        quota_client = boto3_client_for(running.info.endpoint)
+    A process of its own: an in-process emulator would set MOTO_ACCOUNT_ID in this pytest worker for good."""
+    from tests.emulator.client import EmulatorProcess  # pylint: disable=import-outside-toplevel
+
+    with EmulatorProcess.start(extra_args=["--trust-anchor-quota", "2"]) as limited:
+        quota_client = limited.boto3_client("rolesanywhere", config=Config(retries={"max_attempts": 1}, proxies={}))
         for number in range(2):
             quota_client.create_trust_anchor(name="quota-%d" % number, source=bundle(ca))
         status, code, message = error_of(quota_client.create_trust_anchor, name="quota-2", source=bundle(ca))
         assert (status, code) == (400, "ValidationException") and "can have 2 trust anchors per region" in message
         assert len(quota_client.list_trust_anchors()["trustAnchors"]) == 2  # the refused one was not made
-    finally:
-        running.stop()
-
-
-def boto3_client_for(endpoint):
-    session = botocore.session.get_session()
-    return session.create_client("rolesanywhere", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="testing",
-                                 aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}, proxies={}))
