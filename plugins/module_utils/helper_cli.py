@@ -162,7 +162,7 @@ def build_parser():
     _add_session(update)
     update.add_argument("--profile", default="default", help="profile to update (default: default)")
     update.add_argument("--once", action="store_true", help="update once and exit")
-    update.add_argument("--retry-errors", action="store_true", help="accepted for compatibility: update always retries")
+    update.add_argument("--retry-errors", action="store_true", help="accepted and ignored: update always retries with backoff")
     update.add_argument("--refresh-margin", type=int, default=UPDATE_REFRESH_MARGIN,
                         help="seconds before expiry to refresh (default %d)" % UPDATE_REFRESH_MARGIN)
 
