@@ -5,7 +5,7 @@
 
 After an enrolment run with -vvv (every task result printed), the bytes of each host's private key (PEM body,
 DER, private number), the key passphrase and the credentials' secret key appear in no output and in no
-controller-side file. The passphrase lives on the host only in a 0600 file that the helper reads
+controller-side file. The passphrase lives on the host only in a 0600 file beside the key that the helper reads
 (--pkcs8-password-file): not in the AWS config, not in the systemd unit.
 """
 
@@ -117,12 +117,13 @@ def fleet_credential_process(fleet, host):
 
 
 def assert_passphrase_only_in_its_file(fleet, host):
-    """The helper gets the passphrase from a 0600 file in the 0700 base directory, named in the config and the unit."""
+    """The helper gets the passphrase from a 0600 file beside the key in its 0700 slot, named in the config and the unit."""
     base = os.path.join(fleet.root(host), "etc/rolesanywhere")
-    password_file = os.path.join(base, "private-key.passphrase")
+    password_file = os.path.join(base, "current", "private-key.passphrase")
     with open(password_file, encoding="utf-8") as handle:
         assert handle.read() == PASSPHRASE
-    assert (stat.S_IMODE(os.stat(password_file).st_mode), stat.S_IMODE(os.stat(base).st_mode)) == (0o600, 0o700)
+    modes = [stat.S_IMODE(os.stat(path).st_mode) for path in (password_file, os.path.realpath(os.path.join(base, "current")), base)]
+    assert modes == [0o600, 0o700, 0o700]
     with open(fleet.config_file(host), encoding="utf-8") as handle:
         config = handle.read()
     with open(os.path.join(fleet.root(host), "etc/systemd/system/rolesanywhere-rolesanywhere.service"), encoding="utf-8") as handle:

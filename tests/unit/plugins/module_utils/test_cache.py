@@ -232,7 +232,7 @@ BASE = ["credential-process", "--cache", "--certificate", "c.pem", "--private-ke
     (BASE, True),
     (BASE + ["--session-duration=900", "--region", "us-east-1", "--endpoint", "https://x", "--no-verify-ssl"], True),
     (BASE + ["--with-proxy", "--use-fips-endpoint", "--pkcs8-password", "pw", "--cache-dir", "/tmp/x"], True),
-    (BASE + ["--pkcs8-password-file", "/etc/rolesanywhere/private-key.passphrase"], True),
+    (BASE + ["--pkcs8-password-file", "/etc/rolesanywhere/current/private-key.passphrase"], True),
     (BASE + ["--pkcs8-password", "pw", "--pkcs8-password-file=/tmp/p"], False),  # exclusive: argparse says so
     (BASE[:1] + BASE[2:], False),  # no --cache
     (["serve"] + BASE[1:], False),
