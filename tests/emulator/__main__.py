@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import signal
 import sys
 import threading
 import time
+
+try:  # the lookup's broker watches its parent the same way (stdlib only, safe before argument errors)
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils.lookup_cache import process_alive
+except ImportError:  # run from a checkout without the collection layout: the same file, imported directly
+    from plugins.module_utils.lookup_cache import process_alive  # type: ignore[no-redef]
 
 
 def _account(text: str) -> str:
@@ -84,16 +88,6 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     return arguments
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     from .server import start_emulator  # pylint: disable=import-outside-toplevel  # after argument errors
@@ -119,7 +113,7 @@ def main(argv=None) -> int:
         if deadline is not None and time.monotonic() > deadline:
             print("emulator: --max-lifetime reached, stopping", file=sys.stderr)
             break
-        if arguments.watch_pid and not _process_alive(arguments.watch_pid):
+        if arguments.watch_pid and not process_alive(arguments.watch_pid):
             break
     running.stop()
     return 0

@@ -5,8 +5,7 @@
 
 The passphrase file lives in the slot beside the key it opens (<enroll_dir>/current/private-key.passphrase), so
 the swap of the 'current' link switches both at once. Changing, adding or removing the passphrase is a renewal
-reason (key_passphrase); check mode writes nothing; no passphrase (nor its SHA-1) shows in any output. A host
-of the old layout (the file in <enroll_dir>) renews once, then the old file is gone.
+reason (key_passphrase); check mode writes nothing; no passphrase (nor its SHA-1) shows in any output.
 """
 
 from __future__ import annotations
@@ -78,18 +77,6 @@ def config_and_unit(fleet):
     return texts
 
 
-def make_old_layout(fleet, base):
-    """Put the host back to the layout of versions before 0.1.0: the file outside the slot, config and unit naming it."""
-    in_slot = os.path.join(base, "current", "private-key.passphrase")
-    legacy = os.path.join(base, "private-key.passphrase")
-    os.rename(in_slot, legacy)
-    for path in (fleet.config_file("h01"), os.path.join(fleet.root("h01"), UNIT)):
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text.replace(in_slot, legacy))
-
-
 def test_passphrase_change_renews_and_switches_with_the_key(emulator, trust_vars, tmp_path):
     fleet = new_fleet(tmp_path, emulator, trust_vars, "passphrase", enroll_systemd="update", enroll_key_passphrase=PASSPHRASE_A)
     base = os.path.join(fleet.root("h01"), "etc/rolesanywhere")
@@ -122,31 +109,22 @@ def test_passphrase_change_renews_and_switches_with_the_key(emulator, trust_vars
     assert sorted(os.listdir(base)) == ["current", "slot-b"]
     assert_works_with(fleet, second)
 
-    # a host of the old layout (file in <enroll_dir>, profile naming it there) renews once and drops that file
-    make_old_layout(fleet, base)
-    assert_works_with(fleet, second)
-    run_enroll(fleet)
-    third = fleet.certificate("h01").serial_number
-    assert third != second
-    assert sorted(os.listdir(base)) == ["current", "slot-a"]
-    assert key_password(base) == PASSPHRASE_B
     for text in config_and_unit(fleet):
-        assert password_file in text
-    assert_works_with(fleet, third)
+        assert password_file in text  # the same path as with A: config and unit did not change
 
     # nothing changed: nothing to do
     run = run_enroll(fleet)
     assert run.recap()["h01"]["changed"] == 0, run.changed_tasks()
-    assert fleet.certificate("h01").serial_number == third
+    assert fleet.certificate("h01").serial_number == second
 
     # no passphrase: renewed with a plain key, no passphrase file left, the helper is no longer told of one
     set_passphrase(fleet, None)
     run_enroll(fleet)
-    fourth = fleet.certificate("h01").serial_number
-    assert fourth != third
+    third = fleet.certificate("h01").serial_number
+    assert third != second
     assert key_password(base) is None
     assert_key_opens_with(base, None)
-    assert sorted(os.listdir(base)) == ["current", "slot-b"]
+    assert sorted(os.listdir(base)) == ["current", "slot-a"]
     for text in config_and_unit(fleet):
         assert PASSWORD_FLAG not in text
-    assert_works_with(fleet, fourth)
+    assert_works_with(fleet, third)
