@@ -13,7 +13,7 @@ MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
 
 
 def load_builder():
-    spec = importlib.util.spec_from_file_location("helper_build", os.path.join(MODULE_UTILS, "helper_build.py"))
+    spec = importlib.util.spec_from_file_location("helper_build", os.path.join(MODULE_UTILS, "_helper", "build.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

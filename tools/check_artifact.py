@@ -44,7 +44,7 @@ FORBIDDEN_ANYWHERE = (
 # Files the collection cannot work or be published without.
 REQUIRED = (
     "MANIFEST.json", "FILES.json", "README.md", "COPYING", "meta/runtime.yml", "changelogs/changelog.yaml",
-    "plugins/modules/trust_anchor.py", "plugins/module_utils/signing.py", "plugins/lookup/credentials.py",
+    "plugins/modules/trust_anchor.py", "plugins/module_utils/_core/signing.py", "plugins/lookup/credentials.py",
     "roles/enroll/tasks/main.yml", "roles/enroll/meta/argument_specs.yml",
     "playbooks/trust.yml", "playbooks/enroll.yml", "playbooks/rotate.yml", "playbooks/revoke.yml", "playbooks/demo.yml",
 )

@@ -292,8 +292,8 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import ConfigurationError, RolesAnywhereError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.lookup_cache import (
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError, RolesAnywhereError
+from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils.lookup_cache import (
     CachedFailure,
     CacheUnavailable,
     ProcessCache,
@@ -351,7 +351,7 @@ def _required(settings):
 def check_settings(settings):
     """Every cross-check that needs no file and no network; ConfigurationError on the first problem."""
     # Imported here, not at the top: a cache hit (every host but the first) then costs no cryptography import.
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils import signing  # pylint: disable=import-outside-toplevel
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing  # pylint: disable=import-outside-toplevel
 
     anchor = signing.validate_arns(settings["trust_anchor_arn"], settings["profile_arn"], settings["role_arn"])
     settings["duration_seconds"] = signing.validate_duration(settings["duration_seconds"])
@@ -384,7 +384,7 @@ def check_endpoint_url(url):
 def fetch_entry(settings):
     """Load the signing material, call CreateSession once and wrap the answer as a cache Entry."""
     # pylint: disable=import-outside-toplevel
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils import transport, x509
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport, x509
 
     check_settings(settings)  # before any file is parsed or any request sent
     material = x509.load_signing_material(settings["certificate"], settings.get("private_key"), settings.get("intermediates"),

@@ -253,11 +253,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import acmpca
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import is_user_error
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import RolesAnywhereError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import acmpca
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import is_user_error
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import RolesAnywhereError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
 
 
 class ACMPCAError(AnsibleAWSError):

@@ -120,9 +120,9 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.helper_build import DEFAULT_INTERPRETER
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.helper_build import build_helper
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.helper_build import describe_helper
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import DEFAULT_INTERPRETER
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import describe_helper
 
 DEFAULT_MODE = "0755"
 

@@ -173,22 +173,22 @@ crl:
       sample: {"team": "platform"}
 """
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import CRL
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import TRUST_ANCHOR
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import get_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import import_crl
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import update_crl
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ResourceFlow
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import find_by_name
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import certificate_bundle_ders
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_arn_region
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import classify_reference
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import crl_issuer_problem
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import crl_pem
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import crls_differ
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import load_crl
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import parse_resource_arn
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import read_input_file
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import CRL
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import TRUST_ANCHOR
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import get_resource
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import import_crl
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_crl
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import ResourceFlow
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import find_by_name
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import certificate_bundle_ders
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_arn_region
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import classify_reference
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import crl_issuer_problem
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import crl_pem
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import crls_differ
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import load_crl
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import parse_resource_arn
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import read_input_file
 
 
 class CrlFlow(ResourceFlow):

@@ -72,8 +72,8 @@ crls:
       tags: {}
 """
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import CRL
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import run_info_module
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import CRL
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import run_info_module
 
 
 def main():

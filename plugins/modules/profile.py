@@ -273,22 +273,22 @@ profile:
       sample: {"team": "platform"}
 """
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import PROFILE
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import create_profile
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import delete_attribute_mapping
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import put_attribute_mapping
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import update_profile
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ResourceFlow
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_attribute_mappings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_duration_seconds
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_managed_policy_arns
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_role_arns
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_session_policy
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import default_attribute_mappings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import lists_differ
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import plan_attribute_mappings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import policies_differ
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import policy_json
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import PROFILE
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import create_profile
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import delete_attribute_mapping
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import put_attribute_mapping
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_profile
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import ResourceFlow
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_attribute_mappings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_duration_seconds
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_managed_policy_arns
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_role_arns
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_session_policy
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import default_attribute_mappings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import lists_differ
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import plan_attribute_mappings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import policies_differ
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import policy_json
 
 DEFAULT_DURATION_SECONDS = 3600
 

@@ -84,8 +84,8 @@ profiles:
       tags: {}
 """
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import PROFILE
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import run_info_module
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import PROFILE
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import run_info_module
 
 
 def main():

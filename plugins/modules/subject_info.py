@@ -158,14 +158,14 @@ subjects:
       sample: [{"seen_at": "2024-07-06T12:38:59.123000+00:00", "failed": false, "properties": {"hostname": "host1"}}]
 """
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import SUBJECT
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import connect
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import get_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import list_subjects
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import AnsibleRolesAnywhereModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import aws_call
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import exit_with_resources
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import resource_id_from_params
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import SUBJECT
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import connect
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import get_resource
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import list_subjects
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import aws_call
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import exit_with_resources
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import resource_id_from_params
 
 
 def find_subjects(client, subject_id, x509_subject, include_certificates):

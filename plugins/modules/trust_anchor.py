@@ -264,20 +264,20 @@ trust_anchor:
       sample: {"team": "platform"}
 """
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import TRUST_ANCHOR
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import create_trust_anchor
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import put_notification_settings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import reset_notification_settings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import update_trust_anchor
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import ResourceFlow
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import certificate_bundle_pem
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import certificate_bundles_differ
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_acm_pca_arn
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import check_notification_settings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import load_certificate_bundle
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import notification_settings_for_create
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import plan_notification_settings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.resources import read_input_file
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import TRUST_ANCHOR
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import create_trust_anchor
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import put_notification_settings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import reset_notification_settings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_trust_anchor
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import ResourceFlow
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import certificate_bundle_pem
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import certificate_bundles_differ
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_acm_pca_arn
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_notification_settings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import load_certificate_bundle
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import notification_settings_for_create
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import plan_notification_settings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import read_input_file
 
 SOURCE_OPTIONS = ("acm_pca_arn", "certificate_bundle", "certificate_bundle_path")
 

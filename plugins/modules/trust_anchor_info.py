@@ -86,8 +86,8 @@ trust_anchors:
         team: platform
 """
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.api import TRUST_ANCHOR
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.modules import run_info_module
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import TRUST_ANCHOR
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import run_info_module
 
 
 def main():

@@ -30,8 +30,8 @@ TARGET_PER_SECOND = 200.0
 
 def _imports():
     # pylint: disable=import-outside-toplevel
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils import signing, transport
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils import x509 as ra_x509
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing, transport
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as ra_x509
     return signing, transport, ra_x509
 
 

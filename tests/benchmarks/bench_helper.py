@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.helper_build import build_helper  # noqa: E402
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper  # noqa: E402
 from tests.emulator.client import EmulatorProcess  # noqa: E402
 from tests.functional.helper.helpers import Serving, session_args  # noqa: E402
 from tests.support.scenario import make_trust  # noqa: E402

@@ -21,8 +21,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import signing  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.x509 import load_signing_material  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.x509 import load_signing_material  # noqa: E402  pylint: disable=wrong-import-position
+from tests.emulator import verify as server_verify  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import pki  # noqa: E402  pylint: disable=wrong-import-position
 
 ANCHOR = "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/0b5c4b2a-6f3e-4c1e-9d0a-1f2e3d4c5b6a"
@@ -69,7 +70,7 @@ def signing_rows(iterations):
         parts = urlsplit(prepared.url)
 
         def verify(prepared=prepared, parts=parts):
-            return signing.verify_create_session_request("POST", parts.path, parts.query, prepared.headers, prepared.body, now=now)
+            return server_verify.verify_create_session_request("POST", parts.path, parts.query, prepared.headers, prepared.body, now=now)
 
         def load(leaf=leaf, intermediate=intermediate):
             return load_signing_material(leaf.cert_pem, leaf.key_pem, intermediate.cert_pem)
@@ -83,7 +84,7 @@ def signing_rows(iterations):
 
 ENDPOINT_PROGRAMS = {
     "botocore EndpointProvider (ours)": (
-        "from ansible_collections.rolesanywhere.fleet.plugins.module_utils.signing import resolve_endpoint as r\n"
+        "from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.signing import resolve_endpoint as r\n"
         "import time; t=time.perf_counter(); r('eu-west-1'); a=time.perf_counter(); r('eu-west-2', True); b=time.perf_counter()\n"
         "print((a-t)*1000, (b-a)*1000)"
     ),

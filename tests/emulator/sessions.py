@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """CreateSession (``POST /sessions``): everything AWS checks, in AWS's order, with AWS's answers.
 
-1. The SigV4-X509 signature, date and serial: ``signing.verify_create_session_request`` (the same
-   code the collection signs with; the emulator does not verify signatures on its own).
+1. The SigV4-X509 signature, date and serial: ``verify.verify_create_session_request``, which builds
+   the canonical form with the collection's own signing functions.
 2. The trust anchor (this account and region, enabled) and a verified path to it, validity periods
    and the anchor's enabled CRLs (``pathvalidation``).
 3. The profile (exists, enabled, lists the role, accepts a role session name when one is sent).
@@ -25,15 +25,13 @@ from typing import Optional
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from . import awserrors, policy
+from . import awserrors, policy, verify
 from .pathvalidation import PathValidator, not_after, untrusted
 
 try:
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils import signing
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import CreateSessionError
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import CreateSessionError
 except ImportError:  # run from a checkout without the collection layout: the same files, imported directly
-    from plugins.module_utils import signing  # type: ignore[no-redef]
-    from plugins.module_utils.errors import CreateSessionError  # type: ignore[no-redef]
+    from plugins.module_utils._core.errors import CreateSessionError  # type: ignore[no-redef]
 
 ANCHOR_NOT_FOUND = "Specified Trust Anchor wasn't found."
 PROFILE_NOT_FOUND = "Invalid or empty profile provided."
@@ -77,7 +75,7 @@ class SessionService:
         """The 201 answer's document, or ServiceError with AWS's status, code and message."""
         now = self.clock()
         try:
-            verified = signing.verify_create_session_request(method, path, query_string, headers, body, now=now)
+            verified = verify.verify_create_session_request(method, path, query_string, headers, body, now=now)
         except CreateSessionError as error:
             self._note_failure("signature", error.message)
             raise awserrors.ServiceError(error.status, error.code, error.service_message or error.message) from None

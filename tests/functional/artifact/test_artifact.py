@@ -63,14 +63,14 @@ def test_artifact_holds_no_development_files(artifact):
     assert check_artifact.check_contents(artifact, REPO) == []
     names = check_artifact.read_members(artifact)
     assert not [name for name in names if name.startswith(("tests/", "tools/", ".venv", "docs/dev"))]
-    assert "plugins/module_utils/signing.py" in names and "roles/enroll/tasks/main.yml" in names
+    assert "plugins/module_utils/_core/signing.py" in names and "roles/enroll/tasks/main.yml" in names
 
 
 @pytest.mark.parametrize("path, pattern", [
     ("tests/emulator/server.py", "tests"),
     ("tools/demo.py", "tools"),
     (".venv/bin/python", ".venv"),
-    ("plugins/module_utils/__pycache__/signing.cpython-311.pyc", "__pycache__"),
+    ("plugins/module_utils/_core/__pycache__/signing.cpython-311.pyc", "__pycache__"),
     ("docs/dev/architecture.md", "docs/dev"),
     ("Makefile", "Makefile"),
     ("rolesanywhere-fleet-0.0.9.tar.gz", "*.tar.gz"),

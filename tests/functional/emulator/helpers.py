@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import urlsplit
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import signing, x509 as ra_x509
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing, x509 as ra_x509
 
 CONTENT_TYPE_JSON = "application/json"
 

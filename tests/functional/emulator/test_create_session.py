@@ -16,7 +16,7 @@ import sys
 import boto3
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import transport
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport
 from tests.functional.emulator import helpers
 from tests.support import pki
 from tests.support.scenario import Leaf, make_trust, trust_policy

@@ -21,7 +21,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import transport
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport
 from tests.emulator.client import ROOT, EmulatorError, EmulatorProcess
 from tests.functional.emulator import helpers
 from tests.support.scenario import make_trust

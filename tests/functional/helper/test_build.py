@@ -15,9 +15,10 @@ import zipfile
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import helper_build
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.helper_build import (
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import build as helper_build
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import (
     HELPER_MODULES,
+    HELPER_PACKAGES,
     build_helper,
     build_zipapp,
     describe_helper,
@@ -54,7 +55,7 @@ def test_build_is_deterministic_and_described():
     assert info["version"] == "0.1.0" and len(info["sha256"]) == 64
     assert describe_helper(b"#!/bin/sh\necho hi\n") is None
     changed = dict(helper_sources())
-    changed["errors"] = changed["errors"] + b"\n# changed\n"
+    changed["_core/errors"] = changed["_core/errors"] + b"\n# changed\n"
     assert describe_helper(build_helper(sources=changed))["sources_sha256"] != info["sources_sha256"]
 
 
@@ -69,10 +70,22 @@ def test_layout_head_bootstrap_payload():
     archive = zipfile.ZipFile(io.BytesIO(payload_zip(content)))
     names = archive.namelist()
     assert names[0] == "__main__.py"
-    assert sorted(names[2:]) == sorted("rolesanywhere_fleet_helper/%s.py" % name for name in HELPER_MODULES)
+    packages = ["rolesanywhere_fleet_helper/%s/__init__.py" % package for package in HELPER_PACKAGES]
+    assert sorted(names[2:]) == sorted(packages + ["rolesanywhere_fleet_helper/%s.py" % name for name in HELPER_MODULES])
     for name in HELPER_MODULES:
         assert archive.read("rolesanywhere_fleet_helper/%s.py" % name) == checkout_source(name)
     assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+
+
+def test_helper_carries_no_server_side_code():
+    """Hosts run the client only: the CreateSession verifier (the emulator's) and the control plane stay out."""
+    content = build_helper()
+    archive = zipfile.ZipFile(io.BytesIO(payload_zip(content)))
+    code = b"".join(archive.read(name) for name in archive.namelist()) + content
+    for marker in (b"verify_create_session_request", b"VerifiedRequest", b"def verify_signature", b"_AUTHORIZATION_RE",
+                   b"ansible_collections", b"AnsibleModule", b"boto3"):
+        assert marker not in code, marker
+    assert not any(name.split("/")[1] == "_control_plane" for name in archive.namelist() if name.count("/") > 1)
 
 
 def test_embedded_zip_is_itself_a_zipapp(tmp_path, helper_env):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.imds_server import set_hop_limit
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.imds_server import set_hop_limit
 from tests.functional.helper.helpers import Serving, assert_error, run_helper, session_args
 
 CREDENTIALS = "/latest/meta-data/iam/security-credentials/"

@@ -18,9 +18,9 @@ import sys
 import time
 from dataclasses import dataclass
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import lookup_cache
+from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils import lookup_cache
 
-# .../<collections root>/ansible_collections/rolesanywhere/fleet/plugins/module_utils/lookup_cache.py
+# .../<collections root>/ansible_collections/rolesanywhere/fleet/plugins/plugin_utils/lookup_cache.py
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(lookup_cache.__file__), *[os.pardir] * 5))
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 DROPPED_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE",

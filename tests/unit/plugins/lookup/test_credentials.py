@@ -17,7 +17,7 @@ import pytest
 from botocore.config import Config
 
 from ansible.errors import AnsibleLookupError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import lookup_cache
+from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils import lookup_cache
 from tests.support import pki
 from tests.support.scenario import make_trust
 

@@ -24,9 +24,9 @@ import time
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import lookup_cache
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import AccessDeniedError, RolesAnywhereError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.lookup_cache import (
+from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils import lookup_cache
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import AccessDeniedError, RolesAnywhereError
+from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils.lookup_cache import (
     Broker,
     CachedFailure,
     CacheUnavailable,

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import CreateSessionError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.signing import verify_create_session_request
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import CreateSessionError
+from tests.emulator.verify import verify_create_session_request
 from tests.support import pki
 
 SELF_STOP_SECONDS = 120

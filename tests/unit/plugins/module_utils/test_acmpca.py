@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.acmpca import crl_location
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.acmpca import crl_location
 from tests.emulator.acmpca import crl_object_key
 
 CA_ARN = "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0b9d1e4c-1111-2222-3333-444455556666"

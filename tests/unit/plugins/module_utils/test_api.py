@@ -17,7 +17,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import api
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import api
 
 ANCHOR_ID = "0f3f1f5e-8a4e-4a57-9d43-2c2f0b9e8f41"
 ANCHOR_ARN = "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/" + ANCHOR_ID

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import cache
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.cache import (
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import cache
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.cache import (
     CacheError,
     CredentialCache,
     cache_directory,

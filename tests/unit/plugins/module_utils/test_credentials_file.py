@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import credentials_file
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.credentials_file import (
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import credentials_file
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.credentials_file import (
     credentials_file_path,
     rewrite_profile,
     validate_profile_name,

@@ -16,8 +16,8 @@ import pytest
 from botocore.endpoint_provider import EndpointProvider
 from botocore.loaders import create_loader
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import signing
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
 
 LOADER = create_loader()
 PARTITIONS_DATA = LOADER.load_data("partitions")

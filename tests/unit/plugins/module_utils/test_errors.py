@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import errors
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import errors
 
 
 def test_str_is_message_then_hint():

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import resources as r
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import ConfigurationError, MaterialError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import resources as r
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError, MaterialError
 from tests.support import pki
 
 ANCHOR_ID = "0f3f1f5e-8a4e-4a57-9d43-2c2f0b9e8f41"

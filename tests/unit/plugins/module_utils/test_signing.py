@@ -22,15 +22,16 @@ from botocore.credentials import Credentials
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import signing
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import (
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import (
     ClockSkewError,
     ConfigurationError,
     CreateSessionError,
     InvalidSignatureError,
     ValidationError,
 )
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.x509 import load_signing_material
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.x509 import load_signing_material
+from tests.emulator import verify as server_verify
 from tests.support import pki
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -87,7 +88,7 @@ def authorization_parts(prepared):
 def verify(prepared, **kwargs):
     parts = urlsplit(prepared.url)
     kwargs.setdefault("now", FIXED_NOW)
-    return signing.verify_create_session_request(prepared.method, parts.path, parts.query, prepared.headers, prepared.body, **kwargs)
+    return server_verify.verify_create_session_request(prepared.method, parts.path, parts.query, prepared.headers, prepared.body, **kwargs)
 
 
 # --- canonical request == botocore's ---------------------------------------------------------------
@@ -392,9 +393,9 @@ def test_verify_accepts_headers_in_any_case_and_shape(materials):
     message = email.message.Message()
     for name, value in prepared.headers.items():
         message[name.upper()] = value
-    assert signing.verify_create_session_request("POST", parts.path, parts.query, message, prepared.body, now=FIXED_NOW)
+    assert server_verify.verify_create_session_request("POST", parts.path, parts.query, message, prepared.body, now=FIXED_NOW)
     pairs = [(name.lower(), value) for name, value in prepared.headers.items()]
-    assert signing.verify_create_session_request("POST", parts.path, parts.query, pairs, prepared.body, now=FIXED_NOW)
+    assert server_verify.verify_create_session_request("POST", parts.path, parts.query, pairs, prepared.body, now=FIXED_NOW)
 
 
 def sign_custom(material, headers, body, query_pairs, path="/sessions", algorithm=None, now=FIXED_NOW, region="us-east-1"):
@@ -415,7 +416,7 @@ def test_verify_takes_arns_from_a_json_body(materials):
     body = json.dumps({"trustAnchorArn": ANCHOR, "profileArn": PROFILE, "roleArn": ROLE, "durationSeconds": 900}).encode()
     headers = sign_custom(material, {"Content-Type": "application/x-amz-json-1.0", "Host": "h",
                                      "X-Amz-X509": binascii.b2a_base64(material.certificate_der, newline=False).decode()}, body, [])
-    result = signing.verify_create_session_request("POST", "/sessions", "", headers, body, now=FIXED_NOW)
+    result = server_verify.verify_create_session_request("POST", "/sessions", "", headers, body, now=FIXED_NOW)
     assert (result.trust_anchor_arn, result.profile_arn, result.role_arn, result.duration_seconds) == (ANCHOR, PROFILE, ROLE, 900)
     assert result.role_session_name is None
 
@@ -426,7 +427,7 @@ def test_verify_accepts_rsa_algorithm_aliases(materials, alias):
     headers = sign_custom(material, {"Host": "h", "X-Amz-X509": binascii.b2a_base64(material.certificate_der, newline=False).decode()},
                           b"", [("trustAnchorArn", ANCHOR), ("profileArn", PROFILE), ("roleArn", ROLE)], algorithm=alias)
     query = "trustAnchorArn=%s&profileArn=%s&roleArn=%s" % (quote(ANCHOR, safe=""), quote(PROFILE, safe=""), quote(ROLE, safe=""))
-    result = signing.verify_create_session_request("POST", "/sessions", query, headers, b"", now=FIXED_NOW)
+    result = server_verify.verify_create_session_request("POST", "/sessions", query, headers, b"", now=FIXED_NOW)
     assert result.algorithm == alias and result.duration_seconds is None
 
 
@@ -500,7 +501,7 @@ def test_verify_refuses_tampered_requests(materials, case):
     prepared = build(materials[("EC", True)])
     request, error_class, service_message = _tampered_cases(prepared, materials[("RSA", False)])[case]
     with pytest.raises(CreateSessionError) as caught:
-        signing.verify_create_session_request(now=FIXED_NOW, **request)
+        server_verify.verify_create_session_request(now=FIXED_NOW, **request)
     error = caught.value
     assert type(error) is error_class, (case, error)  # pylint: disable=unidiomatic-typecheck
     assert service_message in error.service_message or service_message in str(error)
@@ -549,7 +550,7 @@ def test_verify_reports_invalid_fields(materials, document, field):
                                      "X-Amz-X509": binascii.b2a_base64(material.certificate_der, newline=False).decode()}, body, query_pairs)
     query = "&".join("%s=%s" % (k, quote(v, safe="")) for k, v in query_pairs)
     with pytest.raises(ValidationError) as caught:
-        signing.verify_create_session_request("POST", "/sessions", query, headers, body, now=FIXED_NOW)
+        server_verify.verify_create_session_request("POST", "/sessions", query, headers, body, now=FIXED_NOW)
     assert field in caught.value.service_message
     assert caught.value.status == 400 and caught.value.code == "ValidationException"
 
@@ -557,7 +558,7 @@ def test_verify_reports_invalid_fields(materials, document, field):
 def test_verify_uses_the_current_time_by_default(materials):
     prepared = build(materials[("EC", False)], now=None)
     parts = urlsplit(prepared.url)
-    assert signing.verify_create_session_request("POST", parts.path, parts.query, prepared.headers, prepared.body)
+    assert server_verify.verify_create_session_request("POST", parts.path, parts.query, prepared.headers, prepared.body)
     with pytest.raises(ClockSkewError):
         verify(build(materials[("EC", False)]), now=None)  # FIXED_NOW is long ago
 

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import transport
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import (
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import (
     AccessDeniedError,
     ClockSkewError,
     ConfigurationError,
@@ -29,8 +29,8 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import 
     UntrustedCertificateError,
     ValidationError,
 )
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.transport import SessionCredentials
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.x509 import load_signing_material
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.transport import SessionCredentials
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.x509 import load_signing_material
 from tests.support import pki
 
 ACCOUNT = "123456789012"

@@ -12,8 +12,8 @@ import random
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import x509 as material_x509
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import MaterialError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as material_x509
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import MaterialError
 from tests.support import pki
 
 PASSPHRASE = "correct horse battery staple"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import transport
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import x509 as ra_x509
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import UntrustedCertificateError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as ra_x509
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import UntrustedCertificateError
 from tests.support import pki
 from tests.support.scenario import make_trust
 

@@ -11,7 +11,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import modules as base
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import modules as base
 
 from .conftest import unique
 

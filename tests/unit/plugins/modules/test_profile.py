@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import transport
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import x509 as ra_x509
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils.errors import AccessDeniedError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as ra_x509
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import AccessDeniedError
 from tests.support import pki
 from tests.support.scenario import trust_policy
 

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import transport
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils import x509 as ra_x509
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as ra_x509
 from tests.support.scenario import make_trust
 
 from .conftest import unique

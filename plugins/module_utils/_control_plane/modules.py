@@ -40,7 +40,7 @@ from .api import set_enabled
 from .api import tag_resource
 from .api import to_ansible
 from .api import untag_resource
-from .errors import RolesAnywhereError
+from .._core.errors import RolesAnywhereError
 from .resources import apply_tag_plan
 from .resources import check_alias_name
 from .resources import check_arn_region

@@ -10,7 +10,7 @@ The file is a Python script in two parts:
    argparse, no cryptography, no network). Compiling cache.py would cost more than the rest of a hit,
    so its code object is kept (marshal) next to the cache entries, in the user's 0700 cache
    directory, keyed by Python version and sources digest. Anything else loads part 2 and runs
-   ``helper_cli.main``.
+   ``_helper/cli.main``.
 2. A zipapp (``__main__.py`` plus the package ``rolesanywhere_fleet_helper`` holding copies of the
    module_utils files), base64 in comment lines. Python would run a file that *is* a zip through
    runpy, which alone costs more than a whole cache hit; comment lines cost the tokenizer little.
@@ -31,8 +31,13 @@ import re
 import zipfile
 
 HELPER_PACKAGE = "rolesanywhere_fleet_helper"
-# Every module_utils file the helper runs; cache.py first (a cache hit runs it alone).
-HELPER_MODULES = ("cache", "errors", "x509", "signing", "transport", "credentials_file", "imds_server", "helper_cli")
+# Every module_utils file the helper runs, as "<package>/<module>" under module_utils; the cache first (a cache
+# hit runs it alone). The helper holds the signing core (_core) and its own commands (_helper): nothing else.
+HELPER_MODULES = ("_core/cache", "_core/errors", "_core/x509", "_core/signing", "_core/transport",
+                  "_helper/credentials_file", "_helper/imds_server", "_helper/cli")
+HELPER_PACKAGES = ("_core", "_helper")
+CACHE_MODULE = "_core/cache"
+CLI_MODULE = "_helper/cli"
 DEFAULT_INTERPRETER = "/usr/bin/env python3"
 PAYLOAD_BEGIN = "# rolesanywhere-fleet-payload-begin"
 PAYLOAD_END = "# rolesanywhere-fleet-payload-end"
@@ -43,10 +48,10 @@ ZIP_MAIN = '''\
 """rolesanywhere.fleet credential helper (zipapp entry): a cache hit imports nothing else."""
 import sys
 
-from rolesanywhere_fleet_helper.cache import fast_credential_process
+from rolesanywhere_fleet_helper._core.cache import fast_credential_process
 
 if not fast_credential_process(sys.argv[1:]):
-    from rolesanywhere_fleet_helper.helper_cli import main
+    from rolesanywhere_fleet_helper._helper.cli import main
     sys.exit(main())
 '''
 
@@ -167,8 +172,8 @@ def _cache_module(argv):
     code = _kept_code(os.path.join(directory, name))
     fresh = code is None
     if fresh:
-        origin = __file__ + "/%(package)s/cache.py"
-        code = compile(_helper_archive().read("%(package)s/cache.py"), origin, "exec")
+        origin = __file__ + "/%(package)s/_core/cache.py"
+        code = compile(_helper_archive().read("%(package)s/_core/cache.py"), origin, "exec")
     module = type(sys)("%(package)s_cache")
     exec(code, module.__dict__)  # pylint: disable=exec-used
     if fresh:
@@ -181,7 +186,7 @@ def _helper_main():
         sys.stderr.write("%(prog)s needs Python 3.8 or later (this is %%d.%%d)\\n" %% sys.version_info[:2])
         return 1
     sys.meta_path.insert(0, _PayloadImporter(_helper_archive()))
-    from %(package)s.helper_cli import main
+    from %(package)s._helper.cli import main
     return main()
 
 
@@ -194,20 +199,23 @@ if __name__ == "__main__":
 
 def _bundle_dependencies():  # pragma: no cover - never called
     """Name every packed module in an import, so that AnsiballZ ships their sources with the module."""
-    from . import cache, credentials_file, errors, helper_cli, imds_server, signing, transport, x509  # noqa: F401 pylint: disable=unused-import
+    from .._core import cache, errors, signing, transport, x509  # noqa: F401 pylint: disable=unused-import
+    from . import cli, credentials_file, imds_server  # noqa: F401 pylint: disable=unused-import
 
 
 def read_module_source(name):
-    """The source bytes of module_utils/<name>.py, from a checkout, an installed collection or AnsiballZ."""
-    filename = name + ".py"
+    """The source bytes of module_utils/<package>/<module>.py, from a checkout, an installed collection or AnsiballZ."""
+    subpackage, module = name.split("/")
+    filename = module + ".py"
+    module_utils = (__package__ or __name__.rpartition(".")[0]).rpartition(".")[0]
     data = None
     try:
-        data = pkgutil.get_data(__package__ or __name__.rpartition(".")[0], filename)
+        data = pkgutil.get_data(module_utils + "." + subpackage, filename)
     except (OSError, ImportError, ValueError, AttributeError):
         data = None
     if data is None:
         loader = globals().get("__loader__")
-        path = os.path.join(os.path.dirname(__file__), filename)
+        path = os.path.join(os.path.dirname(os.path.dirname(__file__)), subpackage, filename)
         data = loader.get_data(path) if loader is not None and hasattr(loader, "get_data") else None
         if data is None:
             with open(path, "rb") as handle:
@@ -243,15 +251,17 @@ def build_zipapp(sources, shebang=None):
     with zipfile.ZipFile(buffer, "w") as archive:
         _zip_entry(archive, "__main__.py", ZIP_MAIN.encode("utf-8"))
         _zip_entry(archive, HELPER_PACKAGE + "/__init__.py", b'"""rolesanywhere.fleet credential helper."""\n')
+        for package in HELPER_PACKAGES:
+            _zip_entry(archive, "%s/%s/__init__.py" % (HELPER_PACKAGE, package), b"")
         for name in HELPER_MODULES:
             _zip_entry(archive, "%s/%s.py" % (HELPER_PACKAGE, name), sources[name])
     return buffer.getvalue()
 
 
 def helper_version(sources):
-    match = re.search(rb'^VERSION = "([^"]+)"', sources["helper_cli"], re.M)
+    match = re.search(rb'^VERSION = "([^"]+)"', sources[CLI_MODULE], re.M)
     if not match:
-        raise ValueError("helper_cli.py defines no VERSION")
+        raise ValueError("%s.py defines no VERSION" % CLI_MODULE)
     return match.group(1).decode("ascii")
 
 
@@ -261,7 +271,7 @@ def build_helper(interpreter=DEFAULT_INTERPRETER, sources=None):
     interpreter = (interpreter or DEFAULT_INTERPRETER).strip()
     if not interpreter.startswith("/") or "\n" in interpreter:
         raise ValueError("interpreter %r must be an absolute command, e.g. /usr/bin/env python3" % interpreter)
-    if re.search(rb"^(from __future__|from \.)", sources["cache"], re.M):
+    if re.search(rb"^(from __future__|from \.)", sources[CACHE_MODULE], re.M):
         raise ValueError("cache.py must not use __future__ or relative imports: the helper runs it on its own")
     encoded = base64.b64encode(build_zipapp(sources)).decode("ascii")
     payload = "\n".join("#" + encoded[index:index + 76] for index in range(0, len(encoded), 76))

@@ -30,8 +30,8 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 
-from .errors import ConfigurationError
-from .errors import MaterialError
+from .._core.errors import ConfigurationError
+from .._core.errors import MaterialError
 
 # ---------------------------------------------------------------------------------------------------
 # Service facts (botocore model "rolesanywhere" 2018-05-10 and the service documentation)

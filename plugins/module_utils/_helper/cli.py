@@ -20,9 +20,9 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from . import cache as credential_cache
+from .._core import cache as credential_cache
 from .credentials_file import credentials_file_path, validate_profile_name, write_credentials
-from .errors import ConfigurationError, MaterialError, RolesAnywhereError
+from .._core.errors import ConfigurationError, MaterialError, RolesAnywhereError
 
 VERSION = "0.1.0"
 PROG = "rolesanywhere-credential-helper"
@@ -210,7 +210,7 @@ def check_session_arguments(args):
     if args.certificate == credential_cache.STDIN and args.intermediates == credential_cache.STDIN:
         raise ConfigurationError("--intermediates - cannot share stdin", "Pass the intermediates as a file")
     # Imported only now: the checks above need no cryptography, so they answer fast.
-    from .signing import validate_arns, validate_duration, validate_role_session_name  # pylint: disable=import-outside-toplevel
+    from .._core.signing import validate_arns, validate_duration, validate_role_session_name  # pylint: disable=import-outside-toplevel
 
     validate_arns(args.trust_anchor_arn, args.profile_arn, args.role_arn)
     validate_duration(args.session_duration)
@@ -267,7 +267,7 @@ def _tpm_key_file(path):
 
 def load_material(args, context):
     """SigningMaterial from the command's files (or stdin), re-read at every call."""
-    from .x509 import load_signing_material  # pylint: disable=import-outside-toplevel
+    from .._core.x509 import load_signing_material  # pylint: disable=import-outside-toplevel
 
     certificate = _source(args.certificate, context)
     private_key = args.private_key
@@ -288,7 +288,7 @@ def load_material(args, context):
 
 def obtain_credentials(args, context, material=None):
     """One CreateSession (with the transport's retries); returns (SessionCredentials, SigningMaterial)."""
-    from .transport import create_session  # pylint: disable=import-outside-toplevel
+    from .._core.transport import create_session  # pylint: disable=import-outside-toplevel
 
     material = material or load_material(args, context)
     fips = credential_cache.fips_requested(args.use_fips_endpoint, context.environ)
@@ -400,7 +400,7 @@ def sign_with_digest(private_key, message, digest_name):
 
 
 def _signing_key(args, context):
-    from .x509 import load_private_key, load_signing_material  # pylint: disable=import-outside-toplevel
+    from .._core.x509 import load_private_key, load_signing_material  # pylint: disable=import-outside-toplevel
 
     passphrase = key_password(args)
     if args.private_key:
@@ -446,7 +446,7 @@ def certificate_data(certificate):
 
 def run_read_certificate_data(args, context):
     import json  # pylint: disable=import-outside-toplevel
-    from .x509 import load_certificates  # pylint: disable=import-outside-toplevel
+    from .._core.x509 import load_certificates  # pylint: disable=import-outside-toplevel
 
     check_unsupported(args)
     if not args.certificate:

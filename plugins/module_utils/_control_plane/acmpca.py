@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the libr
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = exc
 
-from .errors import ConfigurationError, MaterialError
+from .._core.errors import ConfigurationError, MaterialError
 
 CA_ARN_PATTERN = re.compile(r"^arn:(aws[a-z-]*):acm-pca:([a-z0-9-]+):(\d{12}):certificate-authority/[0-9a-fA-F-]{36}$")
 SIGNING_ALGORITHMS = (
