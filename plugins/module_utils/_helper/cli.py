@@ -537,7 +537,7 @@ def run_serve(args, context, stop_event=None):
         raise ConfigurationError("cannot listen on %s port %d: %s" % (args.bind, args.port, exc.strerror or exc),
                                  "Choose another --port (0 picks a free one) or --bind address") from None
     try:
-        keeper.start()  # fail fast: no server without a first set of credentials
+        keeper.start()  # fails fast on errors that do not heal; transient ones are retried while serving 503
         stop_event = stop_event or _stop_on_signals()
         imds_server.serve_forever(server, context.console.log, stop_event)
     finally:
