@@ -79,17 +79,44 @@ class _Server(socketserver.ThreadingTCPServer):
         pass  # dropped connections are what several tests provoke
 
 
-class ConnectProxy(object):
+class BackgroundServer(object):
+    """Serves a socketserver from a daemon thread (``with`` or start/stop); stops by itself after SELF_STOP_SECONDS."""
+
+    def __init__(self, server):
+        self.server = server
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._timer = threading.Timer(SELF_STOP_SECONDS, self.stop)
+        self._timer.daemon = True
+        self._stopped = False
+
+    def start(self):
+        self._thread.start()
+        self._timer.start()
+        return self
+
+    def stop(self):
+        if self._stopped:
+            return
+        self._stopped = True
+        self._timer.cancel()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+        return False
+
+
+class ConnectProxy(BackgroundServer):
     def __init__(self, refuse=False, route=None):
-        self.server = _Server(("127.0.0.1", 0), _Handler)
+        super().__init__(_Server(("127.0.0.1", 0), _Handler))
         self.server.tunnels = []
         self.server.seen = []
         self.server.refuse = refuse
         self.server.route = route
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._timer = threading.Timer(SELF_STOP_SECONDS, self.server.shutdown)
-        self._timer.daemon = True
-        self._stopped = False
 
     @property
     def url(self):
@@ -102,24 +129,3 @@ class ConnectProxy(object):
     @property
     def seen(self):
         return list(self.server.seen)
-
-    def start(self):
-        self.thread.start()
-        self._timer.start()
-        return self
-
-    def stop(self):
-        if self._stopped:
-            return
-        self._stopped = True
-        self._timer.cancel()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-        return False

@@ -4,7 +4,7 @@
 """Loopback servers for the transport tests: a CreateSession server (HTTP or HTTPS) and the CONNECT proxy.
 
 Every server listens on 127.0.0.1 on a free port, serves from a daemon thread, and shuts itself down
-after SELF_STOP_SECONDS even if a test forgets to.
+after SELF_STOP_SECONDS (tests/support/proxy.py BackgroundServer) even if a test forgets to.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime
 import http.server
 import json
 import ssl
-import threading
 import uuid
 from urllib.parse import urlsplit
 
@@ -22,9 +21,8 @@ import pytest
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import CreateSessionError
 from tests.emulator.verify import verify_create_session_request
 from tests.support import pki
-from tests.support.proxy import ConnectProxy
+from tests.support.proxy import BackgroundServer, ConnectProxy
 
-SELF_STOP_SECONDS = 120
 SOCKET_TIMEOUT_SECONDS = 10
 AWS_HOST = "rolesanywhere.us-east-1.amazonaws.com"
 
@@ -99,38 +97,22 @@ class _Server(http.server.ThreadingHTTPServer):
         pass
 
 
-class LoopbackServer:
+class LoopbackServer(BackgroundServer):
     """A CreateSession-like server on 127.0.0.1; ``requests`` records what it received."""
 
     def __init__(self, responder, tls_context=None):
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        super().__init__(_Server(("127.0.0.1", 0), _Handler))
+        self.httpd = self.server
         self.httpd.responder = responder
         self.httpd.requests = []
         if tls_context is not None:
             self.httpd.socket = tls_context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.endpoint = "%s://127.0.0.1:%d" % ("https" if tls_context else "http", self.port)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._timer = threading.Timer(SELF_STOP_SECONDS, self.stop)
-        self._timer.daemon = True
-        self._stopped = False
 
     @property
     def requests(self):
         return self.httpd.requests
-
-    def start(self):
-        self._thread.start()
-        self._timer.start()
-        return self
-
-    def stop(self):
-        if self._stopped:
-            return
-        self._stopped = True
-        self._timer.cancel()
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
