@@ -149,7 +149,7 @@ def resolve_credentials_path(path, uid=None):
     """
     uid = os.geteuid() if uid is None else uid
     current = os.path.abspath(path)
-    for _ in range(MAX_SYMLINKS):
+    for _level in range(MAX_SYMLINKS):
         directory = os.path.realpath(os.path.dirname(current))
         current = os.path.join(directory, os.path.basename(current))
         try:
@@ -200,7 +200,7 @@ def _open_locked(path):
 
     Writers replace the file by rename, so after the lock is granted the path must still name the locked inode.
     """
-    for _ in range(MAX_LOCK_ROUNDS):
+    for _round in range(MAX_LOCK_ROUNDS):
         try:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
         except FileExistsError:

@@ -398,7 +398,7 @@ def test_a_token_flood_never_evicts_a_live_token(local_server):
     instance = local_server(tokens=imds_server.TokenStore(max_tokens=3))
     url = "127.0.0.1:%d" % instance.port
     legitimate = _token(url, ttl=21600)
-    flood = [_token(url, ttl=21600) for _ in range(2)]
+    flood = [_token(url, ttl=21600) for _index in range(2)]
     assert all(flood)
     connection = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=5)
     connection.request("PUT", "/latest/api/token", headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"})
