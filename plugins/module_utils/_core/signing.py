@@ -438,6 +438,8 @@ def build_create_session_request(material, trust_anchor_arn, profile_arn, role_a
     signing_region, fips_from_name = _request_region(anchor, region)
     if endpoint is None:
         endpoint = resolve_endpoint(signing_region, bool(use_fips_endpoint or fips_from_name), bool(use_dualstack_endpoint))
+    elif callable(endpoint):  # a resolver such as sdk_config.ClientConfig.endpoint_url
+        endpoint = endpoint(signing_region, fips_from_name)
     scheme, host, base_path = _split_endpoint(endpoint)
     algorithm = algorithm_for_key(material.private_key)
 
