@@ -127,11 +127,15 @@ options:
   endpoint_url:
     description:
       - URL of the Roles Anywhere endpoint, for example a VPC endpoint or a test service.
-      - Defaults to the public endpoint of O(region), which botocore resolves.
+      - The endpoint is chosen in the same order as the credential helper and AWS's own helper choose it
+        (the table in the collection's docs/credential-helper.md) C(AWS_ENDPOINT_URL_ROLESANYWHERE), the
+        C(services) section of the shared config file, this option, C(AWS_ENDPOINT_URL), the profile's
+        C(endpoint_url), else the public endpoint of O(region). C(AWS_USE_FIPS_ENDPOINT) and
+        C(AWS_USE_DUALSTACK_ENDPOINT) (or C(use_fips_endpoint)/C(use_dualstack_endpoint) in the shared config)
+        select those endpoints; together with a custom endpoint they are refused, as AWS's SDKs refuse them.
     type: str
     aliases: [endpoint]
     env:
-      - name: AWS_ENDPOINT_URL_ROLESANYWHERE
       - name: ROLESANYWHERE_ENDPOINT_URL
     ini:
       - section: rolesanywhere_fleet
@@ -139,10 +143,9 @@ options:
   ca_bundle:
     description:
       - PEM file of the CA certificates that verify the endpoint's TLS certificate.
-      - Defaults to the system trust store.
+      - Defaults to C(AWS_CA_BUNDLE), else C(ca_bundle) of the profile in the shared config file, else the
+        system trust store (the order of AWS's SDKs).
     type: path
-    env:
-      - name: AWS_CA_BUNDLE
     ini:
       - section: rolesanywhere_fleet
         key: ca_bundle
@@ -287,6 +290,7 @@ _raw:
       type: str
 """
 
+import os
 from urllib.parse import urlsplit
 
 from ansible import errors as ansible_errors
@@ -375,9 +379,9 @@ def fetch(settings):
     try:
         credentials = transport.create_session(
             material, settings["trust_anchor_arn"], settings["profile_arn"], settings["role_arn"],
-            region=settings.get("region") or None, endpoint=settings.get("endpoint_url") or None,
-            duration_seconds=settings["duration_seconds"], role_session_name=settings.get("role_session_name"),
-            ca_bundle=settings.get("ca_bundle") or None, verify_ssl=settings["validate_certs"],
+            region=settings.get("region") or None, duration_seconds=settings["duration_seconds"],
+            role_session_name=settings.get("role_session_name"), verify_ssl=settings["validate_certs"],
+            config=settings.get("client_config") or client_config(settings),
         )
     except RolesAnywhereError as error:
         raise SessionFailure.wrapping(error) from None
@@ -400,8 +404,28 @@ def _warn(message):
     display.warning("%s: %s" % (PLUGIN_NAME, message))
 
 
+def client_config(settings, environ=None):
+    """The endpoint, FIPS/dual-stack switches, CA bundle and proxies, in the same order as the helper reads them.
+
+    The lookup's own options come first where AWS's SDKs put an explicit setting (endpoint_url as the helper's
+    --endpoint, ca_bundle before AWS_CA_BUNDLE); then the environment and the shared config file
+    (``AWS_ENDPOINT_URL_ROLESANYWHERE``, ``AWS_ENDPOINT_URL``, ``services`` sections, ``AWS_USE_FIPS_ENDPOINT``...).
+    """
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import sdk_config  # pylint: disable=import-outside-toplevel
+
+    return sdk_config.load_client_config(
+        os.environ if environ is None else environ, endpoint=settings.get("endpoint_url") or None,
+        endpoint_option="endpoint_url", ca_bundle=settings.get("ca_bundle") or None, ca_bundle_option="ca_bundle",
+    )
+
+
 def credentials(settings, cache=None):
     """Credentials for settings: from the shared cache when fresh there, else one CreateSession."""
+    config = client_config(settings)
+    # The cache key holds what the request really goes to, wherever it was configured.
+    settings = dict(settings, endpoint_url=config.endpoint, ca_bundle=config.ca_bundle,
+                    use_fips_endpoint=config.use_fips_endpoint, use_dualstack_endpoint=config.use_dualstack_endpoint,
+                    client_config=config)
     try:
         identity = Identity(settings)
     except (TypeError, ValueError):

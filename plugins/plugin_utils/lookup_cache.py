@@ -94,7 +94,7 @@ class Identity:
             "trust_anchor_arn": settings["trust_anchor_arn"], "profile_arn": settings["profile_arn"],
             "role_arn": settings["role_arn"], "session_duration": int(settings["duration_seconds"]),
             "role_session_name": settings.get("role_session_name"), "region": settings.get("region"),
-            "endpoint": settings.get("endpoint_url"), "use_fips_endpoint": False,  # FIPS: only by the region's spelling
+            "endpoint": settings.get("endpoint_url"), "use_fips_endpoint": bool(settings.get("use_fips_endpoint")),
         }
         digests = []
         for name in MATERIAL_FIELDS:
@@ -109,6 +109,8 @@ class Identity:
                 digests.append("%s=%s" % (name, ",".join(
                     "path:" + os.path.abspath(os.path.expanduser(item)) if _is_path(item) else credential_cache.data_fingerprint(_text_bytes(item))
                     for item in items)))
+        if settings.get("use_dualstack_endpoint"):  # the helper's key has no dual-stack field: the lookup's own
+            digests.append("use_dualstack_endpoint=true")
         if digests:
             self.key = _sha256(credential_cache.identity_text(fields), *digests)
         else:

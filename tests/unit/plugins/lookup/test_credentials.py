@@ -366,3 +366,22 @@ def test_unsafe_cache_directory_falls_back_with_a_warning(emulator, trust, crede
     assert create_sessions(emulator) == before + 2  # correct, only without the shared cache
     assert "the credential cache cannot be used" in capfd.readouterr().err
     assert os.listdir(str(elsewhere)) == []
+
+
+def test_endpoint_from_the_shared_config_services_section(emulator, trust, run_lookup, tmp_path, monkeypatch):
+    """The lookup reads the endpoint where AWS's SDKs do: here the profile's ``services`` section."""
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nservices = local\n\n[services local]\nrolesanywhere =\n  endpoint_url = %s\n"
+                      % emulator.endpoint)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ROLESANYWHERE", "AWS_PROFILE", "ROLESANYWHERE_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    options = options_for(trust, emulator)
+    del options["endpoint_url"]
+    assert run_lookup(**options)["role_arn"] == trust.role_arn
+
+
+def test_fips_with_a_custom_endpoint_is_refused(emulator, trust, run_lookup, monkeypatch):
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    with pytest.raises(AnsibleLookupError, match="FIPS"):
+        run_lookup(**options_for(trust, emulator))
