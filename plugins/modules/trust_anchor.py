@@ -270,13 +270,13 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import reset_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_trust_anchor
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import ResourceFlow
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.notifications import check_notification_settings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.notifications import notification_settings_for_create
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.notifications import plan_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import certificate_bundle_pem
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import certificate_bundles_differ
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_acm_pca_arn
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import load_certificate_bundle
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import notification_settings_for_create
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import plan_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import read_input_file
 
 SOURCE_OPTIONS = ("acm_pca_arn", "certificate_bundle", "certificate_bundle_path")

@@ -22,8 +22,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from .resources import crl_text
-from .resources import dict_to_tags
-from .resources import tags_to_dict
+from .tags import dict_to_tags
+from .tags import tags_to_dict
 
 # amazon.aws's AWSRetry knows "Throttling" and "TooManyRequestsException"; Roles Anywhere answers
 # HTTP 429 "ThrottlingException" when a control-plane family goes over 1 request per second.

@@ -41,15 +41,15 @@ from .api import tag_resource
 from .api import to_ansible
 from .api import untag_resource
 from .._core.errors import RolesAnywhereError
-from .resources import apply_tag_plan
 from .resources import check_alias_name
 from .resources import check_arn_region
 from .resources import check_name
 from .resources import check_resource_id
-from .resources import check_tags
-from .resources import dict_to_tags
 from .resources import parse_resource_arn
-from .resources import plan_tags
+from .tags import apply_tag_plan
+from .tags import check_tags
+from .tags import dict_to_tags
+from .tags import plan_tags
 
 COLLECTION_NAME = "rolesanywhere.fleet"
 COLLECTION_VERSION = "0.1.0"  # keep equal to galaxy.yml's version (a unit test checks it)
