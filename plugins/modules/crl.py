@@ -67,16 +67,7 @@ options:
       - Whether the CRL is enabled (checked by Roles Anywhere).
       - When not set, an existing CRL keeps its state and a new one gets the service's default.
     type: bool
-  alias_name:
-    description:
-      - Alias of the CRL; its alias ARN can then be used instead of its ARN.
-      - An empty string removes the alias.
-      - Needs a botocore release that knows the C(aliasName) field.
-    type: str
 notes:
-  - The Roles Anywhere control plane allows about 1 request per second per family of calls; the module
-    retries throttled calls with jittered backoff.
-  - A re-run with the same options makes no changing API call.
   - The issuer check needs the Python library C(cryptography) on the host that runs the module. For an
     ACM Private CA trust anchor the issuer is not checked.
 seealso:
@@ -89,6 +80,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - rolesanywhere.fleet.attributes
+  - rolesanywhere.fleet.resource
 """
 
 EXAMPLES = r"""

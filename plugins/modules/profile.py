@@ -84,12 +84,6 @@ options:
       - Whether the profile is enabled. A disabled profile gives no credentials.
       - When not set, an existing profile keeps its state and a new one gets the service's default.
     type: bool
-  alias_name:
-    description:
-      - Alias of the profile; its alias ARN can then be used instead of its ARN.
-      - An empty string removes the alias.
-      - Needs a botocore release that knows the C(aliasName) field.
-    type: str
   attribute_mappings:
     description:
       - Which certificate fields become session tags (C(aws:PrincipalTag/x509Subject/CN) and so on).
@@ -121,10 +115,6 @@ options:
       - When O(attribute_mappings) is not set, nothing is removed.
     type: bool
     default: false
-notes:
-  - The Roles Anywhere control plane allows about 1 request per second per family of calls; the module
-    retries throttled calls with jittered backoff.
-  - A re-run with the same options makes no changing API call.
 seealso:
   - module: rolesanywhere.fleet.profile_info
   - module: rolesanywhere.fleet.trust_anchor
@@ -134,6 +124,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - rolesanywhere.fleet.attributes
+  - rolesanywhere.fleet.resource
 """
 
 EXAMPLES = r"""

@@ -163,7 +163,6 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import get_resource
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import list_subjects
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import aws_call
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import exit_with_resources
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import resource_id_from_params
 
@@ -194,7 +193,7 @@ def main():
     )
     resource_id = resource_id_from_params(module, SUBJECT, "subject_id", "subject_arn")
     client = connect(module)
-    subjects = aws_call(module, find_subjects, client, resource_id, module.params["x509_subject"], module.params["include_certificates"])
+    subjects = module.guarded(find_subjects, client, resource_id, module.params["x509_subject"], module.params["include_certificates"])
     exit_with_resources(module, "subjects", subjects)
 
 

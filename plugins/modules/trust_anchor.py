@@ -76,12 +76,6 @@ options:
       - Whether the trust anchor checks revocation against the CRL distribution points of the certificates.
       - Needs a botocore release that knows the C(crlDpRevocationEnabled) field.
     type: bool
-  alias_name:
-    description:
-      - Alias of the trust anchor; its alias ARN can then be used instead of its ARN.
-      - An empty string removes the alias.
-      - Needs a botocore release that knows the C(aliasName) field.
-    type: str
   notification_settings:
     description:
       - Expiry notifications, set per event. Each listed event is changed in place; keys left unset keep
@@ -113,10 +107,6 @@ options:
       - When O(notification_settings) is not set, nothing is reset.
     type: bool
     default: false
-notes:
-  - The Roles Anywhere control plane allows about 1 request per second per family of calls; the module
-    retries throttled calls with jittered backoff.
-  - A re-run with the same options makes no changing API call.
 seealso:
   - module: rolesanywhere.fleet.trust_anchor_info
   - module: rolesanywhere.fleet.crl
@@ -127,6 +117,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - rolesanywhere.fleet.attributes
+  - rolesanywhere.fleet.resource
 """
 
 EXAMPLES = r"""

@@ -6,7 +6,7 @@
 Every wrapper takes a client made by ``connect(module)`` (a retrying client: each call passes
 ``aws_retry=True`` so throttling at the 1 request/s control-plane quota is retried with jittered
 backoff), and turns botocore errors into ``AnsibleRolesAnywhereError`` through
-``RolesAnywhereErrorHandler``; modules run their AWS steps through ``modules.aws_call``, which ends
+``RolesAnywhereErrorHandler``; modules run their AWS steps through ``module.guarded`` (failing.py), which ends
 the module on that exception (``is_user_error`` tells whether a traceback belongs in the result).
 Resources travel in the service's own camelCase shape; ``to_ansible`` converts them for results.
 """
