@@ -168,8 +168,6 @@ crl:
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import CRL
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import TRUST_ANCHOR
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import get_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import import_crl
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_crl
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import ResourceFlow
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import find_by_name
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import certificate_bundle_ders
@@ -186,8 +184,6 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane
 class CrlFlow(ResourceFlow):
     kind = CRL
     update_operation = "UpdateCrl"
-    api_create = staticmethod(import_crl)
-    api_update = staticmethod(update_crl)
     own_mutually_exclusive = (("crl_data", "crl_path"),)
 
     def __init__(self, module):

@@ -265,10 +265,8 @@ profile:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import PROFILE
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import create_profile
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import delete_attribute_mapping
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import put_attribute_mapping
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_profile
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.attribute_mappings import check_attribute_mappings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.attribute_mappings import default_attribute_mappings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.attribute_mappings import plan_attribute_mappings
@@ -287,8 +285,6 @@ DEFAULT_DURATION_SECONDS = 3600
 class ProfileFlow(ResourceFlow):
     kind = PROFILE
     update_operation = "UpdateProfile"
-    api_create = staticmethod(create_profile)
-    api_update = staticmethod(update_profile)
     newer_fields = {"alias_name": ("aliasName", None), "accept_role_session_name": ("acceptRoleSessionName", "botocore 1.35 or later")}
 
     def __init__(self, module):

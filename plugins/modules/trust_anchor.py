@@ -256,10 +256,8 @@ trust_anchor:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import TRUST_ANCHOR
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import create_trust_anchor
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import put_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import reset_notification_settings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_trust_anchor
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import ResourceFlow
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.notifications import check_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.notifications import notification_settings_for_create
@@ -286,8 +284,6 @@ def source_differs(current, source, ders):
 class TrustAnchorFlow(ResourceFlow):
     kind = TRUST_ANCHOR
     update_operation = "UpdateTrustAnchor"
-    api_create = staticmethod(create_trust_anchor)
-    api_update = staticmethod(update_trust_anchor)
     own_mutually_exclusive = (SOURCE_OPTIONS,)
     # Request fields newer than the oldest botocore we support: option -> (API field, what it needs).
     newer_fields = {"crl_dp_revocation_enabled": ("crlDpRevocationEnabled", None), "alias_name": ("aliasName", None)}

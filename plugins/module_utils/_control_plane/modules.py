@@ -29,6 +29,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from .api import connect
+from .api import create_resource
 from .api import delete_resource
 from .api import get_resource
 from .api import is_user_error
@@ -39,6 +40,7 @@ from .api import set_enabled
 from .api import tag_resource
 from .api import to_ansible
 from .api import untag_resource
+from .api import update_resource
 from .._core.errors import RolesAnywhereError
 from .failing import FailsWithoutTraceback
 from .resources import check_alias_name
@@ -288,8 +290,8 @@ class ResourceFlow:
     """What a present/absent module does; a module subclasses it with what is its own.
 
     Class attributes a subclass sets: ``kind`` (api.ResourceKind), ``update_operation`` (the API's
-    Update* operation, to check that botocore knows newer fields), ``api_create`` and ``api_update``
-    (api.py wrappers, as staticmethods), ``own_mutually_exclusive``; ``newer_fields`` maps an option
+    Update* operation, to check that botocore knows newer fields), ``own_mutually_exclusive``;
+    ``newer_fields`` maps an option
     to (request field, what it needs when not "a botocore release that knows the field").
 
     Hooks, in the order they run: ``own_options`` (argument spec), ``validate_own`` (before any request),
@@ -301,8 +303,6 @@ class ResourceFlow:
 
     kind = None
     update_operation = None
-    api_create = None
-    api_update = None
     own_mutually_exclusive = ()
     newer_fields = {"alias_name": ("aliasName", None)}
 
@@ -385,7 +385,7 @@ class ResourceFlow:
         if self.check_mode:
             predicted = {key: value for key, value in request.items() if key != "tags"}
             return self.predict_created(dict(predicted, tags=params["tags"] or {}), request)
-        return dict(self.api_create(self.client, **request), tags=params["tags"] or {})
+        return dict(create_resource(self.client, self.kind, **request), tags=params["tags"] or {})
 
     def planned_update(self, current, identified_by_name):
         """The Update call's fields that differ (only options the user set)."""
@@ -404,7 +404,7 @@ class ResourceFlow:
         self.before_update(current, update)
         if self.check_mode:
             return True, predict_fields(current, update)
-        return True, keep_tags(current, self.api_update(self.client, current[self.kind.id_key], **update))
+        return True, keep_tags(current, update_resource(self.client, self.kind, current[self.kind.id_key], **update))
 
     def ensure_present(self, current, identified_by_name):
         if current is None:
