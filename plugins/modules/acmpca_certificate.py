@@ -254,9 +254,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import acmpca
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import is_user_error
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import RolesAnywhereError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
 
 
@@ -457,6 +455,20 @@ def ensure_revoked(module, client, region, authority):
     return result
 
 
+def issue_or_revoke(module):
+    """The result of state=issued or state=revoked; bad input and AWS errors raise (main ends the module)."""
+    params = module.params
+    partition, region, dummy_account = acmpca.parse_ca_arn(params["certificate_authority_arn"])
+    if params["state"] == "issued" and params["csr"] is None and params["csr_path"] is None:
+        raise ConfigurationError("state=issued needs csr or csr_path")
+    # The CA lives in its ARN's region: calls anywhere else cannot find it.
+    client = module.client("acm-pca", region=region, retry_decorator=AWSRetry.jittered_backoff())
+    authority = active_certificate_authority(client, params["certificate_authority_arn"])
+    if params["state"] == "issued":
+        return ensure_issued(module, client, partition, authority)
+    return ensure_revoked(module, client, region, authority)
+
+
 def main():
     module = AnsibleRolesAnywhereModule(
         argument_spec=argument_spec(),
@@ -464,31 +476,7 @@ def main():
         required_if=[("state", "revoked", ("certificate_serial", "certificate", "certificate_serials"), True)],
         supports_check_mode=True,
     )
-    params = module.params
-    refusal = aws_refusal = None
-    try:
-        partition, region, dummy_account = acmpca.parse_ca_arn(params["certificate_authority_arn"])
-        if params["state"] == "issued" and params["csr"] is None and params["csr_path"] is None:
-            raise ConfigurationError("state=issued needs csr or csr_path")
-        # The CA lives in its ARN's region: calls anywhere else cannot find it.
-        client = module.client("acm-pca", region=region, retry_decorator=AWSRetry.jittered_backoff())
-        authority = active_certificate_authority(client, params["certificate_authority_arn"])
-        if params["state"] == "issued":
-            result = ensure_issued(module, client, partition, authority)
-        else:
-            result = ensure_revoked(module, client, region, authority)
-    except RolesAnywhereError as exc:
-        refusal = exc
-    except ACMPCAError as exc:
-        if not is_user_error(exc):
-            module.fail_json_aws_error(exc)  # unexpected: inside the except block, with its traceback
-        aws_refusal = exc
-    # Outside the except block, so that no traceback is attached to a user error.
-    if refusal is not None:
-        module.fail_input(refusal)
-    if aws_refusal is not None:
-        module.fail_aws_user_error(aws_refusal)
-    module.exit_json(**result)
+    module.exit_json(**module.guarded(issue_or_revoke, module))
 
 
 if __name__ == "__main__":

@@ -129,8 +129,7 @@ import os
 import stat
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.failing import RolesAnywhereModule
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import DEFAULT_INTERPRETER
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import describe_helper
@@ -193,8 +192,8 @@ def ensure_absent(module, path, existing):
         return result
     info = describe_helper(existing)
     if info is None:
-        module.fail_json(msg="%s is not a rolesanywhere.fleet credential helper, so it was not removed. Remove it "
-                             "another way (ansible.builtin.file) if it should go" % path, path=path)
+        module.fail_user_error("%s is not a rolesanywhere.fleet credential helper, so it was not removed. Remove it "
+                               "another way (ansible.builtin.file) if it should go" % path, path=path)
     result.update(previous_version=info["version"], changed=True,
                   diff={"before": file_state(path, existing), "after": {"path": path, "state": "absent"}})
     if not module.check_mode:
@@ -238,7 +237,7 @@ def ensure_present(module, path, existing):
         module.fail_json(msg="cannot read the collection's sources to build the helper: %s. Reinstall the collection" % error)
     if refusal is not None:
         # Outside the except block, so that no traceback is attached to a user error.
-        module.fail_json(msg=refusal)
+        module.fail_user_error(refusal)
     info = describe_helper(content)
     previous = describe_helper(existing) if existing is not None else None
     if existing is not None and previous is None and not module.params["force"]:
@@ -265,7 +264,7 @@ def ensure_present(module, path, existing):
 
 
 def main():
-    module = AnsibleModule(
+    module = RolesAnywhereModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -277,7 +276,7 @@ def main():
     )
     path = os.path.abspath(module.params["path"])
     if os.path.isdir(path):
-        module.fail_json(msg="%s is a directory: give the helper's file path, e.g. %s" % (
+        module.fail_user_error("%s is a directory: give the helper's file path, e.g. %s" % (
             path, os.path.join(path, "rolesanywhere-credential-helper")), path=path)
     existing, refusal = None, None
     try:
@@ -286,7 +285,7 @@ def main():
         refusal = "cannot read %s: %s. Check the path and run with become if it is not yours" % (path, error.strerror)
     if refusal is not None:
         # Outside the except block, so that no traceback is attached to a user error.
-        module.fail_json(msg=refusal, path=path)
+        module.fail_user_error(refusal, path=path)
     if module.params["state"] == "absent":
         result = ensure_absent(module, path, existing)
     else:
