@@ -29,11 +29,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from . import awserrors
+from .verify import MLDSA_PUBLIC_KEY_TYPES
 
 UNTRUSTED = "Untrusted Signing Certificate"
 STRONG_HASHES = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
 MAX_PATH_LENGTH = 8
 CACHE_SIZE = 4096
+MLDSA_SIGNATURE_OIDS = ("2.16.840.1.101.3.4.3.17", "2.16.840.1.101.3.4.3.18", "2.16.840.1.101.3.4.3.19")
 
 
 def untrusted(reason: Optional[str] = None) -> awserrors.ServiceError:
@@ -99,8 +101,8 @@ def check_end_entity(leaf: x509.Certificate) -> None:
     if usage is None or not usage.digital_signature:
         raise untrusted("the end-entity certificate must have keyUsage digitalSignature")
     check_signature_hash(leaf, "end-entity certificate")
-    if not isinstance(leaf.public_key(), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
-        raise untrusted("the end-entity certificate's key must be RSA or EC")
+    if not isinstance(leaf.public_key(), (rsa.RSAPublicKey, ec.EllipticCurvePublicKey) + MLDSA_PUBLIC_KEY_TYPES):
+        raise untrusted("the end-entity certificate's key must be RSA, EC or ML-DSA")
 
 
 def check_signature_hash(certificate: x509.Certificate, what: str) -> None:
@@ -108,6 +110,8 @@ def check_signature_hash(certificate: x509.Certificate, what: str) -> None:
         algorithm = certificate.signature_hash_algorithm
     except UnsupportedAlgorithm:
         algorithm = None
+    if certificate.signature_algorithm_oid.dotted_string in MLDSA_SIGNATURE_OIDS:
+        return  # ML-DSA signs the certificate itself, no separate hash (RFC 9881)
     if not isinstance(algorithm, STRONG_HASHES):
         raise untrusted("the %s must be signed with SHA-256 or stronger" % what)
 
