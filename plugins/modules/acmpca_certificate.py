@@ -107,7 +107,7 @@ options:
         a revocation. The S3 object is read with the same AWS settings as the other calls.
       - The object is the one named in the certificate's CRL distribution point when O(certificate) is given, else
         the CA's complete CRL (C(crl/<CA id>.crl) or C(<CustomPath>/<CA id>.crl)). A CA with partitioned CRLs
-        (C(CrlType=PARTITIONED)) needs O(certificate): only the certificate names its partition.
+        (C(CrlType=PARTITIONED)) needs O(certificate), because only the certificate names its partition.
     type: bool
     default: false
   crl_wait_timeout:

@@ -29,13 +29,15 @@ try:
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import (
         ClockSkewError, InvalidSignatureError, ValidationError)
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.signing import (
-        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, REGION_RE, MIN_DURATION_SECONDS, ROLE_SESSION_NAME_RE, SERVICE, TERMINATOR,
+        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, REGION_RE, MIN_DURATION_SECONDS,
+        ROLE_SESSION_NAME_RE, SERVICE, TERMINATOR,
         _header_lookup, _normalise_signed_headers, _require_cryptography, _utc, canonical_request, credential_scope, mldsa_key_classes,
         string_to_sign)
 except ImportError:  # run from a checkout without the collection layout: the same files, imported directly
     from plugins.module_utils._core.errors import ClockSkewError, InvalidSignatureError, ValidationError  # type: ignore[no-redef]
     from plugins.module_utils._core.signing import (  # type: ignore[no-redef]
-        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, REGION_RE, MIN_DURATION_SECONDS, ROLE_SESSION_NAME_RE, SERVICE, TERMINATOR,
+        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, REGION_RE, MIN_DURATION_SECONDS,
+        ROLE_SESSION_NAME_RE, SERVICE, TERMINATOR,
         _header_lookup, _normalise_signed_headers, _require_cryptography, _utc, canonical_request, credential_scope, mldsa_key_classes,
         string_to_sign)
 

@@ -43,7 +43,7 @@ def test_partitioned_crls(pca, s3, bucket, custom):  # noqa: F811
     arn, ca_certificate = make_ca(pca, configuration)
     ca_id = arn.rsplit("/", 1)[-1]
     authority = pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]
-    certificates = [issue(pca, arn)[1] for _ in range(PARTITION_SIZE + 1)]  # two partitions
+    certificates = [issue(pca, arn)[1] for _index in range(PARTITION_SIZE + 1)]  # two partitions
     first, last = certificates[0], certificates[-1]
     urls = {cdp_of(certificate)[0] for certificate in certificates}
     assert len(urls) == 2  # certificates of one partition share its URL

@@ -28,8 +28,7 @@ def test_the_field_is_in_botocores_model():
 def test_create_with_it_then_turn_it_off(modules, bundle):
     name = unique("crldp")
     try:
-        predicted, applied, calls, again = modules.rhythm("trust_anchor", name=name, certificate_bundle=bundle,
-                                                           crl_dp_revocation_enabled=True)
+        predicted, applied, calls, again = modules.rhythm("trust_anchor", name=name, certificate_bundle=bundle, crl_dp_revocation_enabled=True)
         assert calls == {"CreateTrustAnchor": 1}  # sent in the create call, not as a later update
         assert predicted["trust_anchor"]["crl_dp_revocation_enabled"] is True
         assert applied["trust_anchor"]["crl_dp_revocation_enabled"] is True
