@@ -153,3 +153,20 @@ def test_unusable_curve_is_still_refused(tmp_path):
     paths = pki.make_leaf(pki.make_ca("EC"), key_type="EC", curve="secp256k1").write(tmp_path, "k1")
     with pytest.raises(MaterialError, match="P-521"):
         material_x509.load_private_key(paths.private_key)
+
+
+@needs_mldsa
+def test_emulator_path_validation_takes_an_all_mldsa_chain_and_its_crl():
+    import datetime  # pylint: disable=import-outside-toplevel
+    from tests.emulator import awserrors, pathvalidation  # pylint: disable=import-outside-toplevel
+    ca = pki.make_ca(private_key=MLDSA["ML-DSA-87"][0].generate(), hash_algorithm=None)  # ML-DSA signs without a hash
+    leaf = pki.make_leaf(ca, private_key=MLDSA["ML-DSA-65"][0].generate(), hash_algorithm=None)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    path = pathvalidation.PathValidator().validate(leaf.certificate, [], [ca.certificate], [], now)
+    assert path.certificates == (leaf.certificate, ca.certificate)
+    revoked = pki.make_crl(ca, [leaf.serial], hash_algorithm=None)
+    with pytest.raises(awserrors.ServiceError, match="revoked"):
+        pathvalidation.PathValidator().validate(leaf.certificate, [], [ca.certificate], [revoked.pem], now)
+    other_ca = pki.make_ca(private_key=MLDSA["ML-DSA-87"][0].generate(), hash_algorithm=None, cn=ca.certificate.subject.rfc4514_string())
+    with pytest.raises(awserrors.ServiceError, match="Untrusted"):
+        pathvalidation.PathValidator().validate(leaf.certificate, [], [other_ca.certificate], [], now)
