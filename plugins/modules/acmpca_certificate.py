@@ -105,6 +105,9 @@ options:
         return it as O(ignore:crl) (PEM), ready for M(rolesanywhere.fleet.crl).
       - The CA must publish CRLs (C(RevocationConfiguration.CrlConfiguration)); AWS updates the CRL some minutes after
         a revocation. The S3 object is read with the same AWS settings as the other calls.
+      - The object is the one named in the certificate's CRL distribution point when O(certificate) is given, else
+        the CA's complete CRL (C(crl/<CA id>.crl) or C(<CustomPath>/<CA id>.crl)). A CA with partitioned CRLs
+        (C(CrlType=PARTITIONED)) needs O(certificate), because only the certificate names its partition.
     type: bool
     default: false
   crl_wait_timeout:
@@ -232,8 +235,8 @@ crl:
   returned: when O(wait_for_crl=true) and not in check mode
   type: str
 crl_location:
-  description: Where the CA publishes its CRL (S3 bucket and key), when the CA has CRLs enabled.
-  returned: when O(state=revoked) and the CA publishes CRLs
+  description: Where the CA publishes the CRL that lists the certificate (S3 bucket and key), when the CA has CRLs enabled.
+  returned: when O(state=revoked), the CA publishes CRLs and the object is known (complete CRLs, or O(certificate) given)
   type: dict
   contains:
     s3_bucket:
@@ -437,12 +440,9 @@ def wait_for_published_crl(module, region, location, serials):
 def ensure_revoked(module, client, region, authority):
     params = module.params
     serials = serials_to_revoke(params)
-    location = acmpca.crl_location(authority)
+    location = acmpca.crl_location(authority, params["certificate"])
     if params["wait_for_crl"] and location is None:
-        raise ConfigurationError(
-            "certificate authority %s publishes no CRL, so wait_for_crl cannot succeed" % authority["Arn"],
-            "Enable RevocationConfiguration.CrlConfiguration on the CA, or set wait_for_crl=false",
-        )
+        raise acmpca.crl_location_error(authority)
     result = dict(changed=True, serial_number_hex=serials[0], serial_numbers_hex=serials, revocation_reason=params["revocation_reason"])
     if location:
         result["crl_location"] = dict(s3_bucket=location[0], s3_key=location[1])

@@ -73,7 +73,10 @@ options:
     type: bool
   crl_dp_revocation_enabled:
     description:
-      - Whether the trust anchor checks revocation against the CRL distribution points of the certificates.
+      - Whether the trust anchor checks revocation against the CRL distribution points of the certificates
+        (the API's C(crlDpRevocationEnabled)). CreateSession then refuses a certificate that the CRL named in its
+        CRL distribution point extension lists. Imported CRLs (M(rolesanywhere.fleet.crl)) count either way.
+      - When not set, an existing trust anchor keeps its value and a new one gets the service's default.
       - Needs a botocore release that knows the C(crlDpRevocationEnabled) field.
     type: bool
   notification_settings:
