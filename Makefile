@@ -19,13 +19,13 @@ INTEGRATION_ARGS ?=
 took = echo "== $(1) took $$(( $$(date +%s) - $$t0 ))s"
 fail = { echo; echo "make: step '$(1)' FAILED (see the output above)"; exit 1; }
 
-.PHONY: help venv importer-venv tools-venv hostpython artifact layout sanity units functional integration test-fleet lint test bench demo changelog build clean
+.PHONY: help venv importer-venv tools-venv floor-venv floor hostpython artifact layout sanity units functional integration test-fleet lint test bench demo changelog build clean
 
 help:
 	@echo "make demo         offline demo: emulator + local CA + localhost enrolment + credentials used on moto"
 	@echo "make test         sanity, unit, functional and integration tests (what CI runs)"
 	@echo "make bench        benchmarks, printed as tables"
-	@echo "make sanity | units | functional | integration | lint | hostpython    one step of make test"
+	@echo "make sanity | units | functional | integration | lint | hostpython | floor    one step of make test"
 	@echo "make test-fleet   the acceptance scale: 20-host enrolment lifecycle, 200-host lookup (slow; make test uses 4 and 40)"
 	@echo "make build        the collection artifact (ansible-galaxy collection build)"
 	@echo "make artifact     build it and check it as Galaxy would (contents, install, galaxy-importer)"
@@ -48,6 +48,22 @@ $(TOOLS_VENV)/.installed: requirements-tools.txt constraints-tools.txt
 	@touch $@
 
 tools-venv: $(TOOLS_VENV)/.installed
+
+# The floor of the supported range (requirements-floor.txt): ansible-core 2.17 with amazon.aws 9.0.0 and
+# community.crypto 2.22 (from the `ansible` 11.0.0 package, installed without its ansible-core 2.18 dependency),
+# boto3/botocore 1.35.0 and cryptography 41.0.0, in a venv and a collections tree of its own.
+FLOOR_VENV := $(BUILD)/floor-venv
+FLOOR_BUILD := $(BUILD)/floor
+FLOOR_COLLECTIONS_PACKAGE := ansible==11.0.0
+FLOOR_LAYOUT := $(FLOOR_BUILD)/collections/ansible_collections/rolesanywhere/fleet
+FLOOR_RUN := env PATH="$(FLOOR_VENV)/bin:$$PATH" PYTHONPATH="$(FLOOR_BUILD)/collections" ANSIBLE_COLLECTIONS_PATH="$(FLOOR_BUILD)/collections" PYTHONDONTWRITEBYTECODE=1
+$(FLOOR_VENV)/.installed: requirements-floor.txt constraints-floor.txt
+	@test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV) || { echo "make: cannot create $(FLOOR_VENV)"; exit 1; }
+	$(FLOOR_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-floor.txt || $(call fail,install requirements-floor)
+	$(FLOOR_VENV)/bin/python -m pip install --disable-pip-version-check -q --no-deps $(FLOOR_COLLECTIONS_PACKAGE) || $(call fail,install $(FLOOR_COLLECTIONS_PACKAGE))
+	@touch $@
+
+floor-venv: $(FLOOR_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "make: cannot create $(VENV) with $(PYTHON) -m venv"; exit 1; }
@@ -91,6 +107,16 @@ test-fleet: layout
 	  tests/functional/fleet/test_fleet.py tests/functional/lookup/test_lookup_play.py::test_many_hosts_one_create_session $(PYTEST_ARGS) \
 	  || $(call fail,test-fleet); $(call took,test-fleet)
 
+# ansible-test sanity and the unit tests on the floor of the supported range (the newest runs everything).
+floor: floor-venv
+	@echo "== floor: ansible-core 2.17, amazon.aws 9.0.0, community.crypto 2.22, boto3 1.35.0 (sanity, unit tests)"
+	@$(FLOOR_VENV)/bin/python tools/layout.py $(FLOOR_BUILD) >/dev/null
+	@site=$$($(FLOOR_VENV)/bin/python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(os.path.dirname(list(m.__path__)[0])))'); \
+	  for ns in amazon community; do ln -sfn "$$site/$$ns" $(FLOOR_BUILD)/collections/ansible_collections/$$ns; done
+	@$(FLOOR_VENV)/bin/python tools/sanity_bootstrap.py
+	@t0=$$(date +%s); cd $(FLOOR_LAYOUT) && $(FLOOR_RUN) ansible-test sanity --local --python $(PYVER) $(SANITY_ARGS) || $(call fail,floor sanity); \
+	  $(FLOOR_RUN) $(FLOOR_VENV)/bin/python -m pytest -q -n 2 tests/unit $(PYTEST_ARGS) || $(call fail,floor units); $(call took,floor)
+
 # The code that runs on managed hosts (modules, module_utils: the helper is built from them) stays valid for Python 3.8.
 hostpython: tools-venv
 	@echo "== host-side Python 3.8 (vermin)"
@@ -102,7 +128,7 @@ lint: layout
 	  t0=$$(date +%s); cd $(LAYOUT) && $(RUN) ansible-lint --profile production || $(call fail,lint); $(call took,lint); \
 	else echo "no roles or playbooks yet"; fi
 
-test: sanity units hostpython functional integration lint
+test: sanity units hostpython floor functional integration lint
 	@echo
 	@echo "make test: all steps passed"
 

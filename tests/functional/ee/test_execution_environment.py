@@ -106,7 +106,7 @@ def test_ansible_builder_finds_our_requirements_and_bindep(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     pip = (tmp_path / "pip.txt").read_text()
     bindep = (tmp_path / "bindep.txt").read_text()
-    for line in ("boto3>=1.35.0", "botocore>=1.35.0", "cryptography>=39.0.0"):
+    for line in ("boto3>=1.35.0", "botocore>=1.35.0", "cryptography>=41.0.0"):
         assert re.search(r"^%s\b.*rolesanywhere\.fleet" % re.escape(line), pip, re.M), pip
     for line in ("openssh-client [platform:dpkg platform:apk]", "gcc [compile]", "opensc [pkcs11]", "tpm2-tools [tpm]"):
         assert re.search(r"^%s\s+# from collection rolesanywhere\.fleet" % re.escape(line), bindep, re.M), bindep
