@@ -107,6 +107,6 @@ def test_installed_emulator_serves_roles_anywhere_and_moto(installed, tmp_path):
         process.stdout.close()
         process.stderr.close()
     # it ran from the package, not from a checkout
-    where = subprocess.run([str(installed / "python"), "-c", "import rolesanywhere_emulator, plugins; print(rolesanywhere_emulator.__file__, plugins.__name__)"],
-                           capture_output=True, text=True, cwd=str(tmp_path), env=clean_env(), check=False)
+    code = "import rolesanywhere_emulator, plugins; print(rolesanywhere_emulator.__file__, plugins.__name__)"
+    where = subprocess.run([str(installed / "python"), "-c", code], capture_output=True, text=True, cwd=str(tmp_path), env=clean_env(), check=False)
     assert "site-packages/rolesanywhere_emulator/__init__.py rolesanywhere_emulator._fleet" in where.stdout, where.stdout + where.stderr
