@@ -23,7 +23,7 @@ import boto3
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-SOURCES = ("pyproject.toml", "COPYING", "docs/testing-offline.md", "tests/emulator", "plugins/module_utils/_core", "plugins/plugin_utils")
+SOURCES = ("pyproject.toml", "COPYING", "docs/testing-offline.md", "tests/emulator", "plugins/module_utils/_core")
 
 
 def tools_python():
