@@ -19,13 +19,13 @@ INTEGRATION_ARGS ?=
 took = echo "== $(1) took $$(( $$(date +%s) - $$t0 ))s"
 fail = { echo; echo "make: step '$(1)' FAILED (see the output above)"; exit 1; }
 
-.PHONY: help venv importer-venv artifact layout sanity units functional integration test-fleet lint test bench demo changelog build clean
+.PHONY: help venv importer-venv tools-venv floor-venv floor hostpython artifact layout sanity units functional integration test-fleet lint test bench demo changelog build clean
 
 help:
 	@echo "make demo         offline demo: emulator + local CA + localhost enrolment + credentials used on moto"
 	@echo "make test         sanity, unit, functional and integration tests (what CI runs)"
 	@echo "make bench        benchmarks, printed as tables"
-	@echo "make sanity | units | functional | integration | lint    one step of make test"
+	@echo "make sanity | units | functional | integration | lint | hostpython | floor    one step of make test"
 	@echo "make test-fleet   the acceptance scale: 20-host enrolment lifecycle, 200-host lookup (slow; make test uses 4 and 40)"
 	@echo "make build        the collection artifact (ansible-galaxy collection build)"
 	@echo "make artifact     build it and check it as Galaxy would (contents, install, galaxy-importer)"
@@ -39,6 +39,31 @@ $(IMPORTER_VENV)/.installed: requirements-importer.txt constraints-importer.txt
 	@touch $@
 
 importer-venv: $(IMPORTER_VENV)/.installed
+
+# ansible-builder, bindep and vermin (requirements-tools.txt) in a venv of their own, apart from requirements-dev.
+TOOLS_VENV := $(BUILD)/tools-venv
+$(TOOLS_VENV)/.installed: requirements-tools.txt constraints-tools.txt
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV) || { echo "make: cannot create $(TOOLS_VENV)"; exit 1; }
+	$(TOOLS_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-tools.txt || $(call fail,install requirements-tools)
+	@touch $@
+
+tools-venv: $(TOOLS_VENV)/.installed
+
+# The floor of the supported range (requirements-floor.txt): ansible-core 2.17 with amazon.aws 9.0.0 and
+# community.crypto 2.22 (from the `ansible` 11.0.0 package, installed without its ansible-core 2.18 dependency),
+# boto3/botocore 1.35.0 and cryptography 41.0.0, in a venv and a collections tree of its own.
+FLOOR_VENV := $(BUILD)/floor-venv
+FLOOR_BUILD := $(BUILD)/floor
+FLOOR_COLLECTIONS_PACKAGE := ansible==11.0.0
+FLOOR_LAYOUT := $(FLOOR_BUILD)/collections/ansible_collections/rolesanywhere/fleet
+FLOOR_RUN := env PATH="$(FLOOR_VENV)/bin:$$PATH" PYTHONPATH="$(FLOOR_BUILD)/collections" ANSIBLE_COLLECTIONS_PATH="$(FLOOR_BUILD)/collections" PYTHONDONTWRITEBYTECODE=1
+$(FLOOR_VENV)/.installed: requirements-floor.txt constraints-floor.txt
+	@test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV) || { echo "make: cannot create $(FLOOR_VENV)"; exit 1; }
+	$(FLOOR_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-floor.txt || $(call fail,install requirements-floor)
+	$(FLOOR_VENV)/bin/python -m pip install --disable-pip-version-check -q --no-deps $(FLOOR_COLLECTIONS_PACKAGE) || $(call fail,install $(FLOOR_COLLECTIONS_PACKAGE))
+	@touch $@
+
+floor-venv: $(FLOOR_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "make: cannot create $(VENV) with $(PYTHON) -m venv"; exit 1; }
@@ -64,10 +89,10 @@ units: layout
 	@t0=$$(date +%s); cd $(LAYOUT) && $(PYTEST) -q tests/unit $(PYTEST_ARGS) || $(call fail,units); $(call took,units)
 
 # tests/functional/artifact runs galaxy-importer on the built artifact with the importer venv's Python.
-functional: layout importer-venv
+functional: layout importer-venv tools-venv
 	@echo "== functional tests (emulator, moto, real clients)"
 	@if [ -d $(LAYOUT)/tests/functional ]; then \
-	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 ROLESANYWHERE_TEST_LOOKUP_HOSTS=40 GALAXY_IMPORTER_PYTHON=$(IMPORTER_VENV)/bin/python $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
+	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 ROLESANYWHERE_TEST_LOOKUP_HOSTS=40 GALAXY_IMPORTER_PYTHON=$(IMPORTER_VENV)/bin/python RA_TOOLS_BIN=$(TOOLS_VENV)/bin $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
 	else echo "no functional tests yet"; fi
 
 integration: layout
@@ -82,13 +107,30 @@ test-fleet: layout
 	  tests/functional/fleet/test_fleet.py tests/functional/lookup/test_lookup_play.py::test_many_hosts_one_create_session $(PYTEST_ARGS) \
 	  || $(call fail,test-fleet); $(call took,test-fleet)
 
+# ansible-test sanity and the unit tests on the floor of the supported range (the newest runs everything). pylint is
+# left to the newest: its rules come with ansible-test's own pylint release, not with the core under test, and it
+# alone takes over 10 minutes on 2 cores.
+floor: floor-venv
+	@echo "== floor: ansible-core 2.17, amazon.aws 9.0.0, community.crypto 2.22, boto3 1.35.0 (sanity, unit tests)"
+	@$(FLOOR_VENV)/bin/python tools/layout.py $(FLOOR_BUILD) >/dev/null
+	@site=$$($(FLOOR_VENV)/bin/python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(os.path.dirname(list(m.__path__)[0])))'); \
+	  for ns in amazon community; do ln -sfn "$$site/$$ns" $(FLOOR_BUILD)/collections/ansible_collections/$$ns; done
+	@$(FLOOR_VENV)/bin/python tools/sanity_bootstrap.py
+	@t0=$$(date +%s); cd $(FLOOR_LAYOUT) && $(FLOOR_RUN) ansible-test sanity --local --python $(PYVER) --skip-test pylint $(SANITY_ARGS) || $(call fail,floor sanity); \
+	  $(FLOOR_RUN) $(FLOOR_VENV)/bin/python -m pytest -q -n 2 tests/unit $(PYTEST_ARGS) || $(call fail,floor units); $(call took,floor)
+
+# The code that runs on managed hosts (modules, module_utils: the helper is built from them) stays valid for Python 3.8.
+hostpython: tools-venv
+	@echo "== host-side Python 3.8 (vermin)"
+	@t0=$$(date +%s); $(PYTHON) tools/check_host_python.py --vermin $(TOOLS_VENV)/bin/vermin || $(call fail,hostpython); $(call took,hostpython)
+
 lint: layout
 	@echo "== ansible-lint (production profile)"
 	@if [ -d roles ] && [ -n "$$(ls roles playbooks 2>/dev/null)" ]; then \
 	  t0=$$(date +%s); cd $(LAYOUT) && $(RUN) ansible-lint --profile production || $(call fail,lint); $(call took,lint); \
 	else echo "no roles or playbooks yet"; fi
 
-test: sanity units functional integration lint
+test: sanity units hostpython floor functional integration lint
 	@echo
 	@echo "make test: all steps passed"
 

@@ -34,6 +34,7 @@ CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FORBIDDEN_AT_ROOT = (
     "tests", "tools", ".build", ".ci", ".git", ".github", ".gitignore", ".ansible", ".ansible-lint", ".cache",
     "Makefile", "constraints.txt", "requirements-dev.txt", "requirements-importer.txt", "constraints-importer.txt",
+    "requirements-tools.txt", "constraints-tools.txt", "requirements-floor.txt", "constraints-floor.txt", "pyproject.toml",
     "pytest.ini", "tox.ini", "setup.cfg", "docs/dev",
     "changelogs/.plugin-cache.yaml", "changelogs/fragments",
 )
@@ -44,6 +45,7 @@ FORBIDDEN_ANYWHERE = (
 # Files the collection cannot work or be published without.
 REQUIRED = (
     "MANIFEST.json", "FILES.json", "README.md", "COPYING", "meta/runtime.yml", "changelogs/changelog.yaml",
+    "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
     "plugins/modules/trust_anchor.py", "plugins/module_utils/_core/signing.py", "plugins/lookup/credentials.py",
     "roles/enroll/tasks/main.yml", "roles/enroll/meta/argument_specs.yml",
     "playbooks/trust.yml", "playbooks/enroll.yml", "playbooks/rotate.yml", "playbooks/revoke.yml", "playbooks/demo.yml",

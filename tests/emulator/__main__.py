@@ -55,7 +55,8 @@ def _throttle(text: str):
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__.split("\n\n", 1)[0])
+    prog = "rolesanywhere-emulator" if __package__ == "rolesanywhere_emulator" else "python -m tests.emulator"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; keep it loopback)")
     parser.add_argument("--port", type=int, default=0, help="port (default 0: any free port, printed on the first line)")
     parser.add_argument("--region", type=_region, default="us-east-1")

@@ -56,6 +56,9 @@ class InProcessMoto:
         # moto reads MOTO_ACCOUNT_ID on every request (it beats the access-key mapping), so every IAM,
         # STS and ACM PCA call lands in the emulator's account whatever key the client uses.
         os.environ["MOTO_ACCOUNT_ID"] = account
+        # AWS has its managed policies (arn:aws:iam::aws:policy/ReadOnlyAccess...) in every account; moto only when
+        # asked. MOTO_IAM_LOAD_MANAGED_POLICIES=false in the emulator's environment leaves them out (faster start).
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         # pylint: disable=import-outside-toplevel
         from moto.acmpca.models import acmpca_backends
         from moto.iam.models import iam_backends

@@ -13,7 +13,10 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.community.crypto.plugins.module_utils._crypto.module_backends import privatekey
+try:
+    from ansible_collections.community.crypto.plugins.module_utils._crypto.module_backends import privatekey
+except ImportError:  # community.crypto < 3 (the floor of the supported range, `make floor`) had no leading underscore
+    from ansible_collections.community.crypto.plugins.module_utils.crypto.module_backends import privatekey  # type: ignore[no-redef]
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as material_x509
 from tests.support import pki

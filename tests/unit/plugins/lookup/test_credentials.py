@@ -16,7 +16,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError, AnsibleLookupError
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import cli as helper_cli
 from tests.support import pki
 from tests.support.scenario import make_trust
@@ -25,6 +26,7 @@ from .conftest import options_for
 
 FULL_KEYS = {"access_key", "secret_key", "session_token", "expiration", "role_arn", "assumed_role_arn", "source_identity"}
 PASSPHRASE = "Lookup-Test-Passphrase-Do-Not-Print-9"
+ANSIBLE_CORE = tuple(int(part) for part in ANSIBLE_CORE_VERSION.split(".")[:2])
 
 
 def create_sessions(emulator):
@@ -220,8 +222,12 @@ def test_duration_that_is_not_a_number(emulator, trust, run_lookup):
 def test_missing_required_options(run_lookup, monkeypatch):
     for name in ("CERTIFICATE", "TRUST_ANCHOR_ARN", "PROFILE_ARN", "ROLE_ARN"):
         monkeypatch.delenv("ROLESANYWHERE_" + name, raising=False)
-    with pytest.raises(AnsibleLookupError, match="Required config 'certificate'.*ROLESANYWHERE_CERTIFICATE"):
-        run_lookup()
+    if ANSIBLE_CORE < (2, 19):  # older cores report a missing required option themselves, in their own words
+        with pytest.raises(AnsibleError, match="No setting was provided for required configuration.*setting: certificate"):
+            run_lookup()
+    else:
+        with pytest.raises(AnsibleLookupError, match="Required config 'certificate'.*ROLESANYWHERE_CERTIFICATE"):
+            run_lookup()
     with pytest.raises(AnsibleLookupError, match="missing required option.*certificate, role_arn"):
         run_lookup(certificate="", trust_anchor_arn=ANCHOR, profile_arn=PROFILE, role_arn="")
 
@@ -364,7 +370,7 @@ def test_unsafe_cache_directory_falls_back_with_a_warning(emulator, trust, crede
     results = _run_in_workers(credentials_lookup, options_for(trust, emulator), 2)
     assert all(result.startswith("ASIA") for result in results), results
     assert create_sessions(emulator) == before + 2  # correct, only without the shared cache
-    assert "the credential cache cannot be used" in capfd.readouterr().err
+    assert "the credential cache cannot be used" in " ".join(capfd.readouterr().err.split())  # older cores wrap warnings
     assert os.listdir(str(elsewhere)) == []
 
 

@@ -29,6 +29,11 @@ UNLISTED_REGIONS = ("us-newplace-7", "ap-northwest-12", "mx-south-2", "cn-south-
                     "us-isob-south-3", "eu-isoe-north-4", "us-isof-west-5", "us-gov-central-3", "xx-nowhere-1",
                     "ap-foo-bar-1", "eusc-fr-east-1", "zz-iso-east-1")
 COMBINATIONS = list(itertools.product((False, True), (False, True)))
+# The table follows the newest botocore; an older one (the floor of the supported range, `make floor`) lacks some of
+# its partitions and regions, so it cannot be the oracle. A botocore that gains a partition still fails below.
+PARTITIONS_BOTOCORE_LACKS = sorted({p.name for p in signing.PARTITIONS} - {p["id"] for p in PARTITIONS_DATA["partitions"]})
+needs_current_botocore = pytest.mark.skipif(bool(PARTITIONS_BOTOCORE_LACKS), reason="botocore older than the table (no %s)"
+                                            % ", ".join(PARTITIONS_BOTOCORE_LACKS))
 
 
 def known_regions():
@@ -55,6 +60,7 @@ def builtin_answer(region, fips, dualstack):
         return "error: %s" % str(error).split(": ", 1)[1].split(". Check", 1)[0]
 
 
+@needs_current_botocore
 def test_botocore_knows_enough_regions_for_the_comparison_to_mean_something():
     regions = known_regions()
     assert len(regions) >= 40
@@ -63,6 +69,7 @@ def test_botocore_knows_enough_regions_for_the_comparison_to_mean_something():
         assert expected in regions
 
 
+@needs_current_botocore
 @pytest.mark.parametrize("fips, dualstack", COMBINATIONS)
 def test_every_known_region_matches_botocore(fips, dualstack):
     differences = {}
@@ -73,6 +80,7 @@ def test_every_known_region_matches_botocore(fips, dualstack):
     assert differences == {}
 
 
+@needs_current_botocore
 @pytest.mark.parametrize("fips, dualstack", COMBINATIONS)
 def test_fips_pseudo_regions_match_botocore_with_fips(fips, dualstack):
     for region in known_regions() + list(UNLISTED_REGIONS):
@@ -82,6 +90,7 @@ def test_fips_pseudo_regions_match_botocore_with_fips(fips, dualstack):
         assert builtin_answer(region.upper(), fips, dualstack) == botocore_answer(region, fips, dualstack)
 
 
+@needs_current_botocore
 def test_the_table_is_botocores_partition_table():
     """Fails when botocore gains or changes a partition: update PARTITIONS from partitions.json."""
     theirs = [(p["id"], p["regionRegex"], p["outputs"]["dnsSuffix"], p["outputs"]["dualStackDnsSuffix"],

@@ -16,7 +16,19 @@ from collections import namedtuple
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19 (the floor of the supported range, `make floor`)
+    import contextlib
+    from unittest import mock
+
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        """What ansible-core 2.19's ansible.module_utils.testing.patch_module_args does, for older cores."""
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()):
+            yield
 
 # Distinctive, so that a leak into any output is found by a plain substring search.
 SECRET_KEY = "ModuleTestSecretKey/DoNotPrint+0123456789"

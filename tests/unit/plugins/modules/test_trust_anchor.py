@@ -5,11 +5,18 @@
 
 from __future__ import annotations
 
+import botocore.session
 import pytest
 
 from tests.support import pki
 
 from .conftest import unique
+
+# crl_dp_revocation_enabled and alias_name need a botocore that knows the fields (the module says so otherwise);
+# the floor of the supported range (`make floor`, botocore 1.35.0) does not.
+UPDATE_FIELDS = set(botocore.session.get_session().get_service_model("rolesanywhere").operation_model("UpdateTrustAnchor").input_shape.members)
+needs_newer_fields = pytest.mark.skipif(not {"crlDpRevocationEnabled", "aliasName"} <= UPDATE_FIELDS,
+                                        reason="botocore without crlDpRevocationEnabled/aliasName")
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +100,7 @@ def test_notification_settings_change_in_place_per_event(modules, cas):
         modules.run("trust_anchor", trust_anchor_id=anchor_id, state="absent")
 
 
+@needs_newer_fields
 def test_update_by_arn_renames_and_changes_source_enabled_tags_alias(modules, cas):
     name = unique("anchor")
     created = modules.run("trust_anchor", name=name, certificate_bundle=pki.cert_pem(cas[0].certificate).decode(), tags={"a": "1", "b": "2"})
