@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The staging slot's life: prepared (empty, 0700, with the passphrase file), installed (certificate, chain and
 enrollment.json beside the key), made current (the 'current' link swapped to it in one rename, the previous
-slot removed). Files are written to a temporary name in their directory and renamed into place, owned by the
+slot removed). Files are written to a temporary name in their directory and renamed into place, then given to the
 enrolment user; a link or other file in the way is removed, never followed.
 """
 
@@ -13,8 +13,8 @@ import json
 import os
 import shutil
 import stat
-import tempfile
 
+from .._core.cache import atomic_write
 from .command import PASSPHRASE_NAME
 from .host import uid_of
 
@@ -52,20 +52,12 @@ def make_directory(path, uid, mode=0o700):
 
 
 def write_file(path, data, uid, mode):
-    """Write data atomically (temporary file beside it, then rename), owned by uid with mode."""
-    directory = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        _chown(temporary, uid)
-        os.rename(temporary, path)
-    finally:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
+    """Write data atomically (the credential cache's atomic_write: temporary file, rename), then give it to uid.
+
+    The staging slot is not in use until the swap, so the file is the owner's by the time the helper reads it.
+    """
+    atomic_write(path, data, mode)
+    _chown(path, uid)
 
 
 def _remove(path):
