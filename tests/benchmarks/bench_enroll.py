@@ -97,7 +97,11 @@ HAND_PLAY = """\
         mode: "0600"
         content: |
           [profile rolesanywhere]
-          credential_process = /usr/local/bin/aws_signing_helper credential-process --certificate {{ hand }}/etc/pki/cert.pem --private-key {{ hand }}/etc/pki/key.pem --trust-anchor-arn {{ enroll_trust_anchor_arn }} --profile-arn {{ enroll_profile_arn }} --role-arn {{ enroll_role_arn }}
+          credential_process = {{ helper_argv | join(' ') }}
+      vars:
+        helper_argv: [/usr/local/bin/aws_signing_helper, credential-process, --certificate, "{{ hand }}/etc/pki/cert.pem",
+                      --private-key, "{{ hand }}/etc/pki/key.pem", --trust-anchor-arn, "{{ enroll_trust_anchor_arn }}",
+                      --profile-arn, "{{ enroll_profile_arn }}", --role-arn, "{{ enroll_role_arn }}"]
 """
 
 
@@ -136,8 +140,10 @@ def main():
     print("%-20s %10s %14s %16s" % ("run", "wall (s)", "CPU/host (s)", "hosts changed"))
     for label, wall, cpu, changed in rows:
         print("%-20s %10.1f %14.2f %16d" % (label, wall, cpu, changed))
-    (_, first_wall, first_cpu, _), (_, noop_wall, noop_cpu, noop_changed) = rows[0], rows[1]
-    (_, hand_first_wall, hand_first_cpu, _), (_, hand_noop_wall, hand_noop_cpu, _) = rows[2], rows[3]
+    first_wall, first_cpu = rows[0][1:3]
+    noop_wall, noop_cpu, noop_changed = rows[1][1:4]
+    hand_first_wall, hand_first_cpu = rows[2][1:3]
+    hand_noop_wall, hand_noop_cpu = rows[3][1:3]
     print("role / hand-written play: first run CPU %.2f, wall %.2f; no-op CPU %.2f, wall %.2f"
           % (first_cpu / hand_first_cpu, first_wall / hand_first_wall, noop_cpu / hand_noop_cpu, noop_wall / hand_noop_wall))
     goals = [("no-op CPU/host <= 1.0 s", noop_cpu <= 1.0), ("first run CPU/host <= 4.0 s", first_cpu <= 4.0),
