@@ -43,11 +43,12 @@ options:
     description: Name of the AWS config profile (C(enroll_aws_profile)).
     type: str
     default: rolesanywhere
-  key_type:
-    description: Key type the certificate must have (C(enroll_key_type)).
-    type: str
-    choices: [ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096]
-    default: ec-p256
+  key_spec:
+    description:
+      - The key the certificate must have, the role's entry for C(enroll_key_type) in C(__enroll_key_types)
+        (C(type) V(ECC) or V(RSA), C(curve) for V(ECC), C(size) for V(RSA)).
+    type: dict
+    required: true
   key_passphrase:
     description:
       - Passphrase of the key (C(enroll_key_passphrase)); empty for a plain key. A key whose passphrase file
@@ -171,6 +172,7 @@ EXAMPLES = r"""
 - name: Decide what the enrolment must do
   rolesanywhere.fleet.enroll_state:
     root: ""
+    key_spec: {type: ECC, curve: secp256r1, size: 256}
     signer_id: "acm_pca:arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/1f0c1f36-5f3a-4e43-9a4b-3c3a5e0b1a2d"
     trust_anchor_arn: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/2b7f4f0e-1c3d-4f7a-9c1e-6d5a4b3c2d1e
     profile_arn: arn:aws:rolesanywhere:eu-west-1:123456789012:profile/7c3e2a1b-4d5f-4a6b-8c7d-9e0f1a2b3c4d
@@ -238,11 +240,6 @@ passphrase_file_name:
   returned: always
   type: str
   sample: private-key.passphrase
-key_spec:
-  description: The key to make (C(type) V(ECC) or V(RSA), C(curve), C(size)).
-  returned: always
-  type: dict
-  sample: {type: ECC, curve: secp256r1, size: 256}
 common_name:
   description: The common name the certificate has (O(common_name) or the host's FQDN).
   returned: always
@@ -319,7 +316,6 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import default_common_name
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import helper_file
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import HAS_CRYPTOGRAPHY
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.renewal import KEY_TYPES
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.renewal import Wanted
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 
@@ -329,7 +325,7 @@ ARGUMENT_SPEC = dict(
     user=dict(type="str", default="root"),
     profile_users=dict(type="list", elements="str", default=[]),
     aws_profile=dict(type="str", default="rolesanywhere"),
-    key_type=dict(type="str", choices=sorted(KEY_TYPES), default="ec-p256"),
+    key_spec=dict(type="dict", required=True),
     # Not no_log: AWS's helper takes the passphrase only on its command line, which this module returns; the
     # role hides the whole task (no_log) when a passphrase is set, and no_log here would mask the command line.
     key_passphrase=dict(type="str", default="", no_log=False),
@@ -368,7 +364,7 @@ def settings_from(params):
         ca_bundle_file=base + "/ca-bundle.pem" if params["ca_bundle_sha1"] else None,
         session_duration=params["session_duration"], role_session_name=params["role_session_name"],
         key_passphrase=params["key_passphrase"], helper_cache=params["helper_cache"])
-    wanted = Wanted(key_type=params["key_type"], common_name=params["common_name"] or default_common_name(),
+    wanted = Wanted(key_spec=params["key_spec"], common_name=params["common_name"] or default_common_name(),
                     signer_id=params["signer_id"], renew_before_days=params["renew_before_days"],
                     subject=params["subject"], subject_alt_names=params["subject_alt_names"],
                     force_renew=params["force_renew"], key_passphrase=params["key_passphrase"])

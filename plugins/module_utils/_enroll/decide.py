@@ -20,7 +20,7 @@ from typing import List, Optional
 
 from .command import HelperSettings, PASSPHRASE_NAME, command_line, helper_argv, profile_block, systemd_unit, unit_argv
 from .host import has_profile_block, is_as_wanted, read_material, sha1_of, systemd_runs_host, unit_enabled_and_active
-from .renewal import KEY_TYPES, Wanted, renewal_reasons
+from .renewal import Wanted, renewal_reasons
 
 DEFAULT_HELPER_PATHS = {"rolesanywhere": "/usr/local/bin/rolesanywhere-credential-helper",
                         "aws_signing_helper": "/usr/local/bin/aws_signing_helper"}
@@ -177,7 +177,6 @@ def decide(settings, check_mode=False, now=None, run_systemctl=None, cryptograph
         "current": current,
         "staging": staging,
         "passphrase_file_name": PASSPHRASE_NAME,
-        "key_spec": KEY_TYPES[settings.wanted.key_type],
         "common_name": settings.wanted.common_name,
         "cryptography_available": cryptography_available,
         "certificate": {"serial_number": certificate.serial_number,

@@ -7,7 +7,7 @@ The reasons, in the order they are reported (each one is a renewal on its own):
   missing            no complete material in use (no 'current' link, no enrollment.json, unreadable certificate)
   forced             enroll_force_renew (rotation), only when there is material to replace
   expiring           the certificate ends within enroll_renew_before_days
-  key_type           the certificate's key is not of enroll_key_type
+  key_type           the certificate's key is not of enroll_key_type (its spec in the role's vars)
   subject            the subject differs from commonName + enroll_subject
   subject_alt_names  the SANs differ from enroll_subject_alt_names (order aside)
   signer             another signer made it (enrollment.json's signer_id)
@@ -21,16 +21,6 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 REASONS = ("missing", "forced", "expiring", "key_type", "subject", "subject_alt_names", "signer", "key_passphrase")
-
-# enroll_key_type -> what community.crypto.openssl_privatekey makes, and what a certificate's key is compared with.
-KEY_TYPES = {
-    "ec-p256": {"type": "ECC", "curve": "secp256r1", "size": 256},
-    "ec-p384": {"type": "ECC", "curve": "secp384r1", "size": 384},
-    "rsa-2048": {"type": "RSA", "curve": None, "size": 2048},
-    "rsa-3072": {"type": "RSA", "curve": None, "size": 3072},
-    "rsa-4096": {"type": "RSA", "curve": None, "size": 4096},
-}
-
 
 @dataclass
 class CertificateView:
@@ -61,7 +51,7 @@ class Material:
 @dataclass
 class Wanted:
     """What the material must match (from the role's variables)."""
-    key_type: str
+    key_spec: Dict[str, object]  # the role's __enroll_key_types entry: type (ECC/RSA), curve, size
     common_name: str
     signer_id: str
     renew_before_days: int
@@ -75,8 +65,8 @@ def _key_differs(view, spec):
     if view.key_type != spec["type"]:
         return True
     if spec["type"] == "ECC":
-        return view.key_curve != spec["curve"]
-    return view.key_size != spec["size"]
+        return view.key_curve != spec.get("curve")
+    return view.key_size != spec.get("size")
 
 
 def renewal_reasons(material, wanted, now=None):
@@ -91,7 +81,7 @@ def renewal_reasons(material, wanted, now=None):
     checks = {
         "forced": bool(wanted.force_renew),
         "expiring": view.not_after - now <= datetime.timedelta(days=int(wanted.renew_before_days)),
-        "key_type": _key_differs(view, KEY_TYPES[wanted.key_type]),
+        "key_type": _key_differs(view, wanted.key_spec),
         "subject": view.subject != expected_subject,
         "subject_alt_names": sorted(view.subject_alt_names) != sorted(wanted.subject_alt_names),
         "signer": material.state.get("signer_id", "") != wanted.signer_id,

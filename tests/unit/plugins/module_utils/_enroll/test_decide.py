@@ -12,6 +12,7 @@ import pwd
 import shlex
 
 import pytest
+import yaml
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.command import HelperSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import EnrollSettings, decide
@@ -31,8 +32,13 @@ def ca():
     return pki.make_ca()
 
 
-def settings_for(root, **wanted):
-    values = dict(key_type="ec-p256", common_name="h01.fleet.test", signer_id="own_ca:abc", renew_before_days=10)
+ROLE_VARS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "roles", "enroll", "vars", "main.yml")
+with open(ROLE_VARS, encoding="utf-8") as vars_file:
+    KEY_TYPES = yaml.safe_load(vars_file)["__enroll_key_types"]
+
+
+def settings_for(root, key_type="ec-p256", **wanted):
+    values = dict(key_spec=KEY_TYPES[key_type], common_name="h01.fleet.test", signer_id="own_ca:abc", renew_before_days=10)
     values.update(wanted)
     helper = HelperSettings(helper="rolesanywhere", helper_file=str(root) + "/usr/local/bin/rolesanywhere-credential-helper",
                             trust_anchor_arn=ANCHOR, profile_arn=PROFILE, role_arn=ROLE,
@@ -125,8 +131,8 @@ def test_expiring_also_when_already_expired(tmp_path, ca):
     assert decide(settings_for(tmp_path))["renew_reasons"] == ["expiring"]
 
 
-@pytest.mark.parametrize("key_type, leaf", [("ec-p384", {}), ("rsa-2048", {}), ("rsa-3072", {"key_type": "RSA"}),
-                                            ("ec-p256", {"key_type": "EC", "curve": "P-384"})])
+@pytest.mark.parametrize("key_type, leaf", [("ec-p384", {}), ("ec-p521", {}), ("rsa-2048", {}),
+                                            ("rsa-3072", {"key_type": "RSA"}), ("ec-p256", {"key_type": "EC", "curve": "P-384"})])
 def test_key_type(tmp_path, ca, key_type, leaf):
     enrol(tmp_path, ca, **leaf)
     assert decide(settings_for(tmp_path, key_type=key_type))["renew_reasons"] == ["key_type"]
