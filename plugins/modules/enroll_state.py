@@ -325,7 +325,7 @@ ARGUMENT_SPEC = dict(
     user=dict(type="str", default="root"),
     profile_users=dict(type="list", elements="str", default=[]),
     aws_profile=dict(type="str", default="rolesanywhere"),
-    key_spec=dict(type="dict", required=True),
+    key_spec=dict(type="dict", required=True, no_log=False),  # the key's algorithm and size, no key material
     # Not no_log: AWS's helper takes the passphrase only on its command line, which this module returns; the
     # role hides the whole task (no_log) when a passphrase is set, and no_log here would mask the command line.
     key_passphrase=dict(type="str", default="", no_log=False),

@@ -22,6 +22,7 @@ from typing import Dict, List, Optional
 
 REASONS = ("missing", "forced", "expiring", "key_type", "subject", "subject_alt_names", "signer", "key_passphrase")
 
+
 @dataclass
 class CertificateView:
     """What the renewal rules read from a certificate (made by certificate_view)."""
