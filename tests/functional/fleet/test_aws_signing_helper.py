@@ -13,7 +13,7 @@ import hashlib
 import os
 import subprocess
 
-from .fleetlib import BIN, Fleet
+from tests.support.fleet import BIN, Fleet
 
 
 def build_helper(fleet, path):

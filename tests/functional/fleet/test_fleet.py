@@ -15,7 +15,7 @@ import os
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .fleetlib import Fleet, session_serial
+from tests.support.fleet import Fleet, session_serial
 
 # 20 hosts is the acceptance fleet (`make test-fleet`); `make test` runs the same lifecycle over 4 hosts so that
 # the whole suite stays within its 15-minute budget on 2 cores (the 20-host run alone takes about 8 minutes).

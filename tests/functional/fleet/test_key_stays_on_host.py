@@ -18,7 +18,7 @@ import stat
 
 from cryptography.hazmat.primitives import serialization
 
-from .fleetlib import Fleet
+from tests.support.fleet import Fleet
 
 PASSPHRASE = "correct-horse-battery-staple-4711"
 

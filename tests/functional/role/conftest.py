@@ -16,7 +16,7 @@ import tempfile
 
 import pytest
 
-from tests.functional.fleet.fleetlib import Fleet
+from tests.support.fleet import Fleet
 from tests.support.scenario import make_trust
 
 __all__ = ["Fleet", "new_fleet"]

@@ -25,7 +25,7 @@ import boto3
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.functional.fleet.fleetlib import TEST_KEYS
+from tests.support.fleet import TEST_KEYS
 from .conftest import new_fleet
 
 

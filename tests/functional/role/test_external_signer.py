@@ -10,7 +10,7 @@ import os
 
 from cryptography import x509
 
-from tests.functional.fleet.fleetlib import session_serial
+from tests.support.fleet import session_serial
 from .conftest import new_fleet
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -16,7 +16,7 @@ import stat
 
 from cryptography.hazmat.primitives import serialization
 
-from tests.functional.fleet.fleetlib import session_serial
+from tests.support.fleet import session_serial
 from .conftest import new_fleet
 
 PASSPHRASE_A = "first-Passphrase-a81f-never-shown"

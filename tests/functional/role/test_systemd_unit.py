@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from tests.functional.fleet.fleetlib import BIN, TEST_KEYS, session_serial
+from tests.support.fleet import BIN, TEST_KEYS, session_serial
 from .conftest import new_fleet
 
 UNIT = "etc/systemd/system/rolesanywhere-rolesanywhere.service"

@@ -1,27 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the rolesanywhere.fleet collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The enroll role's systemd unit quotes ExecStart the way systemd reads it (not the way a shell does)."""
+"""The enroll role's systemd unit quotes ExecStart the way systemd reads it (not the way a shell does).
+
+enroll_state renders the unit (plugins/module_utils/_enroll/command.py) and the role writes what it returns.
+"""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
-import jinja2
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-TEMPLATE = os.path.join(REPO, "roles", "enroll", "templates", "rolesanywhere.service.j2")
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.command import systemd_unit
 
 
 def render(argv):
-    environment = jinja2.Environment(trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    with open(TEMPLATE, encoding="utf-8") as handle:
-        template = environment.from_string(handle.read())
-    return template.render(ansible_managed="test", enroll_systemd="serve", enroll_aws_profile="rolesanywhere",
-                           enroll_user="root", __enroll_helper_argv=argv)
+    return systemd_unit(argv, command="serve", aws_profile="rolesanywhere", user="root", header="# test")
 
 
 def exec_start(unit):

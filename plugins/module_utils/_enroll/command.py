@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The helper's command line and the files that carry it: AWS config profile block and systemd unit."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Optional
+
+DEFAULT_SESSION_DURATION = 3600
+PASSPHRASE_NAME = "private-key.passphrase"
+# The markers blockinfile writes around the profile, so that a re-run replaces only its own block.
+PROFILE_MARKER = "# {mark} rolesanywhere.fleet profile %s"
+UNIT_HEADER = "# Managed by rolesanywhere.fleet.enroll (Ansible): edits are overwritten."
+
+
+@dataclass
+class HelperSettings:  # pylint: disable=too-many-instance-attributes
+    """The role's variables that go into the helper's command line (paths as the host sees them)."""
+    helper: str  # rolesanywhere or aws_signing_helper
+    helper_file: str
+    trust_anchor_arn: str
+    profile_arn: str
+    role_arn: str
+    region: str = ""
+    endpoint_url: str = ""
+    ca_bundle_file: Optional[str] = None  # set when enroll_ca_bundle is
+    session_duration: int = DEFAULT_SESSION_DURATION
+    role_session_name: str = ""
+    key_passphrase: str = ""
+    helper_cache: bool = True
+
+    @property
+    def cache_wanted(self):
+        return self.helper == "rolesanywhere" and bool(self.helper_cache)
+
+
+def helper_argv(settings, material_dir, with_chain, command="credential-process", use_cache=False, extra=()):
+    """The helper's argv for the material in material_dir.
+
+    AWS_CA_BUNDLE goes through env(1) because credential_process runs without a shell. The passphrase goes in a
+    0600 file beside the key for this collection's helper (--pkcs8-password-file), so it is in no command line;
+    AWS's helper lacks that flag and gets --pkcs8-password.
+    """
+    argv = ["/usr/bin/env", "AWS_CA_BUNDLE=" + settings.ca_bundle_file] if settings.ca_bundle_file else []
+    argv += [settings.helper_file, command,
+             "--certificate", material_dir + "/certificate.pem", "--private-key", material_dir + "/private-key.pem"]
+    if with_chain:
+        argv += ["--intermediates", material_dir + "/chain.pem"]
+    argv += ["--trust-anchor-arn", settings.trust_anchor_arn, "--profile-arn", settings.profile_arn,
+             "--role-arn", settings.role_arn]
+    if settings.region:
+        argv += ["--region", settings.region]
+    if settings.endpoint_url:
+        argv += ["--endpoint", settings.endpoint_url]
+    if int(settings.session_duration) != DEFAULT_SESSION_DURATION:
+        argv += ["--session-duration", str(int(settings.session_duration))]
+    if settings.role_session_name:
+        argv += ["--role-session-name", settings.role_session_name]
+    if settings.key_passphrase and settings.helper == "rolesanywhere":
+        argv += ["--pkcs8-password-file", material_dir + "/" + PASSPHRASE_NAME]
+    elif settings.key_passphrase:
+        argv += ["--pkcs8-password", settings.key_passphrase]
+    if use_cache:
+        argv += ["--cache"]
+    return argv + list(extra)
+
+
+def command_line(argv):
+    """argv as one credential_process line, split back the way the AWS CLI and SDKs split it (shlex)."""
+    return " ".join(shlex.quote(argument) for argument in argv)
+
+
+def profile_section(aws_profile):
+    return "default" if aws_profile == "default" else "profile " + aws_profile
+
+
+def profile_block(settings, aws_profile, material_dir, with_chain):
+    """The lines of the AWS config profile (between blockinfile's markers); the region defaults to the anchor's."""
+    argv = helper_argv(settings, material_dir, with_chain, use_cache=settings.cache_wanted)
+    return "[%s]\ncredential_process = %s\nregion = %s\n" % (
+        profile_section(aws_profile), command_line(argv), settings.region or settings.trust_anchor_arn.split(":")[3])
+
+
+def systemd_quote(argument):
+    """One ExecStart argument in systemd's own quoting, not the shell's: double quotes with \\ and " escaped, and %
+    and $ doubled, because systemd expands specifiers (%h) and environment variables ($HOME) inside ExecStart."""
+    text = str(argument).replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return '"%s"' % text
+
+
+def systemd_unit(argv, command, aws_profile, user, header=UNIT_HEADER):
+    """The unit file running the helper's serve or update with argv."""
+    return "\n".join([
+        header,
+        "[Unit]",
+        "Description=IAM Roles Anywhere credentials (%s) for profile %s" % (command, aws_profile),
+        "After=network-online.target",
+        "Wants=network-online.target",
+        "",
+        "[Service]",
+        "User=%s" % user,
+        "ExecStart=" + " ".join(systemd_quote(argument) for argument in argv),
+        "Restart=on-failure",
+        "RestartSec=30",
+        "NoNewPrivileges=true",
+        "ProtectSystem=full",
+        "PrivateTmp=true",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ])
+
+
+def unit_argv(settings, material_dir, with_chain, command, serve_port, aws_profile):
+    extra = ["--port", str(serve_port)] if command == "serve" else ["--profile", aws_profile]
+    return helper_argv(settings, material_dir, with_chain, command=command, extra=extra)

@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The enroll role's whole decision for one host, in one pass over the host (read only).
+
+decide() returns what the role's tasks need: the renewal reasons, the steps due ('todo'), the helper's command
+lines for the AWS config profile, the systemd unit and the proof, and the paths. A host where 'todo' is empty
+needs no other task. Where the helper's command line depends on whether the new certificate comes with a chain
+(known only once it is signed), both variants are returned, keyed 'chain' and 'plain'.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+import subprocess
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from .command import HelperSettings, PASSPHRASE_NAME, command_line, helper_argv, profile_block, systemd_unit, unit_argv
+from .host import has_profile_block, is_as_wanted, read_material, sha1_of, systemd_runs_host, unit_enabled_and_active
+from .renewal import Wanted, renewal_reasons
+
+DEFAULT_HELPER_PATHS = {"rolesanywhere": "/usr/local/bin/rolesanywhere-credential-helper",
+                        "aws_signing_helper": "/usr/local/bin/aws_signing_helper"}
+VARIANTS = (("chain", True), ("plain", False))
+
+
+@dataclass
+class EnrollSettings:  # pylint: disable=too-many-instance-attributes
+    """The module's options: the role's variables as the decision needs them."""
+    helper: HelperSettings
+    wanted: Wanted
+    root: str = ""
+    directory: str = "/etc/rolesanywhere"
+    user: str = "root"
+    profile_users: List[str] = field(default_factory=list)
+    aws_profile: str = "rolesanywhere"
+    ca_bundle_sha1: str = ""
+    helper_content: Optional[bytes] = None  # this collection's helper as it would be installed
+    aws_signing_helper_sha256: str = ""
+    systemd: str = "none"
+    serve_port: int = 9911
+    verify: str = "changed"
+
+    @property
+    def base(self):
+        return self.root + self.directory
+
+    @property
+    def users(self):
+        return list(self.profile_users) or [self.user]
+
+
+def helper_file(helper, helper_path, root):
+    """The helper as the host sees it (root prefix included: tests run every "host" on one machine)."""
+    return root + (helper_path or DEFAULT_HELPER_PATHS[helper])
+
+
+def default_common_name():
+    """What Ansible's fqdn fact says (socket.getfqdn()), the common name when none is set."""
+    return socket.getfqdn()
+
+
+def _helper_up_to_date(settings):
+    path = settings.helper.helper_file
+    if settings.helper.helper == "rolesanywhere":
+        return is_as_wanted(path, "root", 0o755, content=settings.helper_content)
+    return is_as_wanted(path, "root", 0o755, sha256=settings.aws_signing_helper_sha256)
+
+
+def _home(user):
+    try:
+        return pwd.getpwnam(user).pw_dir
+    except KeyError:
+        return None
+
+
+def _profiles(settings, blocks, with_chain):
+    profiles, missing = [], []
+    for user in settings.users:
+        home = _home(user)
+        if home is None:
+            missing.append(user)
+            continue
+        aws_dir = settings.root + home + "/.aws"
+        config = aws_dir + "/config"
+        up_to_date = (is_as_wanted(aws_dir, user, 0o700, directory=True) and is_as_wanted(config, user, 0o600)
+                      and has_profile_block(config, settings.aws_profile, blocks["chain" if with_chain else "plain"]))
+        profiles.append({"user": user, "aws_dir": aws_dir, "config": config, "up_to_date": up_to_date})
+    return profiles, missing
+
+
+def _unit(settings, with_chain, renewing, check_mode, run_systemctl):
+    name = "rolesanywhere-%s.service" % settings.aws_profile
+    path = "%s/etc/systemd/system/%s" % (settings.root, name)
+    contents = dict((key, systemd_unit(unit_argv(settings.helper, settings.base + "/current", chain, settings.systemd,
+                                                 settings.serve_port, settings.aws_profile),
+                                       settings.systemd, settings.aws_profile, settings.user))
+                    for key, chain in VARIANTS)
+    up_to_date = is_as_wanted(path, "root", 0o600, content=contents["chain" if with_chain else "plain"].encode("utf-8"))
+    # Containers and chroots often run another init (or none) as PID 1: the unit is still written, for the day
+    # the host boots with systemd. In check mode a new unit is not on disk yet, so systemd could not find it.
+    if settings.root:
+        not_started = "enroll_root is set (%s), so the unit is not in the running system" % settings.root
+    elif not systemd_runs_host():
+        not_started = "systemd does not run this host (no /run/systemd/system)"
+    elif check_mode and not up_to_date:
+        not_started = "check mode: the new unit is not written yet"
+    else:
+        not_started = ""
+    running = not not_started and up_to_date and not renewing and unit_enabled_and_active(name, run_systemctl)
+    return {"name": name, "file": path, "directory": os.path.dirname(path), "content": contents,
+            "up_to_date": up_to_date, "not_started_because": not_started, "running": bool(running)}
+
+
+def _proofs(settings, staging, profiles):
+    """What prove.yml runs: the new material before the swap (per chain variant), and the installed profile."""
+    has_passphrase = bool(settings.wanted.key_passphrase)
+    new = {}
+    for key, chain in VARIANTS:
+        command = command_line(helper_argv(settings.helper, staging, chain))
+        # Without a passphrase the command line holds no secret and reaches the proof script in its environment;
+        # with one it goes through a 0600 file that is removed right after.
+        new[key] = {"user": settings.user, "step": "proving the new certificate before the swap", "profile": "proof",
+                    "config": staging + "/proof.config" if has_passphrase else "-",
+                    "config_content": "[profile proof]\ncredential_process = %s\n" % command if has_passphrase else "",
+                    "command": "" if has_passphrase else command}
+    first = profiles[0]["config"] if profiles else ""
+    installed = {"user": settings.users[0], "step": "proving the installed AWS config profile",
+                 "profile": settings.aws_profile, "config": first, "config_content": "", "command": ""}
+    return {"new": new, "installed": installed}
+
+
+def decide(settings, check_mode=False, now=None, run_systemctl=None, cryptography_available=True):
+    """The decision for this host (a JSON-friendly dict); changes nothing."""
+    base, current = settings.base, settings.base + "/current"
+    material = read_material(current)
+    reasons = renewal_reasons(material, settings.wanted, now)
+    with_chain = bool(material.complete and material.state.get("with_chain"))
+    staging_slot = "slot-b" if material.slot == "slot-a" else "slot-a"
+    staging = base + "/" + staging_slot
+    blocks = dict((key, profile_block(settings.helper, settings.aws_profile, current, chain)) for key, chain in VARIANTS)
+    profiles, missing_users = _profiles(settings, blocks, with_chain)
+    todo = ["renew"] if reasons else []
+    if not _helper_up_to_date(settings):
+        todo.append("helper")
+    bundle = settings.helper.ca_bundle_file
+    bundle_due = bool(bundle) and not (is_as_wanted(bundle, settings.user, 0o644) and sha1_of(bundle) == settings.ca_bundle_sha1)
+    # A renewal's staging slot makes the directory too (enroll_slot), unless the CA bundle must go there first.
+    if not is_as_wanted(base, settings.user, 0o700, directory=True) and (not reasons or bundle_due):
+        todo.append("directory")
+    if bundle_due:
+        todo.append("ca_bundle")
+    if missing_users or not all(profile["up_to_date"] for profile in profiles):
+        todo.append("profile")
+    unit = None
+    if settings.systemd != "none":
+        unit = _unit(settings, with_chain, bool(reasons), check_mode, run_systemctl or subprocess.run)
+        if not unit["up_to_date"]:
+            todo.append("unit")
+        if not unit["running"] and not unit["not_started_because"]:
+            todo.append("start_unit")
+    certificate = material.certificate if material.complete else None
+    return {
+        "renew_reasons": reasons,
+        "todo": todo,
+        # A renewal proves the new material; the installed profile is proven when something else changes.
+        "prove_installed": settings.verify == "always" or (
+            settings.verify == "changed" and not reasons and any(step != "start_unit" for step in todo)),
+        "slot": material.slot,
+        "staging_slot": staging_slot,
+        "staging_exists": os.path.lexists(staging),
+        "with_chain": with_chain,
+        "base": base,
+        "current": current,
+        "staging": staging,
+        "passphrase_file_name": PASSPHRASE_NAME,
+        "common_name": settings.wanted.common_name,
+        "cryptography_available": cryptography_available,
+        "certificate": {"serial_number": certificate.serial_number,
+                        "not_after": certificate.not_after.strftime("%Y%m%d%H%M%SZ")} if certificate else {},
+        "helper_file": settings.helper.helper_file,
+        "users": settings.users,
+        "missing_users": missing_users,
+        "profiles": profiles,
+        "profile_block": blocks,
+        "unit": unit or {},
+        "proofs": _proofs(settings, staging, profiles),
+    }
+
+
+__all__ = ["EnrollSettings", "HelperSettings", "Wanted", "decide", "helper_file", "default_common_name"]

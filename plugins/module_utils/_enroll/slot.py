@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The staging slot's life: prepared (empty, 0700, with the passphrase file), installed (certificate, chain and
+enrollment.json beside the key), made current (the 'current' link swapped to it in one rename, the previous
+slot removed). Files are written to a temporary name in their directory and renamed into place, then given to the
+enrolment user; a link or other file in the way is removed, never followed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+
+from .._core.cache import atomic_write
+from .command import PASSPHRASE_NAME
+from .host import uid_of
+
+SLOTS = ("slot-a", "slot-b")
+
+
+def _owner_ids(user):
+    uid = uid_of(user)
+    if uid is None:
+        raise LookupError("user %s does not exist on this host" % user)
+    return uid
+
+
+def _chown(path, uid):
+    if os.lstat(path).st_uid != uid:
+        os.lchown(path, uid, -1)
+
+
+def make_directory(path, uid, mode=0o700):
+    """path as a directory of uid with mode; True when that changed anything."""
+    changed = False
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+        os.unlink(path)
+    if not os.path.isdir(path):
+        os.mkdir(path, mode)
+        changed = True
+    info = os.lstat(path)
+    if info.st_uid != uid:
+        os.lchown(path, uid, -1)
+        changed = True
+    if stat.S_IMODE(info.st_mode) != mode:
+        os.chmod(path, mode)
+        changed = True
+    return changed
+
+
+def write_file(path, data, uid, mode):
+    """Write data atomically (the credential cache's atomic_write: temporary file, rename), then give it to uid.
+
+    The staging slot is not in use until the swap, so the file is the owner's by the time the helper reads it.
+    """
+    atomic_write(path, data, mode)
+    _chown(path, uid)
+
+
+def _remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def check_slot(name):
+    if name not in SLOTS:
+        raise ValueError("slot must be one of %s, not %r" % (", ".join(SLOTS), name))
+
+
+def prepare(base, slot, user, passphrase="", check_mode=False):
+    """An empty staging slot (leftovers of an interrupted run removed), with the key's passphrase file.
+
+    Always a change: the slot is made anew for the new key.
+    """
+    check_slot(slot)
+    uid = _owner_ids(user)
+    if check_mode:
+        return True
+    os.makedirs(os.path.dirname(base) or "/", exist_ok=True)
+    make_directory(base, uid)
+    staging = os.path.join(base, slot)
+    _remove(staging)
+    make_directory(staging, uid)
+    if passphrase:
+        write_file(os.path.join(staging, PASSPHRASE_NAME), passphrase.encode("utf-8"), uid, 0o600)
+    return True
+
+
+def install(base, slot, user, certificate, chain, record, check_mode=False):
+    """Certificate, chain (when there is one) and enrollment.json into the staging slot, beside the key."""
+    check_slot(slot)
+    uid = _owner_ids(user)
+    if check_mode:
+        return True
+    staging = os.path.join(base, slot)
+    write_file(os.path.join(staging, "certificate.pem"), certificate.strip().encode("ascii") + b"\n", uid, 0o644)
+    if chain.strip():
+        write_file(os.path.join(staging, "chain.pem"), chain.strip().encode("ascii") + b"\n", uid, 0o644)
+    write_file(os.path.join(staging, "enrollment.json"),
+               (json.dumps(record, indent=4, sort_keys=True) + "\n").encode("utf-8"), uid, 0o644)
+    return True
+
+
+def make_current(base, slot, user, check_mode=False):
+    """Swap 'current' to slot in one rename (the helper never sees a half-made state); remove the other slot."""
+    check_slot(slot)
+    uid = _owner_ids(user)
+    current = os.path.join(base, "current")
+    previous = os.path.join(base, [other for other in SLOTS if other != slot][0])
+    if os.path.islink(current) and os.readlink(current) == slot and not os.path.lexists(previous):
+        return False
+    if check_mode:
+        return True
+    temporary = os.path.join(base, ".current.%d" % os.getpid())
+    _remove(temporary)
+    os.symlink(slot, temporary)
+    os.lchown(temporary, uid, -1)
+    if os.path.isdir(current) and not os.path.islink(current):
+        shutil.rmtree(current)  # a directory cannot be renamed over; an unfinished layout of an old run
+    os.rename(temporary, current)
+    _remove(previous)
+    return True

@@ -1,0 +1,400 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: enroll_state
+version_added: 0.2.0
+short_description: Decide on the host what the enroll role must do
+description:
+  - Reads, in one call and without changing anything, what the M(rolesanywhere.fleet.enroll) role manages on a
+    host (the key and certificate in use, the key's passphrase file, the credential helper, the enrolment
+    directory, the CA bundle, the AWS config profile of each user, the systemd unit) and decides what the run
+    must do.
+  - Returns the renewal reasons, the steps due (RV(todo)), and the helper's command lines for the AWS config
+    profile, the systemd unit and the proof. A host whose RV(todo) is empty needs no other task.
+  - Internal to the role, which calls it with C(no_log) when a key passphrase is set; its options are the
+    role's variables (see C(ansible-doc -t role rolesanywhere.fleet.enroll)).
+author:
+  - Contributors to the rolesanywhere.fleet collection (@rolesanywhere)
+options:
+  root:
+    description: Prefix of every path on the host (the role's C(enroll_root)); empty for none.
+    type: str
+    default: ""
+  directory:
+    description: The enrolment directory (C(enroll_dir)).
+    type: str
+    default: /etc/rolesanywhere
+  user:
+    description: The user who owns the material and runs the helper (C(enroll_user)).
+    type: str
+    default: root
+  profile_users:
+    description: Users who get the AWS config profile (C(enroll_profile_users)); empty for O(user) alone.
+    type: list
+    elements: str
+    default: []
+  aws_profile:
+    description: Name of the AWS config profile (C(enroll_aws_profile)).
+    type: str
+    default: rolesanywhere
+  key_spec:
+    description:
+      - The key the certificate must have, the role's entry for C(enroll_key_type) in C(__enroll_key_types)
+        (C(type) V(ECC) or V(RSA), C(curve) for V(ECC), C(size) for V(RSA)).
+    type: dict
+    required: true
+  key_passphrase:
+    description:
+      - Passphrase of the key (C(enroll_key_passphrase)); empty for a plain key. A key whose passphrase file
+        differs is renewed.
+      - With O(helper=aws_signing_helper) the passphrase is part of the returned command lines (that helper
+        takes it only as C(--pkcs8-password)), so the caller must hide the task's result (C(no_log)).
+    type: str
+    default: ""
+  common_name:
+    description: Common name the certificate must have; empty for the host's FQDN (C(socket.getfqdn())).
+    type: str
+    default: ""
+  subject:
+    description: More subject attributes, OpenSSL long names as keys (C(enroll_subject)).
+    type: dict
+    default: {}
+  subject_alt_names:
+    description: Subject alternative names with type prefixes (C(enroll_subject_alt_names)).
+    type: list
+    elements: str
+    default: []
+  signer_id:
+    description: Which signer must have made the certificate (compared with C(enrollment.json)'s C(signer_id)).
+    type: str
+    required: true
+  renew_before_days:
+    description: Renew a certificate that ends within this many days (C(enroll_renew_before_days)).
+    type: int
+    default: 10
+  force_renew:
+    description: Renew material that is in use whatever its state (C(enroll_force_renew)).
+    type: bool
+    default: false
+  trust_anchor_arn:
+    description: Trust anchor ARN for the helper's command line.
+    type: str
+    required: true
+  profile_arn:
+    description: Roles Anywhere profile ARN for the helper's command line.
+    type: str
+    required: true
+  role_arn:
+    description: IAM role ARN for the helper's command line.
+    type: str
+    required: true
+  region:
+    description: Region for the helper and the profile; empty for the trust anchor's.
+    type: str
+    default: ""
+  endpoint_url:
+    description: Roles Anywhere endpoint for the helper; empty for AWS's.
+    type: str
+    default: ""
+  ca_bundle_sha1:
+    description: SHA-1 of the controller's CA bundle (C(enroll_ca_bundle)); empty when none is installed.
+    type: str
+    default: ""
+  session_duration:
+    description: Session duration in seconds for the helper's command line.
+    type: int
+    default: 3600
+  role_session_name:
+    description: Role session name for the helper's command line; empty for none.
+    type: str
+    default: ""
+  helper:
+    description: Which credential helper the host runs (C(enroll_helper)).
+    type: str
+    choices: [rolesanywhere, aws_signing_helper]
+    default: rolesanywhere
+  helper_path:
+    description: Path of the helper on the host; empty for the default of O(helper).
+    type: str
+    default: ""
+  helper_cache:
+    description: Whether the profile's command line uses this collection's helper cache (C(--cache)).
+    type: bool
+    default: true
+  helper_interpreter:
+    description: The C(#!) command of this collection's helper; empty for the Python running this module.
+    type: str
+    default: ""
+  aws_signing_helper_sha256:
+    description: SHA-256 that AWS's helper at the helper path must have (with O(helper=aws_signing_helper)).
+    type: str
+    default: ""
+  systemd:
+    description: The systemd unit the role writes (C(enroll_systemd)).
+    type: str
+    choices: [none, serve, update]
+    default: none
+  serve_port:
+    description: Port of the helper's C(serve) in the unit.
+    type: int
+    default: 9911
+  verify:
+    description: When the installed profile is proven (C(enroll_verify)).
+    type: str
+    choices: [changed, always, never]
+    default: changed
+attributes:
+  check_mode:
+    description: Reads only; runs the same in check mode (where a unit not yet written is not to be started).
+    support: full
+  diff_mode:
+    description: Nothing to show; it changes nothing.
+    support: none
+  idempotent:
+    description: Never changes anything.
+    support: full
+notes:
+  - The certificate is read with the Python library C(cryptography); without it the material counts as missing
+    (reason V(missing)) and RV(cryptography_available) is false.
+seealso:
+  - name: The enroll role
+    description: C(docs/enrolling.md) in the collection.
+    link: https://github.com/rolesanywhere/fleet/blob/main/docs/enrolling.md
+"""
+
+EXAMPLES = r"""
+- name: Decide what the enrolment must do
+  rolesanywhere.fleet.enroll_state:
+    root: ""
+    key_spec: {type: ECC, curve: secp256r1, size: 256}
+    signer_id: "acm_pca:arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/1f0c1f36-5f3a-4e43-9a4b-3c3a5e0b1a2d"
+    trust_anchor_arn: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/2b7f4f0e-1c3d-4f7a-9c1e-6d5a4b3c2d1e
+    profile_arn: arn:aws:rolesanywhere:eu-west-1:123456789012:profile/7c3e2a1b-4d5f-4a6b-8c7d-9e0f1a2b3c4d
+    role_arn: arn:aws:iam::123456789012:role/fleet
+  register: enroll
+
+- name: Show why the certificate is renewed
+  ansible.builtin.debug:
+    var: enroll.renew_reasons
+"""
+
+RETURN = r"""
+renew_reasons:
+  description:
+    - Why the key and certificate are renewed, in this order; empty when they are fine.
+    - V(missing), V(forced), V(expiring), V(key_type), V(subject), V(subject_alt_names), V(signer), V(key_passphrase).
+  returned: always
+  type: list
+  elements: str
+  sample: [expiring]
+todo:
+  description:
+    - The steps due; empty on a host where nothing is to do.
+    - V(renew), V(helper), V(directory), V(ca_bundle), V(profile), V(unit), V(start_unit).
+  returned: always
+  type: list
+  elements: str
+  sample: [renew, profile]
+prove_installed:
+  description: Whether the installed profile is to be proven (by O(verify), when no renewal proves the material).
+  returned: always
+  type: bool
+slot:
+  description: Slot of the material in use (V(slot-a) or V(slot-b)); empty when there is none.
+  returned: always
+  type: str
+  sample: slot-a
+staging_slot:
+  description: The other slot, where new material is made.
+  returned: always
+  type: str
+  sample: slot-b
+staging_exists:
+  description: Whether the staging slot holds leftovers of an interrupted run.
+  returned: always
+  type: bool
+with_chain:
+  description: Whether the material in use has a chain file.
+  returned: always
+  type: bool
+base:
+  description: The enrolment directory on the host (root prefix included).
+  returned: always
+  type: str
+current:
+  description: The C(current) link, through which the helper reads the material.
+  returned: always
+  type: str
+staging:
+  description: The staging slot's path.
+  returned: always
+  type: str
+passphrase_file_name:
+  description: Name of the key passphrase file in a slot.
+  returned: always
+  type: str
+  sample: private-key.passphrase
+common_name:
+  description: The common name the certificate has (O(common_name) or the host's FQDN).
+  returned: always
+  type: str
+cryptography_available:
+  description: Whether the Python running the module can import C(cryptography).
+  returned: always
+  type: bool
+certificate:
+  description: C(serial_number) and C(not_after) (C(YYYYMMDDHHMMSSZ)) of the certificate in use; empty when none.
+  returned: always
+  type: dict
+helper_file:
+  description: The helper's path on the host.
+  returned: always
+  type: str
+helper_interpreter:
+  description: The C(#!) command this collection's helper is built with.
+  returned: always
+  type: str
+python:
+  description: The Python running this module (the proof script runs with it).
+  returned: always
+  type: str
+  sample: /usr/bin/python3
+user_id:
+  description: The user running this module (the proof becomes another user only when it differs).
+  returned: always
+  type: str
+  sample: root
+users:
+  description: The users who get the profile.
+  returned: always
+  type: list
+  elements: str
+missing_users:
+  description: Users of RV(users) that do not exist on the host.
+  returned: always
+  type: list
+  elements: str
+profiles:
+  description: Per user, C(user), C(aws_dir), C(config) and whether the profile is C(up_to_date).
+  returned: always
+  type: list
+  elements: dict
+profile_block:
+  description: The profile's lines, keyed V(chain) (material with a chain) and V(plain).
+  returned: always
+  type: dict
+unit:
+  description:
+    - The systemd unit (empty when O(systemd=none)) C(name), C(file), C(directory), C(content) (keyed V(chain)
+      and V(plain)), C(up_to_date), C(running), and C(not_started_because) (empty when it is to be started).
+  returned: always
+  type: dict
+proofs:
+  description:
+    - What the proof runs, C(new) (the new material before the swap, keyed V(chain) and V(plain)) and
+      C(installed) (the installed profile); each with C(user), C(step), C(config), C(config_content),
+      C(profile) and C(command).
+  returned: always
+  type: dict
+"""
+
+import os
+import pwd
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.command import HelperSettings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import EnrollSettings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import decide
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import default_common_name
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import helper_file
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import HAS_CRYPTOGRAPHY
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.renewal import Wanted
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
+
+ARGUMENT_SPEC = dict(
+    root=dict(type="str", default=""),
+    directory=dict(type="str", default="/etc/rolesanywhere"),
+    user=dict(type="str", default="root"),
+    profile_users=dict(type="list", elements="str", default=[]),
+    aws_profile=dict(type="str", default="rolesanywhere"),
+    key_spec=dict(type="dict", required=True, no_log=False),  # the key's algorithm and size, no key material
+    # Not no_log: AWS's helper takes the passphrase only on its command line, which this module returns; the
+    # role hides the whole task (no_log) when a passphrase is set, and no_log here would mask the command line.
+    key_passphrase=dict(type="str", default="", no_log=False),
+    common_name=dict(type="str", default=""),
+    subject=dict(type="dict", default={}),
+    subject_alt_names=dict(type="list", elements="str", default=[]),
+    signer_id=dict(type="str", required=True),
+    renew_before_days=dict(type="int", default=10),
+    force_renew=dict(type="bool", default=False),
+    trust_anchor_arn=dict(type="str", required=True),
+    profile_arn=dict(type="str", required=True),
+    role_arn=dict(type="str", required=True),
+    region=dict(type="str", default=""),
+    endpoint_url=dict(type="str", default=""),
+    ca_bundle_sha1=dict(type="str", default=""),
+    session_duration=dict(type="int", default=3600),
+    role_session_name=dict(type="str", default=""),
+    helper=dict(type="str", choices=["rolesanywhere", "aws_signing_helper"], default="rolesanywhere"),
+    helper_path=dict(type="str", default=""),
+    helper_cache=dict(type="bool", default=True),
+    helper_interpreter=dict(type="str", default=""),
+    aws_signing_helper_sha256=dict(type="str", default=""),
+    systemd=dict(type="str", choices=["none", "serve", "update"], default="none"),
+    serve_port=dict(type="int", default=9911),
+    verify=dict(type="str", choices=["changed", "always", "never"], default="changed"),
+)
+
+
+def settings_from(params):
+    root = params["root"]
+    base = root + params["directory"]
+    helper = HelperSettings(
+        helper=params["helper"], helper_file=helper_file(params["helper"], params["helper_path"], root),
+        trust_anchor_arn=params["trust_anchor_arn"], profile_arn=params["profile_arn"], role_arn=params["role_arn"],
+        region=params["region"], endpoint_url=params["endpoint_url"],
+        ca_bundle_file=base + "/ca-bundle.pem" if params["ca_bundle_sha1"] else None,
+        session_duration=params["session_duration"], role_session_name=params["role_session_name"],
+        key_passphrase=params["key_passphrase"], helper_cache=params["helper_cache"])
+    wanted = Wanted(key_spec=params["key_spec"], common_name=params["common_name"] or default_common_name(),
+                    signer_id=params["signer_id"], renew_before_days=params["renew_before_days"],
+                    subject=params["subject"], subject_alt_names=params["subject_alt_names"],
+                    force_renew=params["force_renew"], key_passphrase=params["key_passphrase"])
+    return EnrollSettings(
+        helper=helper, wanted=wanted, root=root, directory=params["directory"], user=params["user"],
+        profile_users=params["profile_users"], aws_profile=params["aws_profile"], ca_bundle_sha1=params["ca_bundle_sha1"],
+        aws_signing_helper_sha256=params["aws_signing_helper_sha256"], systemd=params["systemd"],
+        serve_port=params["serve_port"], verify=params["verify"])
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    settings = settings_from(module.params)
+    interpreter = module.params["helper_interpreter"] or sys.executable
+    refusal = None
+    if settings.helper.helper == "rolesanywhere":
+        try:
+            settings.helper_content = build_helper(interpreter)
+        except ValueError as error:  # a bad interpreter: the user's to fix
+            refusal = "cannot build the credential helper: %s. Fix enroll_helper_interpreter" % error
+    if refusal is not None:
+        # Outside the except block, so that no traceback is attached to a user error.
+        module.fail_json(msg=refusal)
+    common_name = settings.wanted.common_name
+    if not 0 < len(common_name) <= 64:
+        module.fail_json(msg="The common name must be 1 to 64 characters; set enroll_common_name (got '%s')." % common_name)
+    result = decide(settings, check_mode=module.check_mode, cryptography_available=HAS_CRYPTOGRAPHY)
+    result.update(helper_interpreter=interpreter, python=sys.executable, user_id=pwd.getpwuid(os.geteuid()).pw_name)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

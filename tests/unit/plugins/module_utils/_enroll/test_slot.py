@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""enroll_slot's steps: an empty slot with the passphrase file, the issued files, the swap."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install, make_current, prepare
+
+ME = pwd.getpwuid(os.getuid()).pw_name
+
+
+def mode(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def test_prepare_clears_leftovers_and_writes_the_passphrase_file(tmp_path):
+    base = str(tmp_path / "etc/rolesanywhere")
+    os.makedirs(base + "/slot-b")
+    with open(base + "/slot-b/private-key.passphrase", "w", encoding="utf-8") as handle:
+        handle.write("left over")
+    assert prepare(base, "slot-b", ME, passphrase="new one")
+    assert os.listdir(base + "/slot-b") == ["private-key.passphrase"]
+    with open(base + "/slot-b/private-key.passphrase", encoding="utf-8") as handle:
+        assert handle.read() == "new one"
+    assert mode(base) == 0o700 and mode(base + "/slot-b") == 0o700 and mode(base + "/slot-b/private-key.passphrase") == 0o600
+    assert prepare(base, "slot-b", ME)
+    assert os.listdir(base + "/slot-b") == []
+
+
+def test_check_mode_changes_nothing(tmp_path):
+    base = str(tmp_path / "etc/rolesanywhere")
+    assert prepare(base, "slot-a", ME, passphrase="x", check_mode=True)
+    assert install(base, "slot-a", ME, "CERT", "", {}, check_mode=True)
+    assert make_current(base, "slot-a", ME, check_mode=True)
+    assert not os.path.exists(str(tmp_path / "etc"))
+
+
+def test_install_writes_certificate_chain_and_record(tmp_path):
+    base = str(tmp_path)
+    prepare(base, "slot-a", ME)
+    install(base, "slot-a", ME, "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n\n", "  ",
+            {"signer_id": "own_ca:x", "with_chain": False})
+    assert sorted(os.listdir(base + "/slot-a")) == ["certificate.pem", "enrollment.json"]
+    with open(base + "/slot-a/certificate.pem", encoding="ascii") as handle:
+        assert handle.read() == "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n"
+    with open(base + "/slot-a/enrollment.json", encoding="utf-8") as handle:
+        assert json.load(handle) == {"signer_id": "own_ca:x", "with_chain": False}
+    assert mode(base + "/slot-a/certificate.pem") == 0o644
+    install(base, "slot-a", ME, "C", "CHAIN", {})
+    assert os.path.exists(base + "/slot-a/chain.pem")
+
+
+def test_make_current_swaps_the_link_and_removes_the_previous_slot(tmp_path):
+    base = str(tmp_path)
+    prepare(base, "slot-a", ME)
+    assert make_current(base, "slot-a", ME)
+    assert os.readlink(base + "/current") == "slot-a"
+    assert not make_current(base, "slot-a", ME)  # done already
+    prepare(base, "slot-b", ME)
+    assert make_current(base, "slot-b", ME)
+    assert os.readlink(base + "/current") == "slot-b"
+    assert sorted(os.listdir(base)) == ["current", "slot-b"]
+
+
+def test_a_missing_user_and_a_bad_slot_are_refused(tmp_path):
+    with pytest.raises(LookupError, match="user no-such-user-x does not exist"):
+        prepare(str(tmp_path), "slot-a", "no-such-user-x")
+    with pytest.raises(ValueError):
+        prepare(str(tmp_path), "../etc", ME)
