@@ -33,12 +33,13 @@ from .errors import (
     TLSError,
     error_for_response,
 )
-from .signing import DEFAULT_DURATION_SECONDS, build_create_session_request
+from .refresh import REQUEST_BACKOFF, Backoff
+from .signing import DEFAULT_DURATION_SECONDS, session_parameters, sign_create_session_request
 
 DEFAULT_USER_AGENT = "rolesanywhere.fleet"
 MAX_RESPONSE_BYTES = 1024 * 1024
-BACKOFF_BASE_SECONDS = 0.5
-BACKOFF_CAP_SECONDS = 20.0
+BACKOFF_BASE_SECONDS = REQUEST_BACKOFF.base
+BACKOFF_CAP_SECONDS = REQUEST_BACKOFF.cap
 EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -322,8 +323,8 @@ def send_prepared(prepared, context=None, proxy=None, connect_timeout=10, read_t
 # --- retries ------------------------------------------------------------------------------------------
 
 def backoff_seconds(attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, rng=random):
-    """Full jitter: uniform(0, min(cap, base * 2 ** (attempt - 1)))."""
-    return rng.uniform(0, min(cap, base * (2 ** (attempt - 1))))
+    """Full jitter: uniform(0, min(cap, base * 2 ** (attempt - 1))) (the one backoff rule: refresh.Backoff)."""
+    return Backoff(base, cap).delay(attempt, rng)
 
 
 def is_retryable(status, code):
@@ -364,16 +365,24 @@ def _check_attempt_options(max_attempts, connect_timeout, read_timeout):
 def create_session(material, trust_anchor_arn, profile_arn, role_arn, *, region=None, endpoint=None,  # pylint: disable=too-many-locals
                    duration_seconds=DEFAULT_DURATION_SECONDS, role_session_name=None, ca_bundle=None, verify_ssl=True,
                    use_proxy=True, connect_timeout=10, read_timeout=30, max_attempts=3, use_fips_endpoint=False,
-                   use_dualstack_endpoint=False, sleep=time.sleep, user_agent=DEFAULT_USER_AGENT, rng=random):
-    """Sign and send CreateSession, retrying what is worth retrying; return SessionCredentials."""
+                   use_dualstack_endpoint=False, sleep=time.sleep, user_agent=DEFAULT_USER_AGENT, rng=random,
+                   parameters=None):
+    """Sign and send CreateSession, retrying what is worth retrying; return SessionCredentials.
+
+    ``parameters``: ``signing.SessionParameters`` already validated (then the ARN, region, endpoint,
+    duration and session name arguments are not used).
+    """
     _check_attempt_options(max_attempts, connect_timeout, read_timeout)
 
-    def prepare():
-        return build_create_session_request(
-            material, trust_anchor_arn, profile_arn, role_arn, region=region, endpoint=endpoint,
+    if parameters is None:  # validated once: every input error surfaces here, before anything is sent
+        parameters = session_parameters(
+            trust_anchor_arn, profile_arn, role_arn, region=region, endpoint=endpoint,
             duration_seconds=duration_seconds, role_session_name=role_session_name,
             use_fips_endpoint=use_fips_endpoint, use_dualstack_endpoint=use_dualstack_endpoint,
         )
+
+    def prepare():
+        return sign_create_session_request(material, parameters)
 
     prepared = prepare()  # every input error surfaces here, before anything is sent
     context = ssl_context(ca_bundle, verify_ssl) if prepared.url.startswith("https:") else None

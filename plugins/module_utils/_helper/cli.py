@@ -12,38 +12,37 @@ stdout. Modules that need ``cryptography`` are imported only by the commands tha
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
-import random
 import signal
 import sys
 import threading
 import time
 from datetime import datetime, timezone
 
-from .._core import cache as credential_cache
-from .credentials_file import credentials_file_path, validate_profile_name, write_credentials
+from .._core.cache import CacheError, CredentialCache, cache_directory, certificate_state, credential_identity, identity_key
 from .._core.errors import ConfigurationError, MaterialError, RolesAnywhereError
+from .._core.refresh import CACHE_POLICY, SERVE_POLICY, UPDATE_POLICY
+from .command_line import (
+    CACHE_OPTIONS,
+    DEBUG,
+    MATERIAL_OPTIONS,
+    PASSWORD_FILE_FLAG,
+    SESSION_OPTIONS,
+    STDIN,
+    UNSUPPORTED_SWITCHES,
+    UNSUPPORTED_VALUE_FLAGS,
+    parse_bool,
+    separated_boolean_value,
+)
+from .credentials_file import credentials_file_path, validate_profile_name, write_credentials
 
 VERSION = "0.1.0"
 PROG = "rolesanywhere-credential-helper"
 SIGNING_TEST_PREFIX = b"AWS Roles Anywhere Credential Helper Signing Test"
 SIGNING_TEST_VERSION = 1
-UPDATE_REFRESH_MARGIN = 300
-UPDATE_MAX_RETRY_DELAY = 300.0
-
-# Flags of the official helper that select keys in PKCS#11 tokens, TPMs and OS certificate stores.
-UNSUPPORTED_VALUE_FLAGS = (
-    ("--pkcs11-lib", "PKCS#11"), ("--tpm-key-password", "TPM keys"), ("--cert-selector", "OS certificate stores"),
-    ("--system-store-name", "OS certificate stores"), ("--system-store-location", "OS certificate stores"),
-)
-UNSUPPORTED_SWITCHES = (
-    ("--reuse-pin", "PKCS#11"), ("--no-tpm-key-password", "TPM keys"),
-    ("--use-latest-expiring-certificate", "OS certificate stores"),
-)
+UPDATE_REFRESH_MARGIN = UPDATE_POLICY.margin
 UNSUPPORTED_PREFIXES = (("pkcs11:", "PKCS#11 URIs"), ("handle:", "TPM key handles"))
-
-
-PASSWORD_FILE_FLAG = "--pkcs8-password-file"
 
 
 class UsageError(Exception):
@@ -83,6 +82,7 @@ class Context(object):
         self.stdout = stdout
         self.environ = environ
         self.console = Console(stderr, debug)
+        self.cache_looked_up = False
         self._stdin_data = None
 
     def stdin_data(self):
@@ -96,37 +96,53 @@ class Context(object):
 
 # --- parser --------------------------------------------------------------------------------------
 
+def _boolean(text):
+    try:
+        return parse_bool(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class GoBooleanFlag(argparse.Action):
+    """A boolean flag in Go's syntax: ``--flag``, ``--flag=true``, ``--flag=false`` (see command_line)."""
+
+    def __init__(self, option_strings, dest, default=False, help=None, **_ignored):  # pylint: disable=redefined-builtin
+        super().__init__(option_strings, dest, nargs="?", const=True, default=default, type=_boolean, help=help,
+                         metavar="true|false")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+
+
+def _add_options(parser, options):
+    groups = {}
+    for option in options:
+        target = parser
+        if option.group:
+            if option.group not in groups:
+                groups[option.group] = parser.add_mutually_exclusive_group()
+            target = groups[option.group]
+        if option.kind == "flag":
+            target.add_argument(option.name, action=GoBooleanFlag, help=option.help)
+        else:
+            extra = {"metavar": option.metavar} if option.metavar else {}
+            target.add_argument(option.name, type=option.type, default=option.default, help=option.help, **extra)
+
+
 def _add_unsupported(parser):
     group = parser.add_argument_group("not supported yet (accepted for compatibility, refused when used)")
-    for flag, _what in UNSUPPORTED_VALUE_FLAGS:
-        group.add_argument(flag, metavar="VALUE", help=argparse.SUPPRESS if flag == "--system-store-location" else None)
-    for flag, _what in UNSUPPORTED_SWITCHES:
-        group.add_argument(flag, action="store_true")
+    for name, _what in UNSUPPORTED_VALUE_FLAGS:
+        group.add_argument(name, metavar="VALUE", help=argparse.SUPPRESS if name == "--system-store-location" else None)
+    for name, _what in UNSUPPORTED_SWITCHES:
+        group.add_argument(name, action=GoBooleanFlag)
 
 
 def _add_material(parser):
-    parser.add_argument("--certificate", help="certificate file (PEM, DER, combined PEM, PKCS#12), or - for stdin")
-    parser.add_argument("--private-key", help="private key file (PKCS#8, SEC1, PKCS#1; plain or encrypted), or - for stdin")
-    parser.add_argument("--intermediates", help="PEM bundle of intermediate CA certificates")
-    passwords = parser.add_mutually_exclusive_group()
-    passwords.add_argument("--pkcs8-password", help="password of an encrypted private key or PKCS#12 file "
-                           "(visible in the process list: prefer --pkcs8-password-file)")
-    passwords.add_argument(PASSWORD_FILE_FLAG, metavar="PATH", help="file holding that password, readable by its owner only "
-                           "(chmod 600); one trailing newline is ignored")
-    parser.add_argument("--debug", action="store_true", help="log each step on stderr (never secrets)")
+    _add_options(parser, MATERIAL_OPTIONS + (DEBUG,))
 
 
 def _add_session(parser):
-    parser.add_argument("--trust-anchor-arn", help="trust anchor to authenticate with")
-    parser.add_argument("--profile-arn", help="profile to take the session policies from")
-    parser.add_argument("--role-arn", help="role to assume")
-    parser.add_argument("--session-duration", type=int, default=3600, help="session duration in seconds (900..43200)")
-    parser.add_argument("--region", help="signing region (default: the trust anchor's)")
-    parser.add_argument("--endpoint", help="CreateSession endpoint URL (default: from the region)")
-    parser.add_argument("--role-session-name", help="session name (the profile must accept role session names)")
-    parser.add_argument("--no-verify-ssl", action="store_true", help="do not verify the endpoint's TLS certificate")
-    parser.add_argument("--with-proxy", action="store_true", help="send CreateSession through https_proxy / http_proxy")
-    parser.add_argument("--use-fips-endpoint", action="store_true", help="use the FIPS endpoint (also AWS_USE_FIPS_ENDPOINT=true)")
+    _add_options(parser, SESSION_OPTIONS)
     _add_material(parser)
     _add_unsupported(parser)
 
@@ -142,10 +158,7 @@ def build_parser():
 
     process = command("credential-process", run_credential_process, "print credentials for credential_process")
     _add_session(process)
-    process.add_argument("--cache", action="store_true", help="reuse credentials until --refresh-margin before they expire")
-    process.add_argument("--cache-dir", help="cache directory (default: $XDG_CACHE_HOME/rolesanywhere-fleet or ~/.cache/...)")
-    process.add_argument("--refresh-margin", type=int, help="seconds before expiry when a cached entry stops being used "
-                         "(default %d, at most half the credentials' lifetime)" % credential_cache.DEFAULT_REFRESH_MARGIN)
+    _add_options(process, CACHE_OPTIONS)
 
     sign = command("sign-string", run_sign_string, "sign the fixed test string with the private key")
     _add_material(sign)
@@ -155,26 +168,39 @@ def build_parser():
 
     read = command("read-certificate-data", run_read_certificate_data, "print the certificate's data as JSON")
     read.add_argument("--certificate", help="certificate file, or - for stdin")
-    read.add_argument("--debug", action="store_true", help="log each step on stderr")
+    read.add_argument("--debug", action=GoBooleanFlag, help="log each step on stderr")
     _add_unsupported(read)
 
     update = command("update", run_update, "keep a profile of the shared credentials file up to date")
     _add_session(update)
     update.add_argument("--profile", default="default", help="profile to update (default: default)")
-    update.add_argument("--once", action="store_true", help="update once and exit")
-    update.add_argument("--retry-errors", action="store_true", help="accepted and ignored: update always retries with backoff")
-    update.add_argument("--refresh-margin", type=int, default=UPDATE_REFRESH_MARGIN,
-                        help="seconds before expiry to refresh (default %d)" % UPDATE_REFRESH_MARGIN)
+    update.add_argument("--once", action=GoBooleanFlag, help="update once and exit")
+    update.add_argument("--retry-errors", action=GoBooleanFlag, help="accepted and ignored: update always retries with backoff")
+    update.add_argument("--refresh-margin", type=int, default=UPDATE_POLICY.margin,
+                        help="seconds before expiry to refresh (default %d)" % UPDATE_POLICY.margin)
 
     serve = command("serve", run_serve, "serve credentials on an IMDSv2-compatible local endpoint")
     _add_session(serve)
     serve.add_argument("--port", type=int, default=9911, help="port (default 9911; 0 = any free port)")
     serve.add_argument("--hop-limit", type=int, default=64, help="IP TTL of the answers (default 64)")
     serve.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--refresh-margin", type=int, default=600, help="seconds before expiry to refresh (default 600)")
+    serve.add_argument("--refresh-margin", type=int, default=SERVE_POLICY.margin,
+                       help="seconds before expiry to refresh (default %d)" % SERVE_POLICY.margin)
 
     command("version", run_version, "print the version")
     return parser
+
+
+def parse_arguments(argv):
+    """The one reading of the helper's command line (argparse over command_line's tables)."""
+    separated = separated_boolean_value(argv[1:])
+    if separated:
+        name, value = separated
+        raise UsageError(
+            "%s: %s %s: a boolean flag takes its value after '=': write %s=%s, or %s alone for true (AWS's helper "
+            "would read the separate %r as a stray argument and turn %s on)" % (PROG, name, value, name, value, name, value, name)
+        )
+    return build_parser().parse_args(argv)
 
 
 # --- input checks --------------------------------------------------------------------------------
@@ -197,8 +223,38 @@ def check_unsupported(args):
                 )
 
 
-def check_session_arguments(args):
-    """Everything that can be checked before touching files or the network."""
+@dataclasses.dataclass(frozen=True)
+class SessionRequest:
+    """A command's CreateSession inputs, validated once: ``parameters`` is what signing takes; the files
+    are named, not read (they are loaded at every refresh); the key's password is read once per load."""
+
+    parameters: object  # signing.SessionParameters
+    certificate: str
+    private_key: object  # str or None
+    intermediates: object  # str or None
+    password: bytes = dataclasses.field(default=None, repr=False)
+    password_file: str = None
+    verify_ssl: bool = True
+    use_proxy: bool = False
+
+    def with_fresh_password(self):
+        """The same request with the password file read again (the enroll role may have renewed the key)."""
+        if not self.password_file:
+            return self
+        return dataclasses.replace(self, password=read_password_file(self.password_file))
+
+
+def _fips_requested(flag, environ):
+    """``--use-fips-endpoint`` or ``AWS_USE_FIPS_ENDPOINT=true`` (the AWS SDKs' variable)."""
+    return bool(flag) or environ.get("AWS_USE_FIPS_ENDPOINT", "").strip().lower() == "true"
+
+
+def check_session_arguments(args, environ=None):
+    """Validate the command's session options once; returns the SessionRequest every later step takes.
+
+    Everything that can be checked before loading key files or touching the network: required options,
+    ARNs, duration, session name, region, endpoint, the password file.
+    """
     check_unsupported(args)
     if not args.certificate:
         raise ConfigurationError(
@@ -207,15 +263,24 @@ def check_session_arguments(args):
     for flag in ("--trust-anchor-arn", "--profile-arn", "--role-arn"):
         if not getattr(args, flag[2:].replace("-", "_")):
             raise ConfigurationError("%s is required" % flag, "Pass the ARN printed by the rolesanywhere.fleet modules")
-    if args.certificate == credential_cache.STDIN and args.intermediates == credential_cache.STDIN:
+    if args.certificate == STDIN and args.intermediates == STDIN:
         raise ConfigurationError("--intermediates - cannot share stdin", "Pass the intermediates as a file")
     # Imported only now: the checks above need no cryptography, so they answer fast.
-    from .._core.signing import validate_arns, validate_duration, validate_role_session_name  # pylint: disable=import-outside-toplevel
+    from .._core.signing import session_parameters  # pylint: disable=import-outside-toplevel
 
-    validate_arns(args.trust_anchor_arn, args.profile_arn, args.role_arn)
-    validate_duration(args.session_duration)
-    validate_role_session_name(args.role_session_name)
-    key_password(args)  # a bad password file is bad input: refused before any request
+    environ = os.environ if environ is None else environ
+    parameters = session_parameters(
+        args.trust_anchor_arn, args.profile_arn, args.role_arn, region=args.region or None,
+        endpoint=args.endpoint or None, duration_seconds=args.session_duration,
+        role_session_name=args.role_session_name or None,
+        use_fips_endpoint=_fips_requested(args.use_fips_endpoint, environ),
+    )
+    return SessionRequest(
+        parameters, args.certificate, args.private_key, args.intermediates,
+        password=key_password(args),  # a bad password file is bad input: refused before any request
+        password_file=getattr(args, "pkcs8_password_file", None), verify_ssl=not args.no_verify_ssl,
+        use_proxy=args.with_proxy,
+    )
 
 
 def read_password_file(path):
@@ -254,7 +319,7 @@ def key_password(args):
 
 
 def _source(value, context):
-    return context.stdin_data() if value == credential_cache.STDIN else value
+    return context.stdin_data() if value == STDIN else value
 
 
 def _tpm_key_file(path):
@@ -265,17 +330,17 @@ def _tpm_key_file(path):
         return False
 
 
-def load_material(args, context):
-    """SigningMaterial from the command's files (or stdin), re-read at every call."""
+def load_material(request, context):
+    """SigningMaterial from the request's files (or stdin): each file read and parsed once per call."""
     from .._core.x509 import load_signing_material  # pylint: disable=import-outside-toplevel
 
-    certificate = _source(args.certificate, context)
-    private_key = args.private_key
-    if private_key == credential_cache.STDIN:
-        private_key = None if args.certificate == credential_cache.STDIN else context.stdin_data()
-    intermediates = _source(args.intermediates, context) if args.intermediates else None
+    certificate = _source(request.certificate, context)
+    private_key = request.private_key
+    if private_key == STDIN:
+        private_key = None if request.certificate == STDIN else context.stdin_data()
+    intermediates = _source(request.intermediates, context) if request.intermediates else None
     try:
-        material = load_signing_material(certificate, private_key, intermediates, passphrase=key_password(args))
+        material = load_signing_material(certificate, private_key, intermediates, passphrase=request.password)
     except MaterialError:
         if isinstance(private_key, str) and _tpm_key_file(private_key):
             raise ConfigurationError("%s holds a TPM (TSS2) key, which is not supported yet" % private_key,
@@ -286,86 +351,86 @@ def load_material(args, context):
     return material
 
 
-def obtain_credentials(args, context, material=None):
+def obtain_credentials(request, context, material=None):
     """One CreateSession (with the transport's retries); returns (SessionCredentials, SigningMaterial)."""
     from .._core.transport import create_session  # pylint: disable=import-outside-toplevel
 
-    material = material or load_material(args, context)
-    fips = credential_cache.fips_requested(args.use_fips_endpoint, context.environ)
+    material = material or load_material(request, context)
+    parameters = request.parameters
     context.console.debug("CreateSession: region %s, endpoint %s, duration %d s" % (
-        args.region or "(trust anchor's)", args.endpoint or "(from region)", args.session_duration))
+        parameters.region, parameters.endpoint, parameters.duration_seconds))
     credentials = create_session(
-        material, args.trust_anchor_arn, args.profile_arn, args.role_arn, region=args.region or None,
-        endpoint=args.endpoint or None, duration_seconds=args.session_duration,
-        role_session_name=args.role_session_name or None, verify_ssl=not args.no_verify_ssl,
-        use_proxy=args.with_proxy, use_fips_endpoint=fips,
+        material, parameters.trust_anchor_arn, parameters.profile_arn, parameters.role_arn, parameters=parameters,
+        verify_ssl=request.verify_ssl, use_proxy=request.use_proxy,
     )
     context.console.debug("got credentials %s for %s, expiring %s" % (
         credentials.access_key_id, credentials.assumed_role_arn, credentials.expiration_text))
     return credentials, material
 
 
+def refreshing_fetch(request, context):
+    """fetch() for serve and update: the validated request first, then the password file re-read at every refresh."""
+    pending = [request]
+
+    def fetch():
+        current = pending.pop() if pending else request.with_fresh_password()
+        return obtain_credentials(current, context)[0]
+
+    return fetch
+
+
 # --- credential-process --------------------------------------------------------------------------
-
-def cache_identity(args, context):
-    return {
-        "certificate": args.certificate, "private_key": args.private_key, "intermediates": args.intermediates,
-        "trust_anchor_arn": args.trust_anchor_arn, "profile_arn": args.profile_arn, "role_arn": args.role_arn,
-        "session_duration": args.session_duration, "role_session_name": args.role_session_name,
-        "region": args.region, "endpoint": args.endpoint,
-        "use_fips_endpoint": credential_cache.fips_requested(args.use_fips_endpoint, context.environ),
-    }
-
 
 def run_credential_process(args, context):
     if not args.cache:
-        check_session_arguments(args)
-        credentials, _material = obtain_credentials(args, context)
+        request = check_session_arguments(args, context.environ)
+        credentials, _material = obtain_credentials(request, context)
         context.stdout.write(credentials.credential_process_json())
         return 0
     # A hit needs no validation (the entry was made with these very arguments) and no cryptography:
     # processes that wait for the lock while another one fills the entry stay cheap.
     check_unsupported(args)
     if not args.certificate:
-        check_session_arguments(args)
-    margin = credential_cache.DEFAULT_REFRESH_MARGIN if args.refresh_margin is None else args.refresh_margin
-    store = credential_cache.CredentialCache(credential_cache.cache_directory(context.environ, args.cache_dir))
-    key = credential_cache.identity_key(cache_identity(args, context))
-    stdin_data = context.stdin_data() if args.certificate == credential_cache.STDIN else None
+        check_session_arguments(args, context.environ)
+    policy = CACHE_POLICY if args.refresh_margin is None else CACHE_POLICY.with_margin(args.refresh_margin)
+    store = CredentialCache(cache_directory(context.environ, args.cache_dir))
+    key = identity_key(credential_identity(vars(args), context.environ))
+    stdin_data = context.stdin_data() if args.certificate == STDIN else None
     # The state is taken before the files are read: a certificate replaced meanwhile makes the entry stale.
-    state = credential_cache.certificate_state(args.certificate, stdin_data)
-    payload = store.lookup(key, state, margin)
+    state = certificate_state(args.certificate, stdin_data)
+    # One look-up before the lock (unless the helper's cache-hit path just made it), one under it.
+    payload = None if context.cache_looked_up else store.lookup(key, state, policy)
     if payload is None:
-        payload = _fill_cache(args, context, store, key, state, margin)
+        payload = _fill_cache(args, context, store, key, state, policy)
     else:
         context.console.debug("cache hit %s" % key)
     context.stdout.write(payload)
     return 0
 
 
-def _fill_cache(args, context, store, key, state, margin):
+def _fill_cache(args, context, store, key, state, policy):
     try:
         lock = store.locked(key)
         lock.__enter__()
-    except (credential_cache.CacheError, OSError) as exc:
-        check_session_arguments(args)
+    except (CacheError, OSError) as exc:
+        request = check_session_arguments(args, context.environ)
         context.console.log("credential cache not used: %s" % exc)
-        credentials, _material = obtain_credentials(args, context)
+        credentials, _material = obtain_credentials(request, context)
         return credentials.credential_process_json()
     try:
-        payload = store.lookup(key, state, margin)  # another process may have filled it while we waited
+        payload = store.lookup(key, state, policy)  # another process may have filled it while we waited
         if payload is not None:
             context.console.debug("cache filled by another process %s" % key)
             return payload
-        check_session_arguments(args)
+        request = check_session_arguments(args, context.environ)
         obtained = time.time()
-        credentials, material = obtain_credentials(args, context)
+        credentials, material = obtain_credentials(request, context)
         payload = credentials.credential_process_json()
         expires = min(credentials.expiration.timestamp(), material.not_after.timestamp())
         if state is not None:
             try:
                 store.store(key, state, payload, obtained, expires)
-            except (credential_cache.CacheError, OSError) as exc:
+            except (CacheError, OSError) as exc:
                 context.console.log("credential cache not written: %s" % exc)
         return payload
     finally:
@@ -460,12 +525,8 @@ def run_read_certificate_data(args, context):
 
 # --- update --------------------------------------------------------------------------------------
 
-def _retry_delay(failures, cap=UPDATE_MAX_RETRY_DELAY):
-    return min(cap, 2.0 ** (failures - 1)) * random.uniform(0.5, 1.0)
-
-
-def _update_once(args, context, path):
-    credentials, _material = obtain_credentials(args, context)
+def _update_once(fetch, args, context, path):
+    credentials = fetch()
     written = write_credentials(path, args.profile, credentials.access_key_id, credentials.secret_access_key,
                                 credentials.session_token)
     context.console.debug("profile [%s] of %s updated" % (args.profile, written))
@@ -473,30 +534,33 @@ def _update_once(args, context, path):
 
 
 def run_update(args, context, sleep=time.sleep):
-    check_session_arguments(args)
+    request = check_session_arguments(args, context.environ)
     try:
         validate_profile_name(args.profile)
     except ValueError as exc:
         raise ConfigurationError(str(exc), "Pass --profile NAME") from None
     path = credentials_file_path(context.environ)
+    policy = UPDATE_POLICY.with_margin(args.refresh_margin)
+    fetch = refreshing_fetch(request, context)
     failures = 0
     while True:
+        obtained = time.time()
         try:
-            credentials = _update_once(args, context, path)
+            credentials = _update_once(fetch, args, context, path)
         except ConfigurationError:
             raise  # bad input does not heal by waiting
         except (RolesAnywhereError, OSError) as exc:
             if args.once:
                 raise
             failures += 1
-            delay = _retry_delay(failures)
+            delay = policy.retry_delay(failures)
             context.console.log("update failed (attempt %d), retrying in %.0f s: %s" % (failures, delay, _one_line(exc)))
             sleep(delay)
             continue
         if args.once:
             return 0
         failures = 0
-        next_refresh = credentials.expiration.timestamp() - max(0, args.refresh_margin)
+        next_refresh = policy.refresh_at(obtained, credentials.expiration.timestamp())
         context.console.log("Credentials will be refreshed at %s" % datetime.fromtimestamp(next_refresh, timezone.utc).isoformat())
         sleep(max(1.0, next_refresh - time.time()))
 
@@ -515,16 +579,16 @@ def _check_serve_arguments(args):
 def run_serve(args, context, stop_event=None):
     from . import imds_server  # pylint: disable=import-outside-toplevel
 
-    check_session_arguments(args)
+    request = check_session_arguments(args, context.environ)
     _check_serve_arguments(args)
     role_name = imds_server.role_name_from_arn(args.role_arn)
     if not imds_server.is_loopback(args.bind):
         context.console.log("WARNING: serving credentials on %s, which is not a loopback address: anyone who can reach "
                             "this port gets this role's credentials. Restrict access with a firewall, or bind 127.0.0.1" % args.bind)
-    if args.certificate == credential_cache.STDIN or args.private_key == credential_cache.STDIN:
+    if STDIN in (args.certificate, args.private_key):
         context.stdin_data()  # read before serving: refreshes reuse it
-    keeper = imds_server.CredentialKeeper(lambda: obtain_credentials(args, context)[0], refresh_margin=args.refresh_margin,
-                                          log=context.console.log)
+    keeper = imds_server.CredentialKeeper(refreshing_fetch(request, context), log=context.console.log,
+                                          policy=SERVE_POLICY.with_margin(args.refresh_margin))
     try:
         server = imds_server.ImdsServer(args.bind, args.port, role_name, keeper, args.hop_limit,
                                         debug_log=context.console.debug if args.debug else None)
@@ -560,14 +624,19 @@ def _one_line(error):
     return " ".join(str(error).split())
 
 
-def main(argv=None, stdin=None, stdout=None, stderr=None, environ=None):
-    """Run one command; returns the exit status (0, or 1 after one line on stderr)."""
+def main(argv=None, stdin=None, stdout=None, stderr=None, environ=None, cache_looked_up=False):
+    """Run one command; returns the exit status (0, or 1 after one line on stderr).
+
+    ``cache_looked_up``: the helper's cache-hit path already looked this credential-process up and missed.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     stdout = stdout or sys.stdout
     context = Context(stdin or sys.stdin, stdout, stderr or sys.stderr, os.environ if environ is None else environ,
                       debug="--debug" in argv)
+    context.cache_looked_up = cache_looked_up
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_arguments(argv)
+        context.console.debug_enabled = bool(getattr(args, "debug", False))
         if not getattr(args, "handler", None):
             build_parser().print_help(stdout)
             return 0
@@ -576,7 +645,7 @@ def main(argv=None, stdin=None, stdout=None, stderr=None, environ=None):
         return status
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
-    except (UsageError, RolesAnywhereError, credential_cache.CacheError, ValueError) as exc:
+    except (UsageError, RolesAnywhereError, CacheError, ValueError) as exc:
         context.console.log(_one_line(exc))
     except KeyboardInterrupt:
         return 130

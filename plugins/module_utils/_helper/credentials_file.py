@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 
-from .._core.cache import atomic_write
+from .._core.files import atomic_write
 
 CREDENTIAL_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 

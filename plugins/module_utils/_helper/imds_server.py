@@ -16,7 +16,6 @@ import base64
 import ipaddress
 import json
 import os
-import random
 import socket
 import sys
 import threading
@@ -24,16 +23,16 @@ import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .._core.refresh import SERVE_POLICY
+
 DEFAULT_PORT = 9911
 DEFAULT_HOP_LIMIT = 64
 DEFAULT_BIND = "127.0.0.1"
-DEFAULT_REFRESH_MARGIN = 600
+DEFAULT_REFRESH_MARGIN = SERVE_POLICY.margin
 DEFAULT_TOKEN_TTL = 21600
 MAX_TOKEN_TTL = 21600
 MAX_TOKENS = 256
 TOKEN_LENGTH = 100
-MAX_RETRY_DELAY = 60.0
-MIN_REFRESH_INTERVAL = 1.0
 
 TOKEN_PATH = "/latest/api/token"
 CREDENTIALS_PATH = "/latest/meta-data/iam/security-credentials"
@@ -112,13 +111,13 @@ class CredentialKeeper(object):
     """
 
     def __init__(self, fetch, refresh_margin=DEFAULT_REFRESH_MARGIN, clock=time.time, log=None,
-                 poll_interval=30.0, max_retry_delay=MAX_RETRY_DELAY):
+                 poll_interval=30.0, policy=None):
         self._fetch = fetch
-        self._margin = refresh_margin
+        # refresh.RefreshPolicy: when to refresh, how long to back off after a failure
+        self._policy = SERVE_POLICY.with_margin(refresh_margin) if policy is None else policy
         self._clock = clock
         self._log = log or (lambda message: None)
         self._poll = poll_interval
-        self._max_retry_delay = max_retry_delay
         self._lock = threading.Lock()
         self._credentials = None
         self._updated = None
@@ -161,13 +160,7 @@ class CredentialKeeper(object):
             credentials, updated = self._credentials, self._updated
         if credentials is None:
             return 0.0
-        expires = credentials.expiration.timestamp()
-        refresh_at = expires - self._margin
-        obtained = updated.timestamp()
-        if refresh_at <= obtained:
-            # Shorter-lived than the margin (a certificate about to expire caps them): refresh half way
-            # through instead of in a tight loop.
-            refresh_at = obtained + max(MIN_REFRESH_INTERVAL, (expires - obtained) / 2.0)
+        refresh_at = self._policy.refresh_at(updated.timestamp(), credentials.expiration.timestamp())
         return refresh_at - self._clock()
 
     def _run(self):
@@ -191,8 +184,8 @@ class CredentialKeeper(object):
                           "they are valid): %s" % (failures, exc))
 
     def _retry_delay(self, failures):
-        # Full jitter, doubling from 1 s, capped: unattended servers ride out outages without a stampede.
-        return random.uniform(0.5, min(self._max_retry_delay, 2.0 ** (failures - 1)))
+        # Jittered, doubling from 1 s, capped: unattended servers ride out outages without a stampede.
+        return self._policy.retry_delay(failures)
 
 
 class ImdsServer(ThreadingHTTPServer):

@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
-import io
 import os
 import stat
 import threading
@@ -15,17 +13,14 @@ import time
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import cache
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.cache import (
     CacheError,
     CredentialCache,
     cache_directory,
     certificate_state,
+    credential_identity,
     data_fingerprint,
-    effective_margin,
-    fast_credential_process,
     identity_key,
-    parse_fast_arguments,
 )
 
 ANCHOR = "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/11111111-2222-3333-4444-555555555555"
@@ -132,12 +127,6 @@ def test_refresh_margin(store, certificate, offset, margin, hit):
     assert (store.lookup("a" * 64, state, margin, now=obtained + offset) is not None) is hit
 
 
-def test_effective_margin():
-    assert effective_margin(1200, 0, 900) == 450
-    assert effective_margin(1200, 0, 3600) == 1200
-    assert effective_margin(-5, 0, 3600) == 0
-
-
 def test_stale_entries_are_ignored(store, certificate):
     state = certificate_state(str(certificate))
     now = time.time()
@@ -214,68 +203,31 @@ def test_lock_excludes_other_holders(store):
         pass  # free again
 
 
-def test_atomic_write_cleans_up_on_failure(tmp_path, monkeypatch):
-    def broken_replace(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(cache.os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        cache.atomic_write(str(tmp_path / "entry"), b"data")
-    assert list(tmp_path.iterdir()) == []
-
-
-BASE = ["credential-process", "--cache", "--certificate", "c.pem", "--private-key", "k.pem", "--trust-anchor-arn", ANCHOR,
-        "--profile-arn", PROFILE, "--role-arn", ROLE]
+@pytest.mark.parametrize("variable", ["AWS_USE_FIPS_ENDPOINT", "AWS_ENDPOINT_URL_ROLESANYWHERE", "AWS_ENDPOINT_URL",
+                                      "AWS_USE_DUALSTACK_ENDPOINT", "AWS_PROFILE", "AWS_CONFIG_FILE"])
+def test_endpoint_environment_changes_the_key(variable):
+    """The variables that choose the endpoint choose the entry: a hit never crosses endpoints."""
+    plain = identity_key(credential_identity(identity(), {}))
+    assert identity_key(credential_identity(identity(), {variable: "x"})) != plain
+    assert identity_key(credential_identity(identity(), {"UNRELATED": "x"})) == plain
 
 
-@pytest.mark.parametrize("argv, accepted", [
-    (BASE, True),
-    (BASE + ["--session-duration=900", "--region", "us-east-1", "--endpoint", "https://x", "--no-verify-ssl"], True),
-    (BASE + ["--with-proxy", "--use-fips-endpoint", "--pkcs8-password", "pw", "--cache-dir", "/tmp/x"], True),
-    (BASE + ["--pkcs8-password-file", "/etc/rolesanywhere/current/private-key.passphrase"], True),
-    (BASE + ["--pkcs8-password", "pw", "--pkcs8-password-file=/tmp/p"], False),  # exclusive: argparse says so
-    (BASE[:1] + BASE[2:], False),  # no --cache
-    (["serve"] + BASE[1:], False),
-    (BASE + ["--debug"], False),
-    (BASE + ["--help"], False),
-    (BASE + ["--pkcs11-lib", "x"], False),
-    (BASE + ["--region"], False),  # missing value
-    (BASE + ["--cache=true"], False),
-    (BASE + ["--role-arn", ROLE], False),  # repeated
-    (["credential-process", "--cache", "--certificate", "-", "--trust-anchor-arn", ANCHOR], False),  # stdin
-    (BASE[:6] + ["--private-key", "-"] + BASE[6:], False),
-    (["credential-process", "--cache", "--trust-anchor-arn", ANCHOR], False),  # no certificate
-    ([], False),
-])
-def test_fast_argument_parser(argv, accepted):
-    assert (parse_fast_arguments(argv) is not None) is accepted
+def test_identity_key_is_typed_and_unambiguous():
+    """The one identity key (helper and lookup): typed values, length-prefixed, so no two mappings collide."""
+    assert identity_key({"a": "1"}) != identity_key({"a": 1}) != identity_key({"a": True})
+    assert identity_key({"a": b"x"}) != identity_key({"a": "x"})
+    assert identity_key({"a": "x\0b", "b": None}) != identity_key({"a": "x", "b": "b"})
+    assert identity_key({"a": None}) == identity_key({"a": ""})
+    with pytest.raises(TypeError):
+        identity_key({"a": object()})
 
 
-def test_fast_path_answers_only_fresh_entries(tmp_path, certificate, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    environ = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    argv = ["credential-process", "--cache", "--certificate", str(certificate), "--private-key", "k.pem",
-            "--trust-anchor-arn", ANCHOR, "--profile-arn", PROFILE, "--role-arn", ROLE]
-    out = io.StringIO()
-    assert fast_credential_process(argv, environ, out) is False
-    options = parse_fast_arguments(argv)
-    store = CredentialCache(cache_directory(environ))
-    now = time.time()
-    store.store(identity_key(options), certificate_state(str(certificate)), PAYLOAD, now - 2000, now + 1600)
-    assert fast_credential_process(argv, environ, out) is True
-    assert out.getvalue() == PAYLOAD
-    assert fast_credential_process(argv + ["--refresh-margin", "1700"], environ, io.StringIO()) is False
-    assert fast_credential_process(argv, dict(environ, AWS_USE_FIPS_ENDPOINT="true"), io.StringIO()) is False
-    assert fast_credential_process(argv + ["--session-duration", "x"], environ, io.StringIO()) is False
+def test_lookup_takes_a_policy(store, certificate):
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.refresh import RefreshPolicy  # pylint: disable=import-outside-toplevel
 
-
-def test_module_is_stdlib_only_and_inlinable():
-    """cache.py heads the helper file: no relative or __future__ imports, only fast standard modules."""
-    source = open(cache.__file__, encoding="utf-8").read()
-    allowed = {"os", "sys", "time", "fcntl", "_sha256", "_sha2", "hashlib", "binascii", "stat"}
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom):
-            assert node.level == 0 and node.module != "__future__"
-            assert node.module.split(".")[0] in allowed, node.module
-        elif isinstance(node, ast.Import):
-            assert all(alias.name.split(".")[0] in allowed for alias in node.names)
+    state = certificate_state(str(certificate))
+    store.store("g" * 64, state, PAYLOAD, 1000, 4600)
+    assert store.lookup("g" * 64, state, RefreshPolicy(100), now=4499) == PAYLOAD
+    assert store.lookup("g" * 64, state, RefreshPolicy(100), now=4500) is None
+    assert store.lookup("g" * 64, state, None, now=3399) == PAYLOAD  # CACHE_POLICY: 1200 s
+    assert store.lookup("g" * 64, state, None, now=3400) is None
