@@ -3,19 +3,23 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the single-file credential helper from this collection's own module_utils sources.
 
-The file is a Python script in three parts:
+The file is a Python script in four parts:
 
 1. ``#!<interpreter>`` (plus ``-S`` when the interpreter is a single absolute path: a cache hit then
-   skips site-packages), a version line, and ``_helper/bootstrap.py`` verbatim but for two constants.
-   For ``credential-process`` it runs the cache-hit modules (``bootstrap.HIT_MODULES``) and ends there
-   on a hit: no zip, no argparse, no cryptography. Anything else loads part 2 and runs ``cli.main``.
+   skips site-packages), a version line, and ``_helper/head.py`` verbatim but for two constants: the only
+   source Python compiles at every start, so it is kept short.
 2. A zipapp (``__main__.py`` plus the package ``rolesanywhere_fleet_helper`` holding copies of the
    module_utils files), base64 in comment lines. Python would run a file that *is* a zip through
-   runpy, which alone costs more than a whole cache hit; comment lines cost the tokenizer little.
-   The zip is deterministic (fixed timestamps and order), so the same sources give the same bytes.
-3. The hit-path modules compiled by the building interpreter (marshal, hex in comment lines): a hit
-   unmarshals them instead of compiling (compiling costs more than the rest of a hit). An interpreter
-   with another bytecode version (``CODE_MAGIC``) compiles them from the zip instead.
+   runpy, which alone costs more than a whole cache hit. The zip is deterministic (fixed timestamps and
+   order), so the same sources give the same bytes. It serves interpreters whose bytecode differs from
+   the builder's, and is a runnable zipapp of its own.
+3. ``_helper/bootstrap.py`` and the cache-hit modules (``bootstrap.HIT_MODULES``) compiled by the building
+   interpreter, marshal as hex comment lines (decoding needs no import): what every start runs, without compiling.
+4. The other modules compiled the same way, marshal compressed with zlib, base64 comment lines: read on a
+   miss only.
+
+Comment lines still cost the tokenizer at every start (about as much per byte as compiling nothing
+else), which is why parts 3 and 4 hold code, not sources, and part 4 is compressed.
 
 Sources are read with ``pkgutil.get_data`` (or this module's loader), so the build works from a
 checkout, from an installed collection and inside AnsiballZ.
@@ -32,16 +36,19 @@ import os
 import pkgutil
 import re
 import zipfile
+import zlib
 
-from .bootstrap import CODE_BEGIN, CODE_END, HELPER_PACKAGE, HIT_MODULES, PAYLOAD_BEGIN as _PAYLOAD_BEGIN, PAYLOAD_END as _PAYLOAD_END
+from .bootstrap import HELPER_PACKAGE, HIT_MODULES, REST_BEGIN, REST_END
+from .head import CODE_BEGIN, CODE_END, PAYLOAD_BEGIN as _PAYLOAD_BEGIN, PAYLOAD_END as _PAYLOAD_END
 
 # Every module_utils file the helper runs, as "<package>/<module>" under module_utils. The helper holds the
 # signing core (_core) and its own commands (_helper): nothing else.
 HELPER_MODULES = ("_core/files", "_core/refresh", "_core/cache", "_core/errors", "_core/x509", "_core/signing",
                   "_core/transport", "_helper/command_line", "_helper/credentials_file", "_helper/imds_server",
-                  "_helper/cli")
+                  "_helper/cli", "_helper/bootstrap")
 HELPER_PACKAGES = ("_core", "_helper")
 BOOTSTRAP_MODULE = "_helper/bootstrap"
+HEAD_MODULE = "_helper/head"
 CLI_MODULE = "_helper/cli"
 DEFAULT_INTERPRETER = "/usr/bin/env python3"
 PAYLOAD_BEGIN = _PAYLOAD_BEGIN.decode("ascii").strip()
@@ -66,7 +73,7 @@ if OUTCOME != HIT:
 def _bundle_dependencies():  # pragma: no cover - never called
     """Name every packed module in an import, so that AnsiballZ ships their sources with the module."""
     from .._core import cache, errors, files, refresh, signing, transport, x509  # noqa: F401 pylint: disable=unused-import
-    from . import bootstrap, cli, command_line, credentials_file, imds_server  # noqa: F401 pylint: disable=unused-import
+    from . import bootstrap, cli, command_line, credentials_file, head, imds_server  # noqa: F401 pylint: disable=unused-import
 
 
 def read_module_source(name):
@@ -90,8 +97,8 @@ def read_module_source(name):
 
 
 def helper_sources(read=read_module_source):
-    """{module name: source bytes} of every module the helper needs, and of its bootstrap."""
-    return dict((name, read(name)) for name in HELPER_MODULES + (BOOTSTRAP_MODULE,))
+    """{module name: source bytes} of every module the helper needs, and of its head."""
+    return dict((name, read(name)) for name in HELPER_MODULES + (HEAD_MODULE,))
 
 
 def sources_digest(sources):
@@ -136,18 +143,18 @@ def _comment_lines(text):
 
 
 def _fill(source, name, value):
-    """bootstrap.py with the constant ``name`` set to ``value`` (its one assignment line replaced)."""
+    """head.py with the constant ``name`` set to ``value`` (its one assignment line replaced)."""
     pattern = re.compile(r'^%s = "".*$' % name, re.M)
     if len(pattern.findall(source)) != 1:
-        raise ValueError("%s.py must assign %s = \"\" exactly once" % (BOOTSTRAP_MODULE, name))
+        raise ValueError("%s.py must assign %s = \"\" exactly once" % (HEAD_MODULE, name))
     return pattern.sub(lambda _match: '%s = "%s"' % (name, value), source)
 
 
-def compile_hit_code(sources):
-    """marshal of [(name, code)] for bootstrap.HIT_MODULES, and the bytecode magic (hex) it is valid for."""
-    code = [(name, compile(sources[name], "%s/%s.py" % (HELPER_PACKAGE, name), "exec", dont_inherit=True))
-            for name in HIT_MODULES]
-    return marshal.dumps(code), importlib.util.MAGIC_NUMBER.hex()
+def compile_modules(sources, names):
+    """marshal of [(name, code)] of ``names``, compiled by this interpreter without docstrings (-OO: nothing
+    reads them at run time, and every byte of the file costs the tokenizer at every start)."""
+    return marshal.dumps([(name, compile(sources[name], "%s/%s.py" % (HELPER_PACKAGE, name), "exec", dont_inherit=True,
+                                         optimize=2)) for name in names])
 
 
 def shebang_line(interpreter):
@@ -161,24 +168,28 @@ def shebang_line(interpreter):
 
 
 def build_helper(interpreter=DEFAULT_INTERPRETER, sources=None):
-    """The helper file's bytes: script head (bootstrap), the zipapp and the hit-path code as comment lines."""
+    """The helper file's bytes: head, the zipapp, the start-up and hit code, the other modules' code."""
     sources = sources if sources is not None else helper_sources()
-    head = shebang_line(interpreter)
+    shebang = shebang_line(interpreter)
     digest = sources_digest(sources)
-    code, magic = compile_hit_code(sources)
-    bootstrap = sources[BOOTSTRAP_MODULE].decode("utf-8")
-    bootstrap = _fill(_fill(bootstrap, "SOURCES_SHA256", digest), "CODE_MAGIC", magic)
+    first = (BOOTSTRAP_MODULE,) + HIT_MODULES
+    head = sources[HEAD_MODULE].decode("utf-8")
+    head = _fill(_fill(head, "SOURCES_SHA256", digest), "CODE_MAGIC", importlib.util.MAGIC_NUMBER.hex())
+    rest = zlib.compress(compile_modules(sources, [name for name in HELPER_MODULES if name not in first]), 9)
     parts = [
-        head,
+        shebang,
         "# rolesanywhere.fleet credential helper %s sha256:%s (generated from the collection's module_utils; do not edit)\n"
         % (helper_version(sources), digest),
-        bootstrap,
+        head,
         _PAYLOAD_BEGIN.decode("ascii"),
         _comment_lines(base64.b64encode(build_zipapp(sources)).decode("ascii")),
         _PAYLOAD_END.decode("ascii"),
         CODE_BEGIN.decode("ascii"),
-        _comment_lines(code.hex()),
-        CODE_END.decode("ascii"),
+        _comment_lines(compile_modules(sources, first).hex()),
+        CODE_END.decode("ascii").rstrip("\n"),
+        REST_BEGIN.decode("ascii"),
+        _comment_lines(base64.b64encode(rest).decode("ascii")),
+        REST_END.decode("ascii"),
     ]
     return "".join(parts).encode("utf-8")
 
