@@ -10,23 +10,33 @@ An entry lives in ``$XDG_CACHE_HOME/rolesanywhere-fleet`` (or ``~/.cache/rolesan
 file named after ``identity_key`` of everything that selects the credentials (certificate, key, chain,
 ARNs, duration, session name, region, endpoint, the AWS_* variables that choose the endpoint). It
 records ``certificate_state``: for a file its path, size, mtime_ns, inode and device, so a hit needs one
-``os.stat`` and is refused as soon as the certificate file changes. An entry is usable while the
+``stat`` and is refused as soon as the certificate file changes. An entry is usable while the
 ``RefreshPolicy`` says so (until ``min(credential expiration, certificate notAfter)`` minus the margin,
 at most half the lifetime). Writers hold ``locked(key)``, so N concurrent cold invocations make one
 CreateSession.
 """
 
-import os
 import time
 
-from .files import FileLock, PrivateFileError, atomic_write, directory_is_private, ensure_private_directory, read_private_file
+from .files import (
+    FileLock,
+    PrivateFileError,
+    absolute_path,
+    atomic_write,
+    directory_is_private,
+    ensure_private_directory,
+    home_directory,
+    join_path,
+    read_private_file,
+    system,
+)
 from .refresh import CACHE_POLICY, RefreshPolicy
 
 CACHE_FORMAT = "rolesanywhere-fleet-credential-cache 1"
 CACHE_DIRECTORY_NAME = "rolesanywhere-fleet"
 DEFAULT_REFRESH_MARGIN = CACHE_POLICY.margin
 LOCK_TIMEOUT = 120.0
-STDIN = "-"  # certificate/key read from standard input (the command line's convention)
+STDIN = "-"  # certificate/key read from standard input: the command line's marker, which identities and states know
 
 # What selects the credentials of credential-process (the option's dest names)...
 IDENTITY_FIELDS = (
@@ -61,11 +71,12 @@ def _sha256_hex(data):
 def cache_directory(environ, override=None):
     """The per-user cache directory: ``override``, else ``$XDG_CACHE_HOME`` or ``~/.cache``, plus our name."""
     if override:
+        import os  # pylint: disable=import-outside-toplevel  # ~user forms: os knows them
         return os.path.abspath(os.path.expanduser(override))
     base = environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, CACHE_DIRECTORY_NAME)
+    if not base.startswith("/"):  # relative XDG_CACHE_HOME is invalid (XDG base directory specification)
+        base = join_path(home_directory(), ".cache")
+    return join_path(base, CACHE_DIRECTORY_NAME)
 
 
 def _pem_certificate_der(data):
@@ -95,9 +106,9 @@ def certificate_state(certificate, stdin_data=None):
     fingerprint of data read from stdin; None when the file cannot be stat'ed (nothing is cached then)."""
     if certificate == STDIN:
         return "stdin %s" % data_fingerprint(stdin_data or b"")
-    path = os.path.abspath(certificate)
+    path = absolute_path(certificate)
     try:
-        st = os.stat(path)
+        st = system.stat(path)
     except OSError:
         return None
     return "file %d %d %d %d %s" % (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, path)
@@ -107,7 +118,7 @@ def _normalise(name, value):
     if value == "":
         value = None
     if name in _PATH_FIELDS and value is not None and value != STDIN:
-        return os.path.abspath(value)
+        return absolute_path(value)
     if name == "session_duration":
         return int(value or 3600)
     if name == "use_fips_endpoint":
@@ -160,7 +171,7 @@ class CredentialCache(object):
         self.directory = directory
 
     def _path(self, key):
-        return os.path.join(self.directory, key + ".cred")
+        return join_path(self.directory, key + ".cred")
 
     def directory_is_private(self):
         """True when the directory exists, is a real directory of ours and nobody else can write it."""
@@ -201,14 +212,14 @@ class CredentialCache(object):
 
     def remove(self, key):
         try:
-            os.unlink(self._path(key))
+            system.unlink(self._path(key))
         except OSError:
             pass
 
     def locked(self, key, timeout=LOCK_TIMEOUT):
         """Context manager: exclusive lock of ``key`` across processes (flock on ``<key>.lock``)."""
         self.ensure_directory()
-        return FileLock(os.path.join(self.directory, key + ".lock"), timeout, busy_message=(
+        return FileLock(join_path(self.directory, key + ".lock"), timeout, busy_message=(
             "another credential-process held the cache lock %(path)s for more than %(timeout)d seconds: check for "
             "a hung process, or run without --cache"))
 

@@ -3,13 +3,73 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Private files of one user: a 0700 directory, 0600 files written atomically, read without following
 links, and one cross-process lock (standard library only; a cache hit loads this module).
+
+What a cache hit calls (reading, paths, the environment) uses the ``posix`` module, built into the
+interpreter: importing ``os`` costs a process started with -S more than the rest of a hit (measured by
+tests/benchmarks/bench_helper.py). Writers import ``os``.
 """
 
-import os
+import sys
 import time
 
-NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+try:
+    import posix as system  # the C half of os (os re-exports it); built in
+except ImportError:  # pragma: no cover - not POSIX: os has the same functions
+    import os as system
+
+NOFOLLOW = getattr(system, "O_NOFOLLOW", 0)
 DEFAULT_LOCK_TIMEOUT = 120.0
+
+
+class _ProcessEnvironment(object):
+    """Read-only ``os.environ`` without importing os: names and values decoded as os decodes them."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.encoding = sys.getfilesystemencoding()
+
+    def get(self, name, default=None):
+        value = self.raw.get(name.encode(self.encoding, "surrogateescape"))
+        return default if value is None else value.decode(self.encoding, "surrogateescape")
+
+    def __getitem__(self, name):
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name):
+        return self.get(name) is not None
+
+
+def process_environment():
+    """The process environment: ``os.environ`` when os is loaded anyway, else a read-only view of it."""
+    loaded = sys.modules.get("os")
+    if loaded is not None:
+        return loaded.environ
+    if any(isinstance(name, str) for name in system.environ):  # pragma: no cover - Windows: already text
+        return system.environ
+    return _ProcessEnvironment(system.environ)
+
+
+def join_path(directory, name):
+    """``os.path.join(directory, name)`` for a plain file name."""
+    return directory + name if directory.endswith("/") else directory + "/" + name
+
+
+def absolute_path(path):
+    """``path`` made absolute against the working directory (not normalised: another spelling of the same
+    path is another cache entry, a miss, never a wrong hit)."""
+    return path if path.startswith("/") else join_path(system.getcwd(), path)
+
+
+def home_directory():
+    """``os.path.expanduser("~")``: $HOME (trailing "/" removed), else the password database's entry."""
+    home = process_environment().get("HOME")
+    if home is None:
+        import os  # pylint: disable=import-outside-toplevel  # no HOME: rare, let os ask the password database
+        return os.path.expanduser("~")
+    return home.rstrip("/") or "/"
 
 
 class PrivateFileError(Exception):
@@ -19,14 +79,15 @@ class PrivateFileError(Exception):
 def directory_is_private(path):
     """True when ``path`` is a real directory (not a link) of this user that nobody else can write or read."""
     try:
-        st = os.lstat(path)
+        st = system.lstat(path)
     except OSError:
         return False
-    return (st.st_mode & 0o170000) == 0o040000 and st.st_uid == os.geteuid() and not st.st_mode & 0o077
+    return (st.st_mode & 0o170000) == 0o040000 and st.st_uid == system.geteuid() and not st.st_mode & 0o077
 
 
 def ensure_private_directory(path, what="directory", hint="choose another one"):
     """Create ``path`` 0700 (parents as needed); tighten its mode; refuse one that is not ours."""
+    import os  # pylint: disable=import-outside-toplevel  # writers only
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
         st = os.lstat(path)
@@ -44,22 +105,23 @@ def read_private_file(path, limit=1 << 20):
     Links are not followed (O_NOFOLLOW) and files over ``limit`` bytes are ignored.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+        fd = system.open(path, system.O_RDONLY | NOFOLLOW)
     except OSError:
         return None
     try:
-        st = os.fstat(fd)
-        if st.st_uid != os.geteuid() or st.st_mode & 0o077 or st.st_size > limit:
+        st = system.fstat(fd)
+        if st.st_uid != system.geteuid() or st.st_mode & 0o077 or st.st_size > limit:
             return None
-        return os.read(fd, st.st_size + 1)
+        return system.read(fd, st.st_size + 1)
     except OSError:
         return None
     finally:
-        os.close(fd)
+        system.close(fd)
 
 
 def atomic_write(path, data, mode=0o600):
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+    import os  # pylint: disable=import-outside-toplevel  # writers only
     directory, name = os.path.split(path)
     temp = os.path.join(directory, ".%s.%d.%s.tmp" % (name, os.getpid(), os.urandom(6).hex()))
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, mode)
@@ -100,7 +162,7 @@ class FileLock(object):
             import fcntl  # pylint: disable=import-outside-toplevel  # loaded by writers only, never on a cache hit
         except ImportError:  # pragma: no cover - Windows: no cross-process locking
             fcntl = None
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)
+        self.fd = system.open(self.path, system.O_RDWR | system.O_CREAT | NOFOLLOW, 0o600)
         if fcntl is None:
             return self
         deadline = time.monotonic() + self.timeout
@@ -111,7 +173,7 @@ class FileLock(object):
                 return self
             except OSError:
                 if time.monotonic() >= deadline:
-                    os.close(self.fd)
+                    system.close(self.fd)
                     self.fd = None
                     raise PrivateFileError(self.busy_message % {"path": self.path, "timeout": self.timeout})
                 time.sleep(delay)
@@ -124,6 +186,6 @@ class FileLock(object):
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
             except ImportError:  # pragma: no cover
                 pass
-            os.close(self.fd)
+            system.close(self.fd)
             self.fd = None
         return False

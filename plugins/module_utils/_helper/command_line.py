@@ -6,7 +6,7 @@
 ``cli.py`` turns the tables below into its argparse parser; ``read_options`` reads the same tables
 without argparse, for the cache hit, and gives up (None) on every command line it cannot read exactly
 as argparse would (a unit test compares both over many command lines). A cache hit loads this module,
-``cache``, ``refresh`` and ``files`` and nothing else: keep the imports to fast standard modules.
+``cache``, ``refresh`` and ``files`` and nothing else: keep the imports to fast standard modules (not os).
 
 Boolean flags follow Go's flag syntax, as AWS's helper (pflag) reads them: ``--flag``, ``--flag=true``,
 ``--flag=false`` (and the other spellings of Go's strconv.ParseBool). ``--flag false`` with a space is
@@ -14,13 +14,11 @@ refused: AWS's helper would read it as ``--flag`` (true) plus a stray argument t
 same line would mean opposite things to the two helpers.
 """
 
-import os
 import sys
 
-from .._core.cache import CredentialCache, cache_directory, certificate_state, credential_identity, identity_key
+from .._core.cache import STDIN, CredentialCache, cache_directory, certificate_state, credential_identity, identity_key
+from .._core.files import process_environment
 from .._core.refresh import CACHE_POLICY
-
-STDIN = "-"
 
 # Go's strconv.ParseBool (https://pkg.go.dev/strconv#ParseBool), which pflag's bool flags use.
 GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
@@ -191,7 +189,7 @@ NOT_READ = "not-read"
 def answer_from_cache(argv, environ=None, out=None):
     """HIT (the entry was written to ``out``), MISS (looked up: no fresh entry) or NOT_READ (argv is not
     a cache-able credential-process command line this reader understands: the full helper decides)."""
-    environ = os.environ if environ is None else environ
+    environ = process_environment() if environ is None else environ
     values = parse_fast_arguments(argv)
     if values is None:
         return NOT_READ

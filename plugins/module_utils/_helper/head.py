@@ -45,4 +45,4 @@ def start():
 
 
 if __name__ == "__main__":
-    sys.exit(start())
+    raise SystemExit(start())

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import pytest
@@ -20,7 +19,7 @@ def test_atomic_write_cleans_up_on_failure(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(files.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError):
         files.atomic_write(str(tmp_path / "entry"), b"data")
     assert list(tmp_path.iterdir()) == []
@@ -41,26 +40,17 @@ def test_read_private_file(tmp_path):
 
 
 def test_lock_busy_message(tmp_path):
+    """flock belongs to an open file: a second FileLock on the same path waits even in the same thread."""
     path = str(tmp_path / "x.lock")
-    held, release = threading.Event(), threading.Event()
-
-    def holder():
-        with FileLock(path):
-            held.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    try:
-        assert held.wait(10)
+    with FileLock(path):
         started = time.monotonic()
         with pytest.raises(PrivateFileError, match="x.lock was held by another process for more than 0 seconds"):
             with FileLock(path, timeout=0.2):
                 pass
         assert time.monotonic() - started >= 0.2
-    finally:
-        release.set()
-        thread.join()
+    with FileLock(path, timeout=0.2) as lock:
+        assert lock.fd is not None  # released with the first one
+    assert lock.fd is None
 
 
 def test_private_directory(tmp_path):
@@ -71,3 +61,18 @@ def test_private_directory(tmp_path):
     assert not files.directory_is_private(str(directory))
     files.ensure_private_directory(str(directory))
     assert files.directory_is_private(str(directory))
+
+
+def test_paths_and_environment_without_os(tmp_path, monkeypatch):
+    """What a cache hit uses instead of os (importing os costs a -S process more than the rest of a hit)."""
+    monkeypatch.chdir(tmp_path)
+    assert files.absolute_path("c.pem") == os.path.join(str(tmp_path), "c.pem")
+    assert files.absolute_path("/etc/x") == "/etc/x"
+    assert files.join_path("/a/", "b") == "/a/b" == files.join_path("/a", "b")
+    monkeypatch.setenv("HOME", "/home/someone/")
+    assert files.home_directory() == "/home/someone" == os.path.expanduser("~")
+    monkeypatch.setenv("ROLESANYWHERE_TEST_VALUE", "caf\u00e9")
+    view = files._ProcessEnvironment(files.system.environ)  # pylint: disable=protected-access
+    assert view.get("ROLESANYWHERE_TEST_VALUE") == "caf\u00e9" == view["ROLESANYWHERE_TEST_VALUE"]
+    assert view.get("ROLESANYWHERE_TEST_MISSING", "d") == "d" and "ROLESANYWHERE_TEST_MISSING" not in view
+    assert files.process_environment() is os.environ  # os is loaded here: its environ is used
