@@ -8,7 +8,7 @@ Used by ``credential-process --cache`` (the helper's cache hit loads this module
 
 An entry lives in ``$XDG_CACHE_HOME/rolesanywhere-fleet`` (or ``~/.cache/rolesanywhere-fleet``), as a
 file named after ``identity_key`` of everything that selects the credentials (certificate, key, chain,
-ARNs, duration, session name, region, endpoint, the AWS_* variables that choose the endpoint). It
+ARNs, duration, session name, region, and the endpoint, FIPS and dual-stack switches as resolved). It
 records ``certificate_state``: for a file its path, size, mtime_ns, inode and device, so a hit needs one
 ``stat`` and is refused as soon as the certificate file changes. An entry is usable while the
 ``RefreshPolicy`` says so (until ``min(credential expiration, certificate notAfter)`` minus the margin,
@@ -38,17 +38,20 @@ DEFAULT_REFRESH_MARGIN = CACHE_POLICY.margin
 LOCK_TIMEOUT = 120.0
 STDIN = "-"  # certificate/key read from standard input: the command line's marker, which identities and states know
 
-# What selects the credentials of credential-process (the option's dest names)...
+# What selects the credentials of credential-process (the option's dest names); endpoint, use_fips_endpoint and
+# use_dualstack_endpoint hold what sdk_config resolves (resolved_endpoint), not only the command line's options:
+# an endpoint set in the environment or the shared config file is another service, so another entry.
 IDENTITY_FIELDS = (
     "certificate", "private_key", "intermediates", "trust_anchor_arn", "profile_arn", "role_arn",
-    "session_duration", "role_session_name", "region", "endpoint", "use_fips_endpoint",
+    "session_duration", "role_session_name", "region", "endpoint", "use_fips_endpoint", "use_dualstack_endpoint",
 )
-# ... and the environment variables that choose the endpoint (AWS SDK configuration: a different endpoint
-# is a different service, so a different entry).
-IDENTITY_ENVIRONMENT = (
-    "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_ENDPOINT_URL_ROLESANYWHERE", "AWS_ENDPOINT_URL",
-    "AWS_PROFILE", "AWS_CONFIG_FILE",
+# The variables besides the options that sdk_config.load_client_config reads to choose the endpoint (with the
+# shared config file: AWS_CONFIG_FILE, else ~/.aws/config, as sdk_config.config_file_path says).
+ENDPOINT_ENVIRONMENT = (
+    "AWS_ENDPOINT_URL_ROLESANYWHERE", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
 )
+ENDPOINT_CONFIG_KEYS = (b"endpoint_url", b"use_fips_endpoint", b"use_dualstack_endpoint", b"services")
 _PATH_FIELDS = ("certificate", "private_key", "intermediates")
 
 
@@ -121,7 +124,7 @@ def _normalise(name, value):
         return absolute_path(value)
     if name == "session_duration":
         return int(value or 3600)
-    if name == "use_fips_endpoint":
+    if name in ("use_fips_endpoint", "use_dualstack_endpoint"):
         return bool(value)
     return value
 
@@ -156,11 +159,49 @@ def identity_key(fields):
     return _sha256_hex(b"\0".join(parts))
 
 
+def _config_file_may_choose_endpoint(environ, limit=1 << 20):
+    """False only when the shared config file is missing or names none of the keys sdk_config reads to choose the
+    endpoint (``endpoint_url``, which ``ignore_configured_endpoint_urls`` contains, ``use_fips_endpoint``,
+    ``use_dualstack_endpoint``, ``services``): configparser lower-cases keys, so the bytes are searched lower-cased."""
+    path = environ.get("AWS_CONFIG_FILE") or join_path(home_directory(), ".aws/config")
+    if path.startswith("~"):
+        return True  # ~user: sdk_config expands it
+    try:
+        fd = system.open(path, system.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    try:
+        data = system.read(fd, limit + 1).lower()
+    except OSError:
+        return True
+    finally:
+        system.close(fd)
+    return len(data) > limit or any(key in data for key in ENDPOINT_CONFIG_KEYS)
+
+
+def resolved_endpoint(values, environ):
+    """(endpoint, use_fips_endpoint, use_dualstack_endpoint) of credential-process ``values`` (option dests) in
+    ``environ``, as ``sdk_config.load_client_config`` resolves them (endpoint None: the region's own).
+
+    Without any of ENDPOINT_ENVIRONMENT and with no endpoint key in the config file, that resolution is the options
+    themselves (a unit test holds both to the same answers): a cache hit then reads the file, not sdk_config.
+    """
+    endpoint = (values.get("endpoint") or "").strip() or None
+    fips = bool(values.get("use_fips_endpoint"))
+    if not any(name in environ for name in ENDPOINT_ENVIRONMENT) and not _config_file_may_choose_endpoint(environ):
+        return endpoint, fips, False
+    from .sdk_config import load_client_config  # pylint: disable=import-outside-toplevel  # endpoint configured
+
+    config = load_client_config(environ, endpoint=endpoint, use_fips_endpoint=fips or None)
+    return config.endpoint, config.use_fips_endpoint, config.use_dualstack_endpoint
+
+
 def credential_identity(values, environ):
     """The identity fields of credential-process ``values`` (option dests) in ``environ``."""
     fields = dict((name, values.get(name)) for name in IDENTITY_FIELDS)
-    for name in IDENTITY_ENVIRONMENT:
-        fields["env " + name] = environ.get(name)
+    fields["endpoint"], fields["use_fips_endpoint"], fields["use_dualstack_endpoint"] = resolved_endpoint(values, environ)
     return fields
 
 

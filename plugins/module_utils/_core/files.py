@@ -148,13 +148,15 @@ class FileLock(object):
 
     Polls with a growing sleep so that a stuck holder cannot block us forever; the kernel releases the
     lock when its holder dies. ``busy_message`` is the error when the wait runs out (``%(path)s`` and
-    ``%(timeout)d`` are filled in). Without fcntl (Windows) the lock is a no-op.
+    ``%(timeout)d`` are filled in). ``flags``: how the path is opened (default read-write, created when
+    missing); the open descriptor is ``fd`` while the lock is held. Without fcntl (Windows) the lock is a no-op.
     """
 
-    def __init__(self, path, timeout=DEFAULT_LOCK_TIMEOUT, busy_message=None):
+    def __init__(self, path, timeout=DEFAULT_LOCK_TIMEOUT, busy_message=None, flags=None):
         self.path = path
         self.timeout = timeout
         self.busy_message = busy_message or "the lock %(path)s was held by another process for more than %(timeout)d seconds"
+        self.flags = (system.O_RDWR | system.O_CREAT) if flags is None else flags
         self.fd = None
 
     def __enter__(self):
@@ -162,7 +164,7 @@ class FileLock(object):
             import fcntl  # pylint: disable=import-outside-toplevel  # loaded by writers only, never on a cache hit
         except ImportError:  # pragma: no cover - Windows: no cross-process locking
             fcntl = None
-        self.fd = system.open(self.path, system.O_RDWR | system.O_CREAT | NOFOLLOW, 0o600)
+        self.fd = system.open(self.path, self.flags | NOFOLLOW, 0o600)
         if fcntl is None:
             return self
         deadline = time.monotonic() + self.timeout

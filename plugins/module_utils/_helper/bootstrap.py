@@ -108,7 +108,14 @@ def load_hit_modules(modules):
         module = _module("%s.%s" % (HELPER_PACKAGE, name.replace("/", ".")))
         module.__file__ = modules.origin(name + ".py")
         exec(modules.code_of(name), module.__dict__)  # pylint: disable=exec-used
+    # A host whose environment or config file sets the endpoint: cache.resolved_endpoint imports sdk_config.
+    _install_importer(modules)
     return sys.modules[HELPER_PACKAGE + "._helper.command_line"]
+
+
+def _install_importer(modules):
+    if not any(isinstance(finder, HelperImporter) for finder in sys.meta_path):
+        sys.meta_path.insert(0, HelperImporter(modules))
 
 
 def helper_main(modules, cache_looked_up=False):
@@ -118,7 +125,7 @@ def helper_main(modules, cache_looked_up=False):
         site.main()
     for package in PACKAGES:
         _module(HELPER_PACKAGE + package, is_package=True)
-    sys.meta_path.insert(0, HelperImporter(modules))
+    _install_importer(modules)
     from rolesanywhere_fleet_helper._helper.cli import main  # pylint: disable=import-error,import-outside-toplevel
     return main(cache_looked_up=cache_looked_up)
 

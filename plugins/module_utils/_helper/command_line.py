@@ -18,7 +18,7 @@ import sys
 
 from .._core.cache import STDIN, CredentialCache, cache_directory, certificate_state, credential_identity, identity_key
 from .._core.files import process_environment
-from .._core.refresh import CACHE_POLICY
+from .._core.refresh import CACHE_POLICY, SERVE_POLICY, UPDATE_POLICY
 
 # Go's strconv.ParseBool (https://pkg.go.dev/strconv#ParseBool), which pflag's bool flags use.
 GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
@@ -35,7 +35,8 @@ def parse_bool(text):
 
 
 class Option(object):
-    """One long option: ``kind`` is "value" or "flag" (a boolean); ``group`` names a mutually exclusive set."""
+    """One long option: ``kind`` is "value", "flag" (a boolean) or "append" (a value that may be given again,
+    collected in a list); ``group`` names a mutually exclusive set."""
 
     __slots__ = ("name", "kind", "dest", "type", "default", "help", "metavar", "group")
 
@@ -44,7 +45,7 @@ class Option(object):
         self.kind = kind
         self.dest = name[2:].replace("-", "_")
         self.type = type
-        self.default = False if kind == "flag" else default
+        self.default = False if kind == "flag" else ([] if kind == "append" else default)
         self.help = help
         self.metavar = metavar
         self.group = group
@@ -75,7 +76,7 @@ SESSION_OPTIONS = (
     Option("--endpoint", help="CreateSession endpoint URL (default: from the region)"),
     Option("--role-session-name", help="session name (the profile must accept role session names)"),
     flag("--no-verify-ssl", help="do not verify the endpoint's TLS certificate"),
-    flag("--with-proxy", help="send CreateSession through https_proxy / http_proxy"),
+    flag("--with-proxy", help="accepted, changes nothing: HTTPS_PROXY / NO_PROXY are always honoured, as by AWS's helper"),
     flag("--use-fips-endpoint", help="use the FIPS endpoint (also AWS_USE_FIPS_ENDPOINT=true)"),
 )
 CACHE_OPTIONS = (
@@ -83,6 +84,22 @@ CACHE_OPTIONS = (
     Option("--cache-dir", help="cache directory (default: $XDG_CACHE_HOME/rolesanywhere-fleet or ~/.cache/...)"),
     Option("--refresh-margin", type=int, help="seconds before expiry when a cached entry stops being used (default %d, "
            "at most half the credentials' lifetime)" % CACHE_POLICY.margin),
+)
+UPDATE_OPTIONS = (
+    Option("--profile", default="default", help="profile to update (default: default)"),
+    flag("--once", help="update once and exit"),
+    flag("--retry-errors", help="accepted and ignored: update always retries with backoff"),
+    Option("--refresh-margin", type=int, default=UPDATE_POLICY.margin,
+           help="seconds before expiry to refresh (default %d)" % UPDATE_POLICY.margin),
+)
+SERVE_OPTIONS = (
+    Option("--port", type=int, default=9911, help="port (default 9911; 0 = any free port)"),
+    Option("--hop-limit", type=int, default=64, help="IP TTL of the answers (default 64)"),
+    Option("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"),
+    Option("--refresh-margin", type=int, default=SERVE_POLICY.margin,
+           help="seconds before expiry to refresh (default %d)" % SERVE_POLICY.margin),
+    Option("--allow-host", kind="append", metavar="NAME",
+           help="also answer requests whose Host is this DNS name (default: localhost and IP addresses only)"),
 )
 # Flags of AWS's helper that select keys in PKCS#11 tokens, TPMs and OS certificate stores: accepted, then
 # refused with "not supported yet" (the second element says what they are for).
@@ -96,8 +113,9 @@ UNSUPPORTED_SWITCHES = (
 )
 # Every boolean flag of every command (update's and serve's own ones included): Go's syntax applies to all.
 BOOLEAN_FLAGS = frozenset(
-    [option.name for option in SESSION_OPTIONS + CACHE_OPTIONS + (DEBUG,) if option.kind == "flag"]
-    + [name for name, _what in UNSUPPORTED_SWITCHES] + ["--once", "--retry-errors"]
+    [option.name for option in SESSION_OPTIONS + CACHE_OPTIONS + UPDATE_OPTIONS + SERVE_OPTIONS + (DEBUG,)
+     if option.kind == "flag"]
+    + [name for name, _what in UNSUPPORTED_SWITCHES]
 )
 
 # What the cache-hit reading of credential-process understands; anything else is left to argparse.
@@ -194,7 +212,10 @@ def answer_from_cache(argv, environ=None, out=None):
     if values is None:
         return NOT_READ
     policy = CACHE_POLICY if values["refresh_margin"] is None else CACHE_POLICY.with_margin(values["refresh_margin"])
-    key = identity_key(credential_identity(values, environ))
+    try:
+        key = identity_key(credential_identity(values, environ))
+    except Exception:  # pylint: disable=broad-except  # a bad AWS_* value or config file: the full helper says which
+        return NOT_READ
     cache = CredentialCache(cache_directory(environ, values["cache_dir"]))
     payload = cache.lookup(key, certificate_state(values["certificate"]), policy)
     if payload is None:

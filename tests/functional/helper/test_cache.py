@@ -177,3 +177,21 @@ def test_cache_dir_flag(helper, trust, helper_env, tmp_path):
 def test_interpreter_is_the_one_in_the_shebang(helper):
     with open(helper, "rb") as handle:
         assert handle.readline() == b"#!" + sys.executable.encode() + b" -S\n"
+
+
+def test_key_holds_the_endpoint_the_environment_resolves(helper, trust, emulator, helper_env):
+    """The key holds the endpoint sdk_config resolves: the same endpoint named by AWS_ENDPOINT_URL_ROLESANYWHERE is
+    a hit (resolved on the hit path, still without cryptography); another one is not (AWS's order: the variable
+    beats --endpoint, so that run goes to a closed port and fails)."""
+    first = run_helper(helper, cached(trust), helper_env)
+    assert first.returncode == 0, first.stderr
+    emulator.reset_counters()
+    same = dict(helper_env, AWS_ENDPOINT_URL_ROLESANYWHERE=trust.endpoint)
+    hit = run_helper(helper, cached(trust), same, python_args=("-X", "importtime"))
+    assert hit.returncode == 0 and hit.stdout == first.stdout, hit.stderr
+    assert b"cryptography" not in hit.stderr and b"argparse" not in hit.stderr
+    assert emulator.counters().get("CreateSession") is None
+    other = dict(helper_env, AWS_ENDPOINT_URL_ROLESANYWHERE="http://127.0.0.1:1")
+    miss = run_helper(helper, cached(trust, "--debug"), other)
+    assert miss.returncode == 1 and miss.stdout == b"", miss.stderr
+    assert b"127.0.0.1:1" in miss.stderr

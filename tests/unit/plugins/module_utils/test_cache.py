@@ -203,13 +203,73 @@ def test_lock_excludes_other_holders(store):
         pass  # free again
 
 
-@pytest.mark.parametrize("variable", ["AWS_USE_FIPS_ENDPOINT", "AWS_ENDPOINT_URL_ROLESANYWHERE", "AWS_ENDPOINT_URL",
-                                      "AWS_USE_DUALSTACK_ENDPOINT", "AWS_PROFILE", "AWS_CONFIG_FILE"])
-def test_endpoint_environment_changes_the_key(variable):
-    """The variables that choose the endpoint choose the entry: a hit never crosses endpoints."""
+ENDPOINT_SETTINGS = [
+    {"AWS_USE_FIPS_ENDPOINT": "true"},
+    {"AWS_ENDPOINT_URL_ROLESANYWHERE": "https://ra.example.com"},
+    {"AWS_ENDPOINT_URL": "https://all.example.com"},
+    {"AWS_USE_DUALSTACK_ENDPOINT": "true"},
+    {"AWS_PROFILE": "other"},  # [profile other] of the config file below has an endpoint_url
+    {"AWS_CONFIG_FILE": "{tmp}/fips-config"},  # use_fips_endpoint = true
+]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """HOME with ~/.aws/config naming an endpoint for profile other only (default: the region's endpoint)."""
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "config").write_text("[default]\nregion = us-east-1\n\n[profile other]\n"
+                                              "endpoint_url = https://other.example.com\n")
+    (tmp_path / "fips-config").write_text("[default]\nuse_fips_endpoint = true\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.mark.parametrize("setting", ENDPOINT_SETTINGS, ids=lambda setting: next(iter(setting)))
+def test_endpoint_environment_changes_the_key(home, setting):
+    """The variables (and the config file) that choose the endpoint choose the entry: a hit never crosses endpoints."""
+    environ = dict((name, value.replace("{tmp}", str(home))) for name, value in setting.items())
     plain = identity_key(credential_identity(identity(), {}))
-    assert identity_key(credential_identity(identity(), {variable: "x"})) != plain
+    assert identity_key(credential_identity(identity(), environ)) != plain
     assert identity_key(credential_identity(identity(), {"UNRELATED": "x"})) == plain
+
+
+def test_key_holds_the_resolved_endpoint_not_where_it_came_from(home):
+    """One rule: the key holds the endpoint sdk_config resolves, so the same endpoint set two ways shares an entry
+    (the credentials lookup keys its entries the same way)."""
+    url = "https://ra.example.com"
+    by_option = identity_key(credential_identity(identity(endpoint=url), {}))
+    assert identity_key(credential_identity(identity(), {"AWS_ENDPOINT_URL_ROLESANYWHERE": url})) == by_option
+    assert identity_key(credential_identity(identity(), {"AWS_ENDPOINT_URL": url})) == by_option
+    # AWS_ENDPOINT_URL_ROLESANYWHERE beats --endpoint (sdk_config's order): the key follows the request.
+    assert identity_key(credential_identity(identity(endpoint="https://x.example.com"),
+                                            {"AWS_ENDPOINT_URL_ROLESANYWHERE": url})) == by_option
+    # A profile without an endpoint: the region's endpoint, as without a config file.
+    assert identity_key(credential_identity(identity(), {"AWS_PROFILE": "nothing-here"})) == identity_key(
+        credential_identity(identity(), {}))
+    # A config file that does not exist, or names no endpoint setting: nothing to resolve.
+    assert identity_key(credential_identity(identity(), {"AWS_CONFIG_FILE": str(home / "missing")})) == identity_key(
+        credential_identity(identity(), {}))
+
+
+@pytest.mark.parametrize("config", [None, "[default]\nregion = us-east-1\ncredential_process = helper\n",
+                                    "[default]\nEndpoint_URL = https://e.example.com\n",
+                                    "[default]\nservices = s\n[services s]\nrolesanywhere =\n  endpoint_url = https://s.example.com\n",
+                                    "[default]\nuse_dualstack_endpoint = true\n"])
+@pytest.mark.parametrize("options", [{}, {"endpoint": " https://o.example.com "}, {"use_fips_endpoint": True}])
+def test_resolved_endpoint_is_sdk_configs_answer(tmp_path, monkeypatch, config, options):
+    """The shortcut without endpoint settings gives what sdk_config.load_client_config gives."""
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import cache
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.sdk_config import load_client_config
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if config is not None:
+        (tmp_path / ".aws").mkdir()
+        (tmp_path / ".aws" / "config").write_text(config)
+    values = identity(**options)
+    expected = load_client_config({}, endpoint=(values["endpoint"] or "").strip() or None,
+                                  use_fips_endpoint=values["use_fips_endpoint"] or None)
+    assert cache.resolved_endpoint(values, {}) == (expected.endpoint, expected.use_fips_endpoint,
+                                                   expected.use_dualstack_endpoint)
 
 
 def test_identity_key_is_typed_and_unambiguous():

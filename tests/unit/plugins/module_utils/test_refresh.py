@@ -43,6 +43,14 @@ def test_effective_margin():
     assert RefreshPolicy(-5).effective_margin(0, 3600) == 0
 
 
+def test_cache_margin_is_at_most_half_the_lifetime():
+    """The cache's rule (main's cache.effective_margin, the lookup's refresh times): min(margin, lifetime / 2);
+    the refreshers keep a margin shorter than the lifetime as given."""
+    assert CACHE_POLICY.with_margin(300).effective_margin(1000, 1400) == 200
+    assert CACHE_POLICY.with_margin(300).effective_margin(0, 3600) == 300
+    assert SERVE_POLICY.with_margin(300).effective_margin(1000, 1400) == 300
+
+
 @pytest.mark.parametrize("margin, obtained, expires, refresh_at", [
     (600, 0, 3600, 3000),  # margin before expiry
     (898, 0, 900, 2),  # a margin shorter than the lifetime is honoured (serve/update tests rely on it)
@@ -100,3 +108,13 @@ def test_keeper_and_update_follow_the_policy():
     assert keeper._seconds_until_refresh() == pytest.approx(300)  # pylint: disable=protected-access
     assert keeper._retry_delay(10) <= 8  # pylint: disable=protected-access
     assert refresh.SERVE_POLICY.with_margin(600) == CredentialKeeper(Credentials)._policy  # pylint: disable=protected-access
+
+
+def test_retry_delay_honours_retry_after_within_the_cap():
+    """One backoff for serve and update, combined with the service's Retry-After: the longer of the two, at most
+    the backoff's cap (main's serve rule, now the policy's)."""
+    assert SERVE_POLICY.retry_delay(1, 30, rng=Extremes(True)) == 30
+    assert SERVE_POLICY.retry_delay(1, 3600, rng=Extremes(True)) == 60
+    assert SERVE_POLICY.retry_delay(5, None, rng=Extremes(True)) == 16
+    assert UPDATE_POLICY.retry_delay(1, 0.1, rng=Extremes(False)) == 0.5
+    assert UPDATE_POLICY.retry_delay(1, 3600, rng=Extremes(False)) == 300
