@@ -4,19 +4,22 @@ Usage: python3 tools/build_helper.py OUTPUT [--interpreter "/usr/bin/env python3
   --zipapp   write the plain zipapp instead (slower to start: Python runs zip files through runpy)
 """
 import argparse
-import importlib.util
+import importlib
 import os
 import sys
+import types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
 
 
 def load_builder():
-    spec = importlib.util.spec_from_file_location("helper_build", os.path.join(MODULE_UTILS, "_helper", "build.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """_helper/build.py of this checkout, imported as a member of its package (it imports ./bootstrap.py)."""
+    package = "_rolesanywhere_fleet_module_utils"
+    if package not in sys.modules:  # module_utils is a namespace package: a module with its path will do
+        sys.modules[package] = types.ModuleType(package)
+        sys.modules[package].__path__ = [MODULE_UTILS]
+    return importlib.import_module(package + "._helper.build")
 
 
 def read_checkout_source(name):

@@ -81,8 +81,8 @@ def _text_bytes(value):
 class Identity:
     """Cache keys and certificate state of one set of lookup settings.
 
-    ``key`` is the helper's ``identity_key`` of the same inputs (paths, ARNs, region, endpoint, duration,
-    session name), so the helper and the lookup share an entry when they are given the same files and
+    ``key`` is the helper's ``identity_key`` of the same inputs (paths, ARNs, region, the endpoint, FIPS and
+    dual-stack switches as resolved, duration, session name), so the helper and the lookup share an entry when they are given the same files and
     settings. The helper has no way to take PEM text or a list of intermediates: such a value enters its
     field as ``-`` (the helper's spelling for stdin) and its digest is added to the key.
     """
@@ -95,6 +95,7 @@ class Identity:
             "role_arn": settings["role_arn"], "session_duration": int(settings["duration_seconds"]),
             "role_session_name": settings.get("role_session_name"), "region": settings.get("region"),
             "endpoint": settings.get("endpoint_url"), "use_fips_endpoint": bool(settings.get("use_fips_endpoint")),
+            "use_dualstack_endpoint": bool(settings.get("use_dualstack_endpoint")),
         }
         digests = []
         for name in MATERIAL_FIELDS:
@@ -109,12 +110,9 @@ class Identity:
                 digests.append("%s=%s" % (name, ",".join(
                     "path:" + os.path.abspath(os.path.expanduser(item)) if _is_path(item) else credential_cache.data_fingerprint(_text_bytes(item))
                     for item in items)))
-        if settings.get("use_dualstack_endpoint"):  # the helper's key has no dual-stack field: the lookup's own
-            digests.append("use_dualstack_endpoint=true")
-        if digests:
-            self.key = _sha256(credential_cache.identity_text(fields), *digests)
-        else:
-            self.key = credential_cache.identity_key(fields)
+        if digests:  # a field of the lookup's own: the helper never makes this key
+            fields["lookup material"] = "\n".join(digests)
+        self.key = credential_cache.identity_key(fields)
         certificate = settings["certificate"]
         if _is_path(certificate):
             self.state = credential_cache.certificate_state(fields["certificate"])

@@ -3,7 +3,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Credential helper benchmark: cache-hit cost vs a bare interpreter, cold CreateSession over HTTPS, serve rate.
 
-Run by ``make bench`` (cwd = collection root, PYTHONPATH = the layout). Prints one table.
+Run by ``make bench`` (cwd = collection root, PYTHONPATH = the layout). Prints one table with the goals of
+issue 12: a cache hit at most 1.1 x ``python3 -c pass``, a cold credential-process at most 120 ms. The
+helper is executed as AWS SDKs execute credential_process commands (through its shebang, which starts the
+interpreter with -S). For the choice between the bootstrap and a plain zipapp, the same hit runs as
+``python3 helper`` (site-packages loaded, as with ``#!/usr/bin/env python3``) and as a zipapp.
+Wall times depend on the machine's load; CPU times (user + system of the child) much less.
 """
 
 from __future__ import annotations
@@ -21,26 +26,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper  # noqa: E402
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import (  # noqa: E402
+    build_helper,
+    build_zipapp,
+    helper_sources,
+)
 from tests.emulator.client import EmulatorProcess  # noqa: E402
 from tests.functional.helper.helpers import Serving, session_args  # noqa: E402
 from tests.support.scenario import make_trust  # noqa: E402
 
 HIT_RUNS = 40
-COLD_RUNS = 8
+COLD_RUNS = 10
 SERVE_SECONDS = 3.0
 SERVE_CLIENTS = 4
-GOAL_RATIO = 1.3
-
-
-def wall(command, env, runs):
-    """Median and best wall time in ms of ``runs`` executions of command."""
-    samples = []
-    for _run in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples), min(samples)
+GOAL_HIT_RATIO = 1.1
+GOAL_COLD_MS = 120.0
 
 
 def interleaved(commands, env, runs):
@@ -100,34 +100,49 @@ def serve_rate(serving, role_name):
     return sum(counts) / SERVE_SECONDS
 
 
-def main():
+def verdict(value, goal):
+    return "goal <= %s: %s" % (goal, "met" if value <= goal else "NOT met")
+
+
+def main():  # pylint: disable=too-many-locals
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         helper = os.path.join(scratch, "rolesanywhere-credential-helper")
         with open(helper, "wb") as handle:
             handle.write(build_helper(sys.executable))
         os.chmod(helper, 0o755)
+        zipapp = os.path.join(scratch, "helper.pyz")
+        with open(zipapp, "wb") as handle:
+            handle.write(build_zipapp(helper_sources()))
         emulator = EmulatorProcess.start(log_path=os.path.join(scratch, "emulator.log"))
         tls = EmulatorProcess.start(tls_dir=os.path.join(scratch, "tls"), log_path=os.path.join(scratch, "tls.log"))
         try:
             env = helper_env(emulator, scratch)
             trust = make_trust(emulator, os.path.join(scratch, "trust"))
-            cached = [sys.executable, helper, "credential-process", "--cache"] + session_args(trust)
-            subprocess.run(cached, stdout=subprocess.DEVNULL, env=env, check=True)  # fill the cache
-            times = interleaved({"bare": [sys.executable, "-c", "pass"], "hit": cached}, env, HIT_RUNS)
-            ratio = times["hit"][0] / times["bare"][0]
-            rows.append(("python3 -c pass (baseline)", "%.1f ms" % times["bare"][0], "best %.1f ms" % times["bare"][1]))
-            rows.append(("credential-process --cache, hit", "%.1f ms" % times["hit"][0], "best %.1f ms" % times["hit"][1]))
-            rows.append(("  hit / baseline, wall (goal <= %.1f)" % GOAL_RATIO, "%.2f" % ratio,
-                         "best %.2f" % (times["hit"][1] / times["bare"][1])))
-            rows.append(("  hit / baseline, CPU time", "%.2f" % (times["hit"][2] / times["bare"][2]),
-                         "%.1f / %.1f ms" % (times["hit"][2], times["bare"][2])))
+            arguments = ["credential-process", "--cache"] + session_args(trust)
+            subprocess.run([helper] + arguments, stdout=subprocess.DEVNULL, env=env, check=True)  # fill the cache
+            times = interleaved({
+                "bare": [sys.executable, "-c", "pass"],
+                "hit": [helper] + arguments,
+                "hit with site": [sys.executable, helper] + arguments,
+                "zipapp hit": [sys.executable, zipapp] + arguments,
+            }, env, HIT_RUNS)
+            bare = times["bare"]
+            rows.append(("python3 -c pass (baseline)", "%.1f ms" % bare[0], "best %.1f ms, CPU %.1f ms" % (bare[1], bare[2])))
+            for name, label in (("hit", "credential-process --cache, hit (shebang, -S)"),
+                                ("hit with site", "  same hit as python3 helper (site loaded)"),
+                                ("zipapp hit", "  same hit from the plain zipapp")):
+                wall_ms, best, cpu = times[name]
+                rows.append((label, "%.1f ms" % wall_ms, "best %.1f ms, CPU %.1f ms" % (best, cpu)))
+                ratio = wall_ms / bare[0]
+                rows.append(("    / baseline, wall", "%.2f" % ratio, verdict(round(ratio, 2), GOAL_HIT_RATIO)
+                             + "; best %.2f, CPU %.2f" % (best / bare[1], cpu / bare[2])))
 
             tls_env = helper_env(tls, scratch)
             tls_trust = make_trust(tls, os.path.join(scratch, "tls-trust"))
-            cold = [sys.executable, helper, "credential-process"] + session_args(tls_trust)
-            median, best = wall(cold, tls_env, COLD_RUNS)
-            rows.append(("credential-process, cold, HTTPS", "%.0f ms" % median, "best %.0f ms" % best))
+            cold = interleaved({"cold": [helper, "credential-process"] + session_args(tls_trust)}, tls_env, COLD_RUNS)["cold"]
+            rows.append(("credential-process, cold, HTTPS", "%.0f ms" % cold[0], "best %.0f ms, CPU %.0f ms; %s" % (
+                cold[1], cold[2], verdict(round(cold[0]), GOAL_COLD_MS))))
 
             with Serving(helper, session_args(trust), emulator.env(), os.path.join(scratch, "serve.log")) as serving:
                 rate = serve_rate(serving, trust.role_name)

@@ -1,89 +1,85 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the rolesanywhere.fleet collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Credential cache of ``credential-process --cache`` (standard library only).
+"""The credential cache: entries of one user, 0600 files in a 0700 directory, one lock per identity.
 
-The credential helper file starts with this source, verbatim, so that a cache hit runs nothing else:
-no argparse, no json, no cryptography, no network. Keep it that way: standard library modules that
-load fast, no relative imports, no ``from __future__`` (the file is inlined after a shebang line).
+Used by ``credential-process --cache`` (the helper's cache hit loads this module with ``files``,
+``refresh`` and ``_helper/command_line`` only: standard library modules that load fast, nothing else).
 
-An entry lives in ``$XDG_CACHE_HOME/rolesanywhere-fleet`` (or ``~/.cache/rolesanywhere-fleet``),
-a 0700 directory of the user, as a 0600 file named after the SHA-256 of the identity (certificate,
-key, chain, ARNs, duration, session name, region, endpoint). It records the certificate file's
-path, size, mtime_ns, inode and device: a hit needs one ``os.stat`` and is refused as soon as the
-certificate file changes. An entry is usable until ``min(credential expiration, certificate
-notAfter)`` minus the refresh margin. Writers hold an exclusive ``flock`` on a per-entry lock file,
-so N concurrent cold invocations make one CreateSession.
+An entry lives in ``$XDG_CACHE_HOME/rolesanywhere-fleet`` (or ``~/.cache/rolesanywhere-fleet``), as a
+file named after ``identity_key`` of everything that selects the credentials (certificate, key, chain,
+ARNs, duration, session name, region, and the endpoint, FIPS and dual-stack switches as resolved). It
+records ``certificate_state``: for a file its path, size, mtime_ns, inode and device, so a hit needs one
+``stat`` and is refused as soon as the certificate file changes. An entry is usable while the
+``RefreshPolicy`` says so (until ``min(credential expiration, certificate notAfter)`` minus the margin,
+at most half the lifetime). Writers hold ``locked(key)``, so N concurrent cold invocations make one
+CreateSession.
 """
 
-import os
-import sys
 import time
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: the cache still works, without cross-process locking
-    fcntl = None
+from .files import (
+    FileLock,
+    PrivateFileError,
+    absolute_path,
+    atomic_write,
+    directory_is_private,
+    ensure_private_directory,
+    home_directory,
+    join_path,
+    read_private_file,
+    system,
+)
+from .refresh import CACHE_POLICY, RefreshPolicy
 
 CACHE_FORMAT = "rolesanywhere-fleet-credential-cache 1"
 CACHE_DIRECTORY_NAME = "rolesanywhere-fleet"
-DEFAULT_REFRESH_MARGIN = 1200
+DEFAULT_REFRESH_MARGIN = CACHE_POLICY.margin
 LOCK_TIMEOUT = 120.0
-STDIN = "-"
+STDIN = "-"  # certificate/key read from standard input: the command line's marker, which identities and states know
 
-# Options of credential-process that take a value, and the identity field each one feeds (None: no field).
-VALUE_OPTIONS = {
-    "--certificate": "certificate",
-    "--private-key": "private_key",
-    "--intermediates": "intermediates",
-    "--trust-anchor-arn": "trust_anchor_arn",
-    "--profile-arn": "profile_arn",
-    "--role-arn": "role_arn",
-    "--session-duration": "session_duration",
-    "--region": "region",
-    "--endpoint": "endpoint",
-    "--role-session-name": "role_session_name",
-    "--cache-dir": "cache_dir",
-    "--refresh-margin": "refresh_margin",
-    "--pkcs8-password": None,
-    "--pkcs8-password-file": None,
-}
-FLAG_OPTIONS = ("--cache", "--no-verify-ssl", "--with-proxy", "--use-fips-endpoint")
+# What selects the credentials of credential-process (the option's dest names); endpoint, use_fips_endpoint and
+# use_dualstack_endpoint hold what sdk_config resolves (resolved_endpoint), not only the command line's options:
+# an endpoint set in the environment or the shared config file is another service, so another entry.
 IDENTITY_FIELDS = (
     "certificate", "private_key", "intermediates", "trust_anchor_arn", "profile_arn", "role_arn",
-    "session_duration", "role_session_name", "region", "endpoint", "use_fips_endpoint",
+    "session_duration", "role_session_name", "region", "endpoint", "use_fips_endpoint", "use_dualstack_endpoint",
 )
+# The variables besides the options that sdk_config.load_client_config reads to choose the endpoint (with the
+# shared config file: AWS_CONFIG_FILE, else ~/.aws/config, as sdk_config.config_file_path says).
+ENDPOINT_ENVIRONMENT = (
+    "AWS_ENDPOINT_URL_ROLESANYWHERE", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+)
+ENDPOINT_CONFIG_KEYS = (b"endpoint_url", b"use_fips_endpoint", b"use_dualstack_endpoint", b"services")
+_PATH_FIELDS = ("certificate", "private_key", "intermediates")
 
 
-class CacheError(Exception):
-    """The cache cannot be used safely (directory owned by someone else, unwritable...)."""
+# The cache's errors are the private-file errors (directory of someone else, lock held too long).
+CacheError = PrivateFileError
 
 
 def _sha256_hex(data):
     # hashlib loads OpenSSL: the built-in module is several times faster to import on the hit path.
     try:
-        from _sha256 import sha256
+        from _sha256 import sha256  # pylint: disable=import-outside-toplevel
     except ImportError:
         try:
-            from _sha2 import sha256
+            from _sha2 import sha256  # pylint: disable=import-outside-toplevel
         except ImportError:
-            from hashlib import sha256
+            from hashlib import sha256  # pylint: disable=import-outside-toplevel
     return sha256(data).hexdigest()
-
-
-def fips_requested(flag, environ):
-    """``--use-fips-endpoint`` or ``AWS_USE_FIPS_ENDPOINT=true``."""
-    return bool(flag) or environ.get("AWS_USE_FIPS_ENDPOINT", "").strip().lower() == "true"
 
 
 def cache_directory(environ, override=None):
     """The per-user cache directory: ``override``, else ``$XDG_CACHE_HOME`` or ``~/.cache``, plus our name."""
     if override:
+        import os  # pylint: disable=import-outside-toplevel  # ~user forms: os knows them
         return os.path.abspath(os.path.expanduser(override))
     base = environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, CACHE_DIRECTORY_NAME)
+    if not base.startswith("/"):  # relative XDG_CACHE_HOME is invalid (XDG base directory specification)
+        base = join_path(home_directory(), ".cache")
+    return join_path(base, CACHE_DIRECTORY_NAME)
 
 
 def _pem_certificate_der(data):
@@ -94,7 +90,7 @@ def _pem_certificate_der(data):
     end = data.find(b"-----END CERTIFICATE-----", begin)
     if end < 0:
         return None
-    import binascii
+    import binascii  # pylint: disable=import-outside-toplevel
     body = data[begin + len(b"-----BEGIN CERTIFICATE-----"):end]
     try:
         return binascii.a2b_base64(b"".join(body.split()))
@@ -109,41 +105,104 @@ def data_fingerprint(data):
 
 
 def certificate_state(certificate, stdin_data=None):
-    """What makes an entry stale: the file's (path, size, mtime_ns, inode, device), or the stdin data's hash."""
+    """The one test of "the certificate changed": the file's (path, size, mtime_ns, inode, device), or the
+    fingerprint of data read from stdin; None when the file cannot be stat'ed (nothing is cached then)."""
     if certificate == STDIN:
         return "stdin %s" % data_fingerprint(stdin_data or b"")
-    path = os.path.abspath(certificate)
+    path = absolute_path(certificate)
     try:
-        st = os.stat(path)
+        st = system.stat(path)
     except OSError:
         return None
     return "file %d %d %d %d %s" % (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, path)
 
 
-def _normalise_path(value):
-    if not value or value == STDIN:
-        return value or ""
-    return os.path.abspath(value)
+def _normalise(name, value):
+    if value == "":
+        value = None
+    if name in _PATH_FIELDS and value is not None and value != STDIN:
+        return absolute_path(value)
+    if name == "session_duration":
+        return int(value or 3600)
+    if name in ("use_fips_endpoint", "use_dualstack_endpoint"):
+        return bool(value)
+    return value
 
 
-def identity_text(options):
-    """Canonical text of everything that selects the credentials; ``options`` maps IDENTITY_FIELDS to values."""
-    values = dict(options)
-    for name in ("certificate", "private_key", "intermediates"):
-        values[name] = _normalise_path(values.get(name))
-    values["session_duration"] = str(int(values.get("session_duration") or 3600))
-    values["use_fips_endpoint"] = "true" if values.get("use_fips_endpoint") else "false"
-    return "\n".join("%s=%s" % (name, values.get(name) or "") for name in IDENTITY_FIELDS)
+def _encode(value):
+    if value is None:
+        return b"n"
+    if value is True or value is False:
+        return b"t" if value else b"f"
+    if isinstance(value, int):
+        return b"i%d" % value
+    if isinstance(value, float):
+        return b"d" + repr(value).encode("ascii")
+    if isinstance(value, str):
+        return b"s" + value.encode("utf-8", "surrogateescape")
+    if isinstance(value, (bytes, bytearray)):
+        return b"b" + bytes(value)
+    raise TypeError("identity values are None, bool, int, float, str or bytes, not %s" % type(value).__name__)
 
 
-def identity_key(options):
-    return _sha256_hex(identity_text(options).encode("utf-8"))
+def identity_key(fields):
+    """The one key of a cache entry: SHA-256 hex over ``fields`` (a mapping of names to None, bool, int,
+    float, str or bytes), in name order, each value typed and length-prefixed so no two mappings collide.
+
+    "" counts as None; the helper's paths (certificate, private_key, intermediates) are made absolute and
+    its session_duration defaults to 3600, so equivalent command lines share an entry.
+    """
+    parts = []
+    for name in sorted(fields):
+        encoded = _encode(_normalise(name, fields[name]))
+        parts.append(b"%s\0%d\0%s" % (name.encode("utf-8"), len(encoded), encoded))
+    return _sha256_hex(b"\0".join(parts))
 
 
-def effective_margin(margin, obtained, expires):
-    """Refresh margin, at most half the credentials' lifetime (short sessions still get cached)."""
-    lifetime = max(0, expires - obtained)
-    return min(max(0, int(margin)), lifetime // 2)
+def _config_file_may_choose_endpoint(environ, limit=1 << 20):
+    """False only when the shared config file is missing or names none of the keys sdk_config reads to choose the
+    endpoint (``endpoint_url``, which ``ignore_configured_endpoint_urls`` contains, ``use_fips_endpoint``,
+    ``use_dualstack_endpoint``, ``services``): configparser lower-cases keys, so the bytes are searched lower-cased."""
+    path = environ.get("AWS_CONFIG_FILE") or join_path(home_directory(), ".aws/config")
+    if path.startswith("~"):
+        return True  # ~user: sdk_config expands it
+    try:
+        fd = system.open(path, system.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    try:
+        data = system.read(fd, limit + 1).lower()
+    except OSError:
+        return True
+    finally:
+        system.close(fd)
+    return len(data) > limit or any(key in data for key in ENDPOINT_CONFIG_KEYS)
+
+
+def resolved_endpoint(values, environ):
+    """(endpoint, use_fips_endpoint, use_dualstack_endpoint) of credential-process ``values`` (option dests) in
+    ``environ``, as ``sdk_config.load_client_config`` resolves them (endpoint None: the region's own).
+
+    Without any of ENDPOINT_ENVIRONMENT and with no endpoint key in the config file, that resolution is the options
+    themselves (a unit test holds both to the same answers): a cache hit then reads the file, not sdk_config.
+    """
+    endpoint = (values.get("endpoint") or "").strip() or None
+    fips = bool(values.get("use_fips_endpoint"))
+    if not any(name in environ for name in ENDPOINT_ENVIRONMENT) and not _config_file_may_choose_endpoint(environ):
+        return endpoint, fips, False
+    from .sdk_config import load_client_config  # pylint: disable=import-outside-toplevel  # endpoint configured
+
+    config = load_client_config(environ, endpoint=endpoint, use_fips_endpoint=fips or None)
+    return config.endpoint, config.use_fips_endpoint, config.use_dualstack_endpoint
+
+
+def credential_identity(values, environ):
+    """The identity fields of credential-process ``values`` (option dests) in ``environ``."""
+    fields = dict((name, values.get(name)) for name in IDENTITY_FIELDS)
+    fields["endpoint"], fields["use_fips_endpoint"], fields["use_dualstack_endpoint"] = resolved_endpoint(values, environ)
+    return fields
 
 
 class CredentialCache(object):
@@ -153,38 +212,27 @@ class CredentialCache(object):
         self.directory = directory
 
     def _path(self, key):
-        return os.path.join(self.directory, key + ".cred")
+        return join_path(self.directory, key + ".cred")
 
     def directory_is_private(self):
         """True when the directory exists, is a real directory of ours and nobody else can write it."""
-        try:
-            st = os.lstat(self.directory)
-        except OSError:
-            return False
-        import stat
-        return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
+        return directory_is_private(self.directory)
 
     def ensure_directory(self):
         """Create the directory 0700 (parents as needed); refuse one that someone else owns."""
-        try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            st = os.lstat(self.directory)
-        except OSError as exc:
-            raise CacheError("cannot create the credential cache directory %s: %s" % (self.directory, exc.strerror))
-        import stat
-        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
-            raise CacheError(
-                "the credential cache directory %s is not a directory owned by this user: remove it, or choose "
-                "another one with --cache-dir or XDG_CACHE_HOME" % self.directory
-            )
-        if st.st_mode & 0o077:
-            os.chmod(self.directory, 0o700)
+        ensure_private_directory(self.directory, "credential cache directory",
+                                 "choose another one with --cache-dir or XDG_CACHE_HOME")
 
-    def lookup(self, key, state, margin, now=None):
-        """The cached credential_process output for ``key`` if still good for ``state`` at ``now``, else None."""
+    def lookup(self, key, state, margin=None, now=None):
+        """The cached payload for ``key`` if still good for ``state`` at ``now``, else None.
+
+        ``margin``: a ``RefreshPolicy``, or a number of seconds (CACHE_POLICY with that margin), or None
+        (CACHE_POLICY).
+        """
         if state is None or not self.directory_is_private():
             return None
-        entry = self._read(key)
+        data = read_private_file(self._path(key))
+        entry = parse_entry(data) if data is not None else None
         if entry is None or entry.get("key") != key or entry.get("state") != state:
             return None
         try:
@@ -192,23 +240,9 @@ class CredentialCache(object):
         except (KeyError, ValueError):
             return None
         now = time.time() if now is None else now
-        if now >= expires - effective_margin(margin, obtained, expires):
+        if not _policy(margin).is_fresh(obtained, expires, now):
             return None
         return entry.get("payload")
-
-    def _read(self, key):
-        try:
-            fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            return None
-        try:
-            st = os.fstat(fd)
-            if st.st_uid != os.geteuid() or st.st_mode & 0o077 or st.st_size > 1 << 20:
-                return None
-            data = os.read(fd, st.st_size + 1)
-        finally:
-            os.close(fd)
-        return parse_entry(data)
 
     def store(self, key, state, payload, obtained, expires):
         """Write the entry atomically (0600 temp file in the directory, then rename)."""
@@ -219,14 +253,24 @@ class CredentialCache(object):
 
     def remove(self, key):
         try:
-            os.unlink(self._path(key))
+            system.unlink(self._path(key))
         except OSError:
             pass
 
     def locked(self, key, timeout=LOCK_TIMEOUT):
         """Context manager: exclusive lock of ``key`` across processes (flock on ``<key>.lock``)."""
         self.ensure_directory()
-        return _FileLock(os.path.join(self.directory, key + ".lock"), timeout)
+        return FileLock(join_path(self.directory, key + ".lock"), timeout, busy_message=(
+            "another credential-process held the cache lock %(path)s for more than %(timeout)d seconds: check for "
+            "a hung process, or run without --cache"))
+
+
+def _policy(margin):
+    if margin is None:
+        return CACHE_POLICY
+    if isinstance(margin, RefreshPolicy):
+        return margin
+    return CACHE_POLICY.with_margin(margin)
 
 
 def parse_entry(data):
@@ -244,121 +288,3 @@ def parse_entry(data):
         name, _sep, value = line.partition(" ")
         entry[name] = value
     return entry
-
-
-def atomic_write(path, data, mode=0o600):
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
-    directory, name = os.path.split(path)
-    temp = os.path.join(directory, ".%s.%d.%s.tmp" % (name, os.getpid(), os.urandom(6).hex()))
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fchmod(fd, mode)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-
-
-class _FileLock(object):
-    """flock-based exclusive lock; polls so that a stuck holder cannot block us forever."""
-
-    def __init__(self, path, timeout):
-        self.path = path
-        self.timeout = timeout
-        self.fd = None
-
-    def __enter__(self):
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        if fcntl is None:
-            return self
-        deadline = time.monotonic() + self.timeout
-        delay = 0.002
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except OSError:
-                if time.monotonic() >= deadline:
-                    os.close(self.fd)
-                    self.fd = None
-                    raise CacheError(
-                        "another credential-process held the cache lock %s for more than %d seconds: check for a "
-                        "hung process, or run without --cache" % (self.path, self.timeout)
-                    )
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
-
-    def __exit__(self, *exc_info):
-        if self.fd is not None:
-            if fcntl is not None:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-        return False
-
-
-def parse_fast_arguments(argv):
-    """Options of ``credential-process --cache`` when argv uses only the plain cache-able forms, else None.
-
-    Anything unusual (another command, --debug, --help, stdin, an unknown or repeated flag) returns None:
-    the full command line parser then handles it, with the same cache.
-    """
-    if not argv or argv[0] != "credential-process":
-        return None
-    options = {"use_fips_endpoint": False, "cache": False}
-    seen = set()
-    index = 1
-    while index < len(argv):
-        name, has_value, value = argv[index].partition("=")
-        if name in seen:
-            return None
-        seen.add(name)
-        if name in VALUE_OPTIONS:
-            if not has_value:
-                index += 1
-                if index >= len(argv):
-                    return None
-                value = argv[index]
-            field = VALUE_OPTIONS[name]
-            if field:
-                options[field] = value
-        elif name in FLAG_OPTIONS and not has_value:
-            options[name[2:].replace("-", "_")] = True
-        else:
-            return None
-        index += 1
-    if {"--pkcs8-password", "--pkcs8-password-file"} <= seen:
-        return None  # the full parser refuses the pair, whatever the cache holds
-    if not options["cache"] or not options.get("certificate") or STDIN in (options.get("certificate"), options.get("private_key")):
-        return None
-    return options
-
-
-def fast_credential_process(argv, environ=None, out=None):
-    """Answer ``credential-process --cache`` from a fresh entry; False when the full helper must run."""
-    environ = os.environ if environ is None else environ
-    options = parse_fast_arguments(argv)
-    if options is None:
-        return False
-    try:
-        margin = int(options.get("refresh_margin") or DEFAULT_REFRESH_MARGIN)
-        options["use_fips_endpoint"] = fips_requested(options["use_fips_endpoint"], environ)
-        key = identity_key(options)
-    except ValueError:
-        return False
-    cache = CredentialCache(cache_directory(environ, options.get("cache_dir")))
-    payload = cache.lookup(key, certificate_state(options["certificate"]), margin)
-    if payload is None:
-        return False
-    (out or sys.stdout).write(payload)
-    return True

@@ -470,10 +470,27 @@ def _b64(der):
     return base64.b64encode(der).decode("ascii")
 
 
-def build_create_session_request(material, trust_anchor_arn, profile_arn, role_arn, *, region=None, endpoint=None,
-                                 duration_seconds=DEFAULT_DURATION_SECONDS, role_session_name=None, now=None,
-                                 use_fips_endpoint=False, use_dualstack_endpoint=False):
-    """Validate the inputs, then build and sign a CreateSession request (ARNs in the query string)."""
+@dataclass(frozen=True)
+class SessionParameters:
+    """CreateSession's inputs, validated once by ``session_parameters``: signing takes them as they are."""
+
+    trust_anchor_arn: str
+    profile_arn: str
+    role_arn: str
+    region: str  # the signing region (plain, the trust anchor's)
+    endpoint: str
+    duration_seconds: int = DEFAULT_DURATION_SECONDS
+    role_session_name: str = None
+
+
+def session_parameters(trust_anchor_arn, profile_arn, role_arn, *, region=None, endpoint=None,
+                       duration_seconds=DEFAULT_DURATION_SECONDS, role_session_name=None, use_fips_endpoint=False,
+                       use_dualstack_endpoint=False):
+    """Validate the inputs of CreateSession once (ConfigurationError naming what is wrong) and resolve the endpoint.
+
+    ``endpoint``: a URL, or a callable ``(signing region, fips_from_region) -> URL`` (sdk_config's
+    ``ClientConfig.endpoint_url``), or None for the region's endpoint.
+    """
     anchor = validate_arns(trust_anchor_arn, profile_arn, role_arn)
     duration_seconds = validate_duration(duration_seconds)
     role_session_name = validate_role_session_name(role_session_name)
@@ -482,14 +499,35 @@ def build_create_session_request(material, trust_anchor_arn, profile_arn, role_a
         endpoint = resolve_endpoint(signing_region, bool(use_fips_endpoint or fips_from_name), bool(use_dualstack_endpoint))
     elif callable(endpoint):  # a resolver such as sdk_config.ClientConfig.endpoint_url
         endpoint = endpoint(signing_region, fips_from_name)
-    scheme, host, base_path = _split_endpoint(endpoint)
+    _split_endpoint(endpoint)
+    return SessionParameters(trust_anchor_arn, profile_arn, role_arn, signing_region, endpoint, duration_seconds,
+                             role_session_name)
+
+
+def build_create_session_request(material, trust_anchor_arn, profile_arn, role_arn, *, region=None, endpoint=None,
+                                 duration_seconds=DEFAULT_DURATION_SECONDS, role_session_name=None, now=None,
+                                 use_fips_endpoint=False, use_dualstack_endpoint=False):
+    """Validate the inputs, then build and sign a CreateSession request (ARNs in the query string)."""
+    parameters = session_parameters(
+        trust_anchor_arn, profile_arn, role_arn, region=region, endpoint=endpoint, duration_seconds=duration_seconds,
+        role_session_name=role_session_name, use_fips_endpoint=use_fips_endpoint,
+        use_dualstack_endpoint=use_dualstack_endpoint,
+    )
+    return sign_create_session_request(material, parameters, now)
+
+
+def sign_create_session_request(material, parameters, now=None):
+    """Build and sign a CreateSession request from validated ``SessionParameters`` (fresh date and signature)."""
+    trust_anchor_arn, profile_arn, role_arn = parameters.trust_anchor_arn, parameters.profile_arn, parameters.role_arn
+    signing_region = parameters.region
+    scheme, host, base_path = _split_endpoint(parameters.endpoint)
     algorithm = algorithm_for_key(material.private_key)
 
     when = _utc(now)
     amz_date = when.strftime(AMZ_DATE_FORMAT)
     path = base_path + CREATE_SESSION_PATH
     query = [("profileArn", profile_arn), ("roleArn", role_arn), ("trustAnchorArn", trust_anchor_arn)]
-    body = create_session_body(duration_seconds, role_session_name)
+    body = create_session_body(parameters.duration_seconds, parameters.role_session_name)
     headers = {"Content-Type": CONTENT_TYPE, "Host": host, "X-Amz-Date": amz_date, "X-Amz-X509": _b64(material.certificate_der)}
     if material.chain_der:
         headers["X-Amz-X509-Chain"] = ",".join(_b64(der) for der in material.chain_der)

@@ -34,13 +34,14 @@ from .errors import (
     TLSError,
     error_for_response,
 )
+from .refresh import REQUEST_BACKOFF, Backoff
 from .sdk_config import ClientConfig, Proxy, proxy_from_environment  # noqa: F401  pylint: disable=unused-import
-from .signing import DEFAULT_DURATION_SECONDS, build_create_session_request
+from .signing import DEFAULT_DURATION_SECONDS, session_parameters, sign_create_session_request
 
 DEFAULT_USER_AGENT = "rolesanywhere.fleet"
 MAX_RESPONSE_BYTES = 1024 * 1024
-BACKOFF_BASE_SECONDS = 0.5
-BACKOFF_CAP_SECONDS = 20.0
+BACKOFF_BASE_SECONDS = REQUEST_BACKOFF.base
+BACKOFF_CAP_SECONDS = REQUEST_BACKOFF.cap
 # The longest wait a service may ask for (retryAfterSeconds, Retry-After) that create_session sleeps through itself.
 MAX_RETRY_AFTER_SECONDS = 30.0
 EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -304,8 +305,8 @@ def send_prepared(prepared, context=None, proxy=None, connect_timeout=10, read_t
 # --- retries ------------------------------------------------------------------------------------------
 
 def backoff_seconds(attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, rng=random):
-    """Full jitter: uniform(0, min(cap, base * 2 ** (attempt - 1))). The one backoff formula of the helper."""
-    return rng.uniform(0, min(cap, base * (2 ** (attempt - 1))))
+    """Full jitter: uniform(0, min(cap, base * 2 ** (attempt - 1))) (the one backoff rule: refresh.Backoff)."""
+    return Backoff(base, cap).delay(attempt, rng)
 
 
 def is_retryable(status, code):
@@ -419,23 +420,28 @@ def create_session(material, trust_anchor_arn, profile_arn, role_arn, *, region=
                    duration_seconds=DEFAULT_DURATION_SECONDS, role_session_name=None, ca_bundle=None, verify_ssl=True,
                    use_proxy=True, connect_timeout=10, read_timeout=30, max_attempts=3, use_fips_endpoint=False,
                    use_dualstack_endpoint=False, sleep=time.sleep, user_agent=DEFAULT_USER_AGENT, rng=random,
-                   config=None):
+                   parameters=None, config=None):
     """Sign and send CreateSession, retrying what is worth retrying; return SessionCredentials.
 
-    ``config`` (a ``sdk_config.ClientConfig`` from ``load_client_config``) replaces endpoint, use_fips_endpoint,
-    use_dualstack_endpoint, ca_bundle and use_proxy. Waits between attempts follow ``backoff_seconds``, or the
-    service's ``retry_after_seconds`` when longer; an answer asking for more than MAX_RETRY_AFTER_SECONDS is
-    raised at once with ``retry_after`` set on the error, for the caller's own loop to honour.
+    ``parameters``: ``signing.SessionParameters`` already validated (then the ARN, region, endpoint,
+    duration and session name arguments are not used). ``config`` (a ``sdk_config.ClientConfig`` from
+    ``load_client_config``) replaces endpoint, use_fips_endpoint, use_dualstack_endpoint, ca_bundle and use_proxy.
+    Waits between attempts follow ``backoff_seconds`` (refresh.REQUEST_BACKOFF), or the service's
+    ``retry_after_seconds`` when longer; an answer asking for more than MAX_RETRY_AFTER_SECONDS is raised at once
+    with ``retry_after`` set on the error, for the caller's own loop to honour.
     """
     _check_attempt_options(max_attempts, connect_timeout, read_timeout)
     config = _config_of(config, endpoint, use_fips_endpoint, use_dualstack_endpoint, ca_bundle, use_proxy)
 
-    def prepare():
-        return build_create_session_request(
-            material, trust_anchor_arn, profile_arn, role_arn, region=region, endpoint=config.endpoint_url,
+    if parameters is None:  # validated once: every input error surfaces here, before anything is sent
+        parameters = session_parameters(
+            trust_anchor_arn, profile_arn, role_arn, region=region, endpoint=config.endpoint_url,
             duration_seconds=duration_seconds, role_session_name=role_session_name,
             use_fips_endpoint=config.use_fips_endpoint, use_dualstack_endpoint=config.use_dualstack_endpoint,
         )
+
+    def prepare():
+        return sign_create_session_request(material, parameters)
 
     prepared = prepare()  # every input error surfaces here, before anything is sent
     context = ssl_context(config.ca_bundle, verify_ssl, config.ca_bundle_source) if prepared.url.startswith("https:") else None

@@ -25,6 +25,7 @@ from .errors import MaterialError
 from .signing import algorithm_for_key, mldsa_key_classes
 
 try:
+    import cryptography
     from cryptography import x509
     from cryptography.hazmat.backends import default_backend
     from cryptography.hazmat.primitives import serialization
@@ -42,6 +43,31 @@ SUPPORTED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 PEM_TEXT = "<PEM text>"
 DER_BYTES = "<DER bytes>"
+
+
+def _rsa_load_options():
+    """OpenSSL's RSA key check tests p and q for primality, about 30 ms for RSA-2048 at every load; cryptography
+    39+ can skip it (``unsafe_skip_rsa_key_validation``). The key is then checked as AWS's helper checks it:
+    ``check_rsa_private_key`` (Go's crypto/rsa PrivateKey.Validate, which tests no primality either)."""
+    try:
+        return {"unsafe_skip_rsa_key_validation": True} if int(cryptography.__version__.split(".")[0]) >= 39 else {}
+    except (NameError, ValueError):
+        return {}
+
+
+def check_rsa_private_key(key, description):
+    """Go's rsa.PrivateKey.Validate: n = p * q, d * e = 1 mod p-1 and q-1, and consistent CRT values
+    (a wrong CRT value would make OpenSSL sign without CRT or sign wrongly; either way, refuse the key)."""
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return key
+    numbers = key.private_numbers()
+    p, q, d = numbers.p, numbers.q, numbers.d
+    n, e = numbers.public_numbers.n, numbers.public_numbers.e
+    if (p < 2 or q < 2 or p * q != n or (d * e) % (p - 1) != 1 or (d * e) % (q - 1) != 1 or numbers.dmp1 != d % (p - 1)
+            or numbers.dmq1 != d % (q - 1) or (numbers.iqmp * q) % p != 1):
+        raise _key_error(description, "is not a consistent RSA key (its numbers do not belong together)",
+                         "Restore the key from a backup, or make a new key and certificate")
+    return key
 
 
 def _backend():
@@ -198,10 +224,10 @@ def _key_error(description, problem, hint):
 def _load_pem_key(block, passphrase, description):
     password = _passphrase_bytes(passphrase)
     try:
-        return serialization.load_pem_private_key(block, password=password, backend=_backend())
+        return serialization.load_pem_private_key(block, password=password, backend=_backend(), **_rsa_load_options())
     except TypeError as error:
         if "not encrypted" in str(error):
-            return serialization.load_pem_private_key(block, password=None, backend=_backend())
+            return serialization.load_pem_private_key(block, password=None, backend=_backend(), **_rsa_load_options())
         raise _key_error(description, "is encrypted and no passphrase was given", "Pass the key's passphrase") from None
     except ValueError as error:
         if password is not None and (b"ENCRYPTED" in block or b"Proc-Type: 4,ENCRYPTED" in block):
@@ -224,10 +250,10 @@ def _load_pem_key(block, passphrase, description):
 def _load_der_key(data, passphrase, description):
     password = _passphrase_bytes(passphrase)
     try:
-        return serialization.load_der_private_key(data, password=password, backend=_backend())
+        return serialization.load_der_private_key(data, password=password, backend=_backend(), **_rsa_load_options())
     except TypeError as error:
         if "not encrypted" in str(error):
-            return serialization.load_der_private_key(data, password=None, backend=_backend())
+            return serialization.load_der_private_key(data, password=None, backend=_backend(), **_rsa_load_options())
         raise _key_error(description, "is encrypted and no passphrase was given", "Pass the key's passphrase") from None
     except ValueError:
         if password is not None:
@@ -368,6 +394,10 @@ def _backend_has_mldsa():
 
 
 def _key_from_data(data, description, passphrase):
+    return check_rsa_private_key(_parse_key(data, description, passphrase), description)
+
+
+def _parse_key(data, description, passphrase):
     blocks = _pem_blocks(data)
     if not blocks:
         if b"-----BEGIN" in data:
@@ -447,7 +477,7 @@ def _certificate_bundle(data, description, passphrase):
         key_blocks = [block for label, block, _der in blocks if label in _KEY_LABELS]
         if len(key_blocks) > 1:
             raise _key_error(description, "holds %d private keys" % len(key_blocks), "Keep exactly one private key in the file")
-        key = _load_pem_key(key_blocks[0], passphrase, description) if key_blocks else None
+        key = check_rsa_private_key(_load_pem_key(key_blocks[0], passphrase, description), description) if key_blocks else None
         return certificates, key
     try:
         return [x509.load_der_x509_certificate(data, _backend())], None

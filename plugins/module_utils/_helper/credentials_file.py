@@ -19,15 +19,12 @@ import re
 import stat
 
 from .._core.errors import ConfigurationError
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - the helper's update runs on POSIX hosts
-    fcntl = None
+from .._core.files import FileLock, PrivateFileError
 
 CREDENTIAL_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 MAX_SYMLINKS = 40
 MAX_LOCK_ROUNDS = 20
+LOCK_TIMEOUT = 120.0
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -196,28 +193,33 @@ def _unwritable(path, error, what="the credentials file"):
 
 
 def _open_locked(path):
-    """(fd, stat) of path, created 0600 when missing, opened without following links and locked exclusively.
+    """A held ``files.FileLock`` on path itself (created 0600 when missing, opened without following links) and
+    the file's stat; ``lock.fd`` reads the file.
 
     Writers replace the file by rename, so after the lock is granted the path must still name the locked inode.
+    Opened read-only and non-blocking: a read-only file gets its clear error (``_check_file``), a FIFO no hang.
     """
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
     for _round in range(MAX_LOCK_ROUNDS):
         try:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
         except FileExistsError:
             pass
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+        lock = FileLock(path, LOCK_TIMEOUT, flags=flags, busy_message=(
+            "another process held a lock on the credentials file %(path)s for more than %(timeout)d seconds"))
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                return fd, info
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            lock.__enter__()
+        except PrivateFileError as error:  # held too long: transient, update retries with its backoff
+            raise OSError(errno.EAGAIN, str(error), path) from None
+        try:
+            info = os.fstat(lock.fd)
             now = os.lstat(path)
-            if (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino):
-                return fd, os.fstat(fd)
         except BaseException:
-            os.close(fd)
+            lock.__exit__(None, None, None)
             raise
-        os.close(fd)
+        if not stat.S_ISREG(info.st_mode) or (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino):
+            return lock, info
+        lock.__exit__(None, None, None)
     raise OSError(errno.EAGAIN, "the credentials file keeps changing", path)
 
 
@@ -298,13 +300,13 @@ def write_credentials(path, profile, access_key_id, secret_access_key, session_t
         if not os.path.isdir(directory):
             os.makedirs(directory, mode=0o700)
             os.chmod(directory, 0o700)
-        fd, info = _open_locked(real)
+        lock, info = _open_locked(real)
     except OSError as error:
         raise (_unwritable(real if os.path.isdir(directory) and os.path.exists(real) else directory, error,
                            "the credentials file" if os.path.exists(real) else "in directory") or error) from None
     try:
         _check_file(real, info, uid)
-        text = _read_all(fd).decode("utf-8")
+        text = _read_all(lock.fd).decode("utf-8")
         data = rewrite_profile(text, profile, access_key_id, secret_access_key, session_token).encode("utf-8")
         try:
             if not _replace(real, data, info):
@@ -312,5 +314,5 @@ def write_credentials(path, profile, access_key_id, secret_access_key, session_t
         except OSError as error:
             raise _unwritable(directory, error, "in directory") or error from None
     finally:
-        os.close(fd)
+        lock.__exit__(None, None, None)
     return real

@@ -10,7 +10,8 @@ default 21600, refused with ``X-Forwarded-For``), ``GET /latest/meta-data/iam/se
 - credentials are refreshed by one background thread before they expire, the last good credentials are served
   while they are valid, and the answer is 503 with the reason (never empty credentials) when there are none;
 - the first CreateSession fails the command only for errors that waiting does not heal (transport.is_transient);
-  after a transient one (no route, DNS, 5xx, throttling) it serves 503 and retries with transport's backoff;
+  after a transient one (no route, DNS, 5xx, throttling) it serves 503 and retries
+  with refresh.SERVE_POLICY's backoff, waiting at least what Retry-After asks for (within its cap);
 - listen backlog SERVER_BACKLOG, a read timeout per connection (a half-sent request or a false Content-Length
   holds a thread for READ_TIMEOUT_SECONDS at most), 400 for a Content-Length that is not a number;
 - a Host header naming a DNS name other than localhost gets 403 unless allowed (DNS rebinding from a browser);
@@ -32,12 +33,13 @@ import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .._core.transport import backoff_seconds, is_transient
+from .._core.refresh import SERVE_POLICY
+from .._core.transport import is_transient
 
 DEFAULT_PORT = 9911
 DEFAULT_HOP_LIMIT = 64
 DEFAULT_BIND = "127.0.0.1"
-DEFAULT_REFRESH_MARGIN = 600
+DEFAULT_REFRESH_MARGIN = SERVE_POLICY.margin
 DEFAULT_TOKEN_TTL = 21600
 MAX_TOKEN_TTL = 21600
 # ~250 bytes per token (100-character key, float, dict slot): 16384 tokens stay under 5 MB.
@@ -46,8 +48,6 @@ SERVER_BACKLOG = 256
 READ_TIMEOUT_SECONDS = 10
 MAX_BODY_BYTES = 65536
 TOKEN_LENGTH = 100
-MAX_RETRY_DELAY = 60.0
-MIN_REFRESH_INTERVAL = 1.0
 
 TOKEN_PATH = "/latest/api/token"
 CREDENTIALS_PATH = "/latest/meta-data/iam/security-credentials"
@@ -130,13 +130,13 @@ class CredentialKeeper(object):
     """
 
     def __init__(self, fetch, refresh_margin=DEFAULT_REFRESH_MARGIN, clock=time.time, log=None,
-                 poll_interval=30.0, max_retry_delay=MAX_RETRY_DELAY):
+                 poll_interval=30.0, policy=None):
         self._fetch = fetch
-        self._margin = refresh_margin
+        # refresh.RefreshPolicy: when to refresh, how long to back off after a failure
+        self._policy = SERVE_POLICY.with_margin(refresh_margin) if policy is None else policy
         self._clock = clock
         self._log = log or (lambda message: None)
         self._poll = poll_interval
-        self._max_retry_delay = max_retry_delay
         self._lock = threading.Lock()
         self._credentials = None
         self._updated = None
@@ -196,13 +196,7 @@ class CredentialKeeper(object):
             credentials, updated = self._credentials, self._updated
         if credentials is None:
             return 0.0
-        expires = credentials.expiration.timestamp()
-        refresh_at = expires - self._margin
-        obtained = updated.timestamp()
-        if refresh_at <= obtained:
-            # Shorter-lived than the margin (a certificate about to expire caps them): refresh half way
-            # through instead of in a tight loop.
-            refresh_at = obtained + max(MIN_REFRESH_INTERVAL, (expires - obtained) / 2.0)
+        refresh_at = self._policy.refresh_at(updated.timestamp(), credentials.expiration.timestamp())
         return refresh_at - self._clock()
 
     def _run(self, failures=0):
@@ -224,10 +218,9 @@ class CredentialKeeper(object):
                                                   "while they are valid)")
 
     def _retry_delay(self, failures):
-        # transport's full-jitter backoff from 1 s, capped, at least MIN_REFRESH_INTERVAL / 2 (no tight loop), and
-        # never shorter than what the service asked for (retryAfterSeconds / Retry-After), within the cap.
-        delay = max(MIN_REFRESH_INTERVAL / 2.0, backoff_seconds(failures, base=1.0, cap=self._max_retry_delay))
-        return min(self._max_retry_delay, max(delay, self._retry_after or 0.0))
+        # refresh.Backoff, doubling from 1 s, at least 0.5 s (no tight loop), capped (SERVE_POLICY), and never
+        # shorter than what the service asked for (retryAfterSeconds / Retry-After), within the cap.
+        return self._policy.retry_delay(failures, self._retry_after)
 
 
 class ImdsServer(ThreadingHTTPServer):

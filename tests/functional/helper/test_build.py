@@ -62,7 +62,9 @@ def test_build_is_deterministic_and_described():
 def test_layout_head_bootstrap_payload():
     content = build_helper("/usr/bin/python3")
     lines = content.decode("utf-8").splitlines(True)
-    assert lines[0] == "#!/usr/bin/python3\n"
+    # -S: a cache hit starts without site-packages (issue 12, "Faster on both paths"); the zip adds them on a miss.
+    assert lines[0] == "#!/usr/bin/python3 -S\n"
+    assert build_helper("/usr/bin/env python3").startswith(b"#!/usr/bin/env python3\n")  # no room for -S there
     assert lines[1].startswith("# rolesanywhere.fleet credential helper 0.1.0 sha256:")
     head = content.split(("\n%s\n" % helper_build.PAYLOAD_BEGIN).encode(), maxsplit=1)[0]
     assert len(head) < 8000  # compiled at every start: the cache code itself lives in the payload

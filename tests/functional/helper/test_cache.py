@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime
 import os
+import re
 import shutil
 import stat
 import sys
@@ -42,24 +43,38 @@ def test_cold_then_hit(helper, trust, emulator, helper_env):
     assert stat.S_IMODE(os.stat(os.path.join(directory, entries[0])).st_mode) == 0o600
 
 
-def test_cache_code_is_kept_compiled(helper, trust, helper_env):
-    """The hit path runs cache.py from a marshal file in the 0700 cache directory; a foreign one is ignored."""
+def test_hit_code_is_compiled_at_build_time(helper, trust, emulator, helper_env, tmp_path):
+    """The hit path unmarshals code the builder compiled (it replaces the marshal file once kept in the cache
+    directory: no code is read from a writable directory any more); a helper whose code was compiled for
+    another bytecode version compiles the hit modules from its zip instead, with the same answer."""
     first = run_helper(helper, cached(trust), helper_env)
+    assert first.returncode == 0, first.stderr
     directory = cache_dir(helper_env)
-    (kept,) = [name for name in os.listdir(directory) if name.startswith("helper-") and name.endswith(".code")]
-    path = os.path.join(directory, kept)
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert {name.rsplit(".", 1)[-1] for name in os.listdir(directory)} <= {"cred", "lock"}
+    emulator.reset_counters()
     assert run_helper(helper, cached(trust), helper_env).stdout == first.stdout
-    with open(path, "wb") as handle:
-        handle.write(b"not marshal data")
-    assert run_helper(helper, cached(trust), helper_env).stdout == first.stdout  # recompiled, rewritten
-    assert open(path, "rb").read() != b"not marshal data"
-    os.chmod(path, 0o644)
-    hostile = os.path.join(directory, "x.code")
-    os.rename(path, hostile)
-    os.symlink(hostile, path)
-    assert run_helper(helper, cached(trust), helper_env).stdout == first.stdout  # symlink ignored, replaced
-    assert not os.path.islink(path)
+    content = open(helper, "rb").read()
+    magic = re.search(rb'^CODE_MAGIC = "([0-9a-f]+)"$', content, re.M).group(1)
+    other = tmp_path / "helper-of-another-python"
+    other.write_bytes(content.replace(b'CODE_MAGIC = "%s"' % magic, b'CODE_MAGIC = "00000000"', 1))
+    other.chmod(0o755)
+    assert run_helper(str(other), cached(trust), helper_env).stdout == first.stdout
+    assert emulator.counters().get("CreateSession") is None  # both were hits
+
+
+def test_hit_starts_without_site_packages(helper, trust, helper_env):
+    """-S in the shebang: a hit imports neither site nor anything from site-packages; a miss adds them."""
+    assert run_helper(helper, cached(trust), helper_env).returncode == 0
+    env = dict(helper_env, PYTHONPROFILEIMPORTTIME="1")
+    result = run_helper(helper, cached(trust), env)
+    assert result.returncode == 0 and result.stdout.startswith(b'{"Version":1,')
+    imported = {line.split("|")[-1].strip() for line in result.stderr.decode().splitlines() if line.startswith("import time:")}
+    assert "_sha256" in imported or "_sha2" in imported, imported  # the listing works
+    assert "site" not in imported and "cryptography" not in imported
+    assert "os" not in imported  # the hit path uses posix: importing os would cost more than the rest of a hit
+    miss = run_helper(helper, cached(trust, "--role-session-name", "site-check"), env)
+    assert miss.returncode == 0, miss.stderr
+    assert b"| site\n" in miss.stderr and b"cryptography" in miss.stderr
 
 
 def test_hit_imports_no_cryptography_and_opens_no_socket(helper, trust, helper_env):
@@ -161,4 +176,22 @@ def test_cache_dir_flag(helper, trust, helper_env, tmp_path):
 
 def test_interpreter_is_the_one_in_the_shebang(helper):
     with open(helper, "rb") as handle:
-        assert handle.readline() == b"#!" + sys.executable.encode() + b"\n"
+        assert handle.readline() == b"#!" + sys.executable.encode() + b" -S\n"
+
+
+def test_key_holds_the_endpoint_the_environment_resolves(helper, trust, emulator, helper_env):
+    """The key holds the endpoint sdk_config resolves: the same endpoint named by AWS_ENDPOINT_URL_ROLESANYWHERE is
+    a hit (resolved on the hit path, still without cryptography); another one is not (AWS's order: the variable
+    beats --endpoint, so that run goes to a closed port and fails)."""
+    first = run_helper(helper, cached(trust), helper_env)
+    assert first.returncode == 0, first.stderr
+    emulator.reset_counters()
+    same = dict(helper_env, AWS_ENDPOINT_URL_ROLESANYWHERE=trust.endpoint)
+    hit = run_helper(helper, cached(trust), same, python_args=("-X", "importtime"))
+    assert hit.returncode == 0 and hit.stdout == first.stdout, hit.stderr
+    assert b"cryptography" not in hit.stderr and b"argparse" not in hit.stderr
+    assert emulator.counters().get("CreateSession") is None
+    other = dict(helper_env, AWS_ENDPOINT_URL_ROLESANYWHERE="http://127.0.0.1:1")
+    miss = run_helper(helper, cached(trust, "--debug"), other)
+    assert miss.returncode == 1 and miss.stdout == b"", miss.stderr
+    assert b"127.0.0.1:1" in miss.stderr

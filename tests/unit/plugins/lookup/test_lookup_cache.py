@@ -83,6 +83,7 @@ def test_key_is_the_helpers_identity_key_for_the_same_inputs(settings):
         "certificate": settings["certificate"], "private_key": settings["private_key"], "intermediates": None,
         "trust_anchor_arn": ANCHOR, "profile_arn": PROFILE, "role_arn": ROLE, "session_duration": 3600,
         "role_session_name": None, "region": None, "endpoint": None, "use_fips_endpoint": False,
+        "use_dualstack_endpoint": False,
     }
     assert Identity(settings).key == credential_cache.identity_key(helper_options)
 

@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
-import io
 import os
 import stat
 import threading
@@ -15,17 +13,14 @@ import time
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import cache
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.cache import (
     CacheError,
     CredentialCache,
     cache_directory,
     certificate_state,
+    credential_identity,
     data_fingerprint,
-    effective_margin,
-    fast_credential_process,
     identity_key,
-    parse_fast_arguments,
 )
 
 ANCHOR = "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/11111111-2222-3333-4444-555555555555"
@@ -132,12 +127,6 @@ def test_refresh_margin(store, certificate, offset, margin, hit):
     assert (store.lookup("a" * 64, state, margin, now=obtained + offset) is not None) is hit
 
 
-def test_effective_margin():
-    assert effective_margin(1200, 0, 900) == 450
-    assert effective_margin(1200, 0, 3600) == 1200
-    assert effective_margin(-5, 0, 3600) == 0
-
-
 def test_stale_entries_are_ignored(store, certificate):
     state = certificate_state(str(certificate))
     now = time.time()
@@ -214,68 +203,91 @@ def test_lock_excludes_other_holders(store):
         pass  # free again
 
 
-def test_atomic_write_cleans_up_on_failure(tmp_path, monkeypatch):
-    def broken_replace(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(cache.os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        cache.atomic_write(str(tmp_path / "entry"), b"data")
-    assert list(tmp_path.iterdir()) == []
-
-
-BASE = ["credential-process", "--cache", "--certificate", "c.pem", "--private-key", "k.pem", "--trust-anchor-arn", ANCHOR,
-        "--profile-arn", PROFILE, "--role-arn", ROLE]
+ENDPOINT_SETTINGS = [
+    {"AWS_USE_FIPS_ENDPOINT": "true"},
+    {"AWS_ENDPOINT_URL_ROLESANYWHERE": "https://ra.example.com"},
+    {"AWS_ENDPOINT_URL": "https://all.example.com"},
+    {"AWS_USE_DUALSTACK_ENDPOINT": "true"},
+    {"AWS_PROFILE": "other"},  # [profile other] of the config file below has an endpoint_url
+    {"AWS_CONFIG_FILE": "{tmp}/fips-config"},  # use_fips_endpoint = true
+]
 
 
-@pytest.mark.parametrize("argv, accepted", [
-    (BASE, True),
-    (BASE + ["--session-duration=900", "--region", "us-east-1", "--endpoint", "https://x", "--no-verify-ssl"], True),
-    (BASE + ["--with-proxy", "--use-fips-endpoint", "--pkcs8-password", "pw", "--cache-dir", "/tmp/x"], True),
-    (BASE + ["--pkcs8-password-file", "/etc/rolesanywhere/current/private-key.passphrase"], True),
-    (BASE + ["--pkcs8-password", "pw", "--pkcs8-password-file=/tmp/p"], False),  # exclusive: argparse says so
-    (BASE[:1] + BASE[2:], False),  # no --cache
-    (["serve"] + BASE[1:], False),
-    (BASE + ["--debug"], False),
-    (BASE + ["--help"], False),
-    (BASE + ["--pkcs11-lib", "x"], False),
-    (BASE + ["--region"], False),  # missing value
-    (BASE + ["--cache=true"], False),
-    (BASE + ["--role-arn", ROLE], False),  # repeated
-    (["credential-process", "--cache", "--certificate", "-", "--trust-anchor-arn", ANCHOR], False),  # stdin
-    (BASE[:6] + ["--private-key", "-"] + BASE[6:], False),
-    (["credential-process", "--cache", "--trust-anchor-arn", ANCHOR], False),  # no certificate
-    ([], False),
-])
-def test_fast_argument_parser(argv, accepted):
-    assert (parse_fast_arguments(argv) is not None) is accepted
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """HOME with ~/.aws/config naming an endpoint for profile other only (default: the region's endpoint)."""
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "config").write_text("[default]\nregion = us-east-1\n\n[profile other]\n"
+                                              "endpoint_url = https://other.example.com\n")
+    (tmp_path / "fips-config").write_text("[default]\nuse_fips_endpoint = true\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
 
 
-def test_fast_path_answers_only_fresh_entries(tmp_path, certificate, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    environ = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    argv = ["credential-process", "--cache", "--certificate", str(certificate), "--private-key", "k.pem",
-            "--trust-anchor-arn", ANCHOR, "--profile-arn", PROFILE, "--role-arn", ROLE]
-    out = io.StringIO()
-    assert fast_credential_process(argv, environ, out) is False
-    options = parse_fast_arguments(argv)
-    store = CredentialCache(cache_directory(environ))
-    now = time.time()
-    store.store(identity_key(options), certificate_state(str(certificate)), PAYLOAD, now - 2000, now + 1600)
-    assert fast_credential_process(argv, environ, out) is True
-    assert out.getvalue() == PAYLOAD
-    assert fast_credential_process(argv + ["--refresh-margin", "1700"], environ, io.StringIO()) is False
-    assert fast_credential_process(argv, dict(environ, AWS_USE_FIPS_ENDPOINT="true"), io.StringIO()) is False
-    assert fast_credential_process(argv + ["--session-duration", "x"], environ, io.StringIO()) is False
+@pytest.mark.parametrize("setting", ENDPOINT_SETTINGS, ids=lambda setting: next(iter(setting)))
+def test_endpoint_environment_changes_the_key(home, setting):
+    """The variables (and the config file) that choose the endpoint choose the entry: a hit never crosses endpoints."""
+    environ = dict((name, value.replace("{tmp}", str(home))) for name, value in setting.items())
+    plain = identity_key(credential_identity(identity(), {}))
+    assert identity_key(credential_identity(identity(), environ)) != plain
+    assert identity_key(credential_identity(identity(), {"UNRELATED": "x"})) == plain
 
 
-def test_module_is_stdlib_only_and_inlinable():
-    """cache.py heads the helper file: no relative or __future__ imports, only fast standard modules."""
-    source = open(cache.__file__, encoding="utf-8").read()
-    allowed = {"os", "sys", "time", "fcntl", "_sha256", "_sha2", "hashlib", "binascii", "stat"}
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom):
-            assert node.level == 0 and node.module != "__future__"
-            assert node.module.split(".")[0] in allowed, node.module
-        elif isinstance(node, ast.Import):
-            assert all(alias.name.split(".")[0] in allowed for alias in node.names)
+def test_key_holds_the_resolved_endpoint_not_where_it_came_from(home):
+    """One rule: the key holds the endpoint sdk_config resolves, so the same endpoint set two ways shares an entry
+    (the credentials lookup keys its entries the same way)."""
+    url = "https://ra.example.com"
+    by_option = identity_key(credential_identity(identity(endpoint=url), {}))
+    assert identity_key(credential_identity(identity(), {"AWS_ENDPOINT_URL_ROLESANYWHERE": url})) == by_option
+    assert identity_key(credential_identity(identity(), {"AWS_ENDPOINT_URL": url})) == by_option
+    # AWS_ENDPOINT_URL_ROLESANYWHERE beats --endpoint (sdk_config's order): the key follows the request.
+    assert identity_key(credential_identity(identity(endpoint="https://x.example.com"),
+                                            {"AWS_ENDPOINT_URL_ROLESANYWHERE": url})) == by_option
+    # A profile without an endpoint: the region's endpoint, as without a config file.
+    assert identity_key(credential_identity(identity(), {"AWS_PROFILE": "nothing-here"})) == identity_key(
+        credential_identity(identity(), {}))
+    # A config file that does not exist, or names no endpoint setting: nothing to resolve.
+    assert identity_key(credential_identity(identity(), {"AWS_CONFIG_FILE": str(home / "missing")})) == identity_key(
+        credential_identity(identity(), {}))
+
+
+@pytest.mark.parametrize("config", [None, "[default]\nregion = us-east-1\ncredential_process = helper\n",
+                                    "[default]\nEndpoint_URL = https://e.example.com\n",
+                                    "[default]\nservices = s\n[services s]\nrolesanywhere =\n  endpoint_url = https://s.example.com\n",
+                                    "[default]\nuse_dualstack_endpoint = true\n"])
+@pytest.mark.parametrize("options", [{}, {"endpoint": " https://o.example.com "}, {"use_fips_endpoint": True}])
+def test_resolved_endpoint_is_sdk_configs_answer(tmp_path, monkeypatch, config, options):
+    """The shortcut without endpoint settings gives what sdk_config.load_client_config gives."""
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import cache
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.sdk_config import load_client_config
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if config is not None:
+        (tmp_path / ".aws").mkdir()
+        (tmp_path / ".aws" / "config").write_text(config)
+    values = identity(**options)
+    expected = load_client_config({}, endpoint=(values["endpoint"] or "").strip() or None,
+                                  use_fips_endpoint=values["use_fips_endpoint"] or None)
+    assert cache.resolved_endpoint(values, {}) == (expected.endpoint, expected.use_fips_endpoint,
+                                                   expected.use_dualstack_endpoint)
+
+
+def test_identity_key_is_typed_and_unambiguous():
+    """The one identity key (helper and lookup): typed values, length-prefixed, so no two mappings collide."""
+    assert identity_key({"a": "1"}) != identity_key({"a": 1}) != identity_key({"a": True})
+    assert identity_key({"a": b"x"}) != identity_key({"a": "x"})
+    assert identity_key({"a": "x\0b", "b": None}) != identity_key({"a": "x", "b": "b"})
+    assert identity_key({"a": None}) == identity_key({"a": ""})
+    with pytest.raises(TypeError):
+        identity_key({"a": object()})
+
+
+def test_lookup_takes_a_policy(store, certificate):
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.refresh import RefreshPolicy  # pylint: disable=import-outside-toplevel
+
+    state = certificate_state(str(certificate))
+    store.store("g" * 64, state, PAYLOAD, 1000, 4600)
+    assert store.lookup("g" * 64, state, RefreshPolicy(100), now=4499) == PAYLOAD
+    assert store.lookup("g" * 64, state, RefreshPolicy(100), now=4500) is None
+    assert store.lookup("g" * 64, state, None, now=3399) == PAYLOAD  # CACHE_POLICY: 1200 s
+    assert store.lookup("g" * 64, state, None, now=3400) is None

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``sign-string`` and ``read-certificate-data``: AWS's helper's commands on the key and the certificate alone."""
+
+from __future__ import annotations
+
+from .._core.errors import ConfigurationError, MaterialError
+from .session_request import check_unsupported, key_password, source
+
+SIGNING_TEST_PREFIX = b"AWS Roles Anywhere Credential Helper Signing Test"
+SIGNING_TEST_VERSION = 1
+
+
+# --- sign-string and read-certificate-data -------------------------------------------------------
+
+def signing_test_message(public_key):
+    """``prefix || version || SHA256("IAM RA" || public key bytes)``, as AWS's helper builds it."""
+    import hashlib  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        key_bytes = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    else:
+        key_bytes = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    suffix = hashlib.sha256(b"IAM RA" + key_bytes).digest()
+    return SIGNING_TEST_PREFIX + str(SIGNING_TEST_VERSION).encode("ascii") + suffix
+
+
+def sign_with_digest(private_key, message, digest_name):
+    """PKCS#1 v1.5 (RSA) or DER ECDSA (EC) over ``digest_name`` of message; raw signature bytes."""
+    from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec, padding  # pylint: disable=import-outside-toplevel
+
+    algorithm = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}[digest_name]()
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return private_key.sign(message, ec.ECDSA(algorithm))
+    return private_key.sign(message, padding.PKCS1v15(), algorithm)
+
+
+def _signing_key(args, context):
+    from .._core.x509 import load_private_key, load_signing_material  # pylint: disable=import-outside-toplevel
+
+    passphrase = key_password(args)
+    if args.private_key:
+        return load_private_key(source(args.private_key, context), passphrase)
+    if args.certificate:  # a combined PEM or PKCS#12 file holds the key too
+        return load_signing_material(source(args.certificate, context), None, None, passphrase).private_key
+    raise ConfigurationError("--private-key is required", "Pass the private key file (or a combined PEM / PKCS#12 as --certificate)")
+
+
+def run_sign_string(args, context):
+    check_unsupported(args)
+    private_key = _signing_key(args, context)
+    signature = sign_with_digest(private_key, signing_test_message(private_key.public_key()), args.digest)
+    if args.format == "bin":
+        stream = getattr(context.stdout, "buffer", None)
+        if stream is None:
+            context.stdout.write(signature.decode("latin-1"))
+        else:
+            context.stdout.flush()
+            stream.write(signature)
+    elif args.format == "text":
+        context.stdout.write(signature.hex())
+    else:
+        context.stdout.write('"%s"' % signature.hex())
+    return 0
+
+
+def certificate_data(certificate):
+    """The official ``read-certificate-data`` document (same keys, order and spelling)."""
+    import base64  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa  # pylint: disable=import-outside-toplevel
+
+    public_key = certificate.public_key()
+    key_type = "RSA" if isinstance(public_key, rsa.RSAPublicKey) else "EC" if isinstance(public_key, ec.EllipticCurvePublicKey) else ""
+    return {
+        "keyType": key_type,
+        "certificateData": base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode("ascii"),
+        "serialNumber": str(certificate.serial_number),
+        "supportedAlgorithms": ["%sSHA256" % key_type, "%sSHA384" % key_type, "%sSHA512" % key_type],
+    }
+
+
+def run_read_certificate_data(args, context):
+    import json  # pylint: disable=import-outside-toplevel
+    from .._core.x509 import load_certificates  # pylint: disable=import-outside-toplevel
+
+    check_unsupported(args)
+    if not args.certificate:
+        raise ConfigurationError("--certificate is required", "Pass the certificate file (OS certificate stores are not supported yet)")
+    certificates = load_certificates(source(args.certificate, context))
+    if not certificates:
+        raise MaterialError("%s holds no certificate" % args.certificate, "Pass a PEM or DER certificate file", source=args.certificate)
+    context.stdout.write(json.dumps(certificate_data(certificates[0]), separators=(",", ":")))
+    return 0

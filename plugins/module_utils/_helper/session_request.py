@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rolesanywhere.fleet collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A command's CreateSession inputs, checked once, and the CreateSession call of every helper command.
+
+``check_session_arguments`` turns the parsed command line into a ``SessionRequest`` (signing.SessionParameters
+with the endpoint resolved by sdk_config, the key files named, the password read); ``obtain_credentials`` signs
+and sends it. Modules that need ``cryptography`` are imported inside the functions that sign.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from .._core.errors import ConfigurationError, MaterialError
+from .command_line import PASSWORD_FILE_FLAG, STDIN, UNSUPPORTED_SWITCHES, UNSUPPORTED_VALUE_FLAGS
+
+UNSUPPORTED_PREFIXES = (("pkcs11:", "PKCS#11 URIs"), ("handle:", "TPM key handles"))
+
+
+# --- input checks --------------------------------------------------------------------------------
+
+def check_unsupported(args):
+    """Refuse PKCS#11, TPM and OS certificate store selections with a clear 'not supported yet'."""
+    for flag, what in UNSUPPORTED_VALUE_FLAGS + UNSUPPORTED_SWITCHES:
+        if getattr(args, flag[2:].replace("-", "_"), None):
+            raise ConfigurationError(
+                "%s is not supported yet (%s)" % (flag, what),
+                "Use certificate and private key files (--certificate, --private-key), or AWS's aws_signing_helper",
+            )
+    for flag in ("--certificate", "--private-key"):
+        value = getattr(args, flag[2:].replace("-", "_"), None) or ""
+        for prefix, what in UNSUPPORTED_PREFIXES:
+            if value.startswith(prefix):
+                raise ConfigurationError(
+                    "%s %s... is not supported yet (%s)" % (flag, prefix, what),
+                    "Use certificate and private key files, or AWS's aws_signing_helper",
+                )
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionRequest:
+    """A command's CreateSession inputs, validated once: ``parameters`` is what signing takes; the files
+    are named, not read (they are loaded at every refresh); the key's password is read once per load."""
+
+    parameters: object  # signing.SessionParameters
+    config: object  # sdk_config.ClientConfig: endpoint, FIPS, dual-stack, CA bundle, proxies as AWS's helper reads them
+    certificate: str
+    private_key: object  # str or None
+    intermediates: object  # str or None
+    password: bytes = dataclasses.field(default=None, repr=False)
+    password_file: str = None
+    verify_ssl: bool = True
+
+    def with_fresh_password(self):
+        """The same request with the password file read again (the enroll role may have renewed the key)."""
+        if not self.password_file:
+            return self
+        return dataclasses.replace(self, password=read_password_file(self.password_file))
+
+
+def check_session_arguments(args, environ=None):
+    """Validate the command's session options once; returns the SessionRequest every later step takes.
+
+    Everything that can be checked before loading key files or touching the network: required options,
+    ARNs, duration, session name, region, endpoint, the password file.
+    """
+    check_unsupported(args)
+    if not args.certificate:
+        raise ConfigurationError(
+            "--certificate is required", "Pass the certificate file (reading OS certificate stores is not supported yet)",
+        )
+    for flag in ("--trust-anchor-arn", "--profile-arn", "--role-arn"):
+        if not getattr(args, flag[2:].replace("-", "_")):
+            raise ConfigurationError("%s is required" % flag, "Pass the ARN printed by the rolesanywhere.fleet modules")
+    if args.certificate == STDIN and args.intermediates == STDIN:
+        raise ConfigurationError("--intermediates - cannot share stdin", "Pass the intermediates as a file")
+    # Imported only now: the checks above need no cryptography, so they answer fast.
+    from .._core.signing import session_parameters  # pylint: disable=import-outside-toplevel
+
+    config = client_config(args, environ)
+    parameters = session_parameters(
+        args.trust_anchor_arn, args.profile_arn, args.role_arn, region=args.region or None,
+        endpoint=config.endpoint_url, duration_seconds=args.session_duration,
+        role_session_name=args.role_session_name or None,
+    )
+    return SessionRequest(
+        parameters, config, args.certificate, args.private_key, args.intermediates,
+        password=key_password(args),  # a bad password file is bad input: refused before any request
+        password_file=getattr(args, "pkcs8_password_file", None), verify_ssl=not args.no_verify_ssl,
+    )
+
+
+def client_config(args, environ=None):
+    """Endpoint, FIPS, dual-stack, CA bundle and proxies in AWS's order (sdk_config); --with-proxy changes nothing:
+    HTTPS_PROXY / NO_PROXY are always honoured, as by AWS's helper."""
+    from .._core.sdk_config import load_client_config  # pylint: disable=import-outside-toplevel
+
+    return load_client_config(os.environ if environ is None else environ, endpoint=args.endpoint or None,
+                              use_fips_endpoint=args.use_fips_endpoint or None)
+
+
+def read_password_file(path):
+    """The password held in path as bytes, without one trailing newline.
+
+    Refused when group or others have any access: the file exists to keep the password private.
+    """
+    try:
+        with open(path, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if os.name == "posix" and mode & 0o077:
+                raise ConfigurationError(
+                    "%s %s is accessible by group or others (mode %04o)" % (PASSWORD_FILE_FLAG, path, mode & 0o7777),
+                    "Run chmod 600 %s: only its owner may read the key's password" % path,
+                )
+            data = handle.read()
+    except OSError as exc:
+        raise ConfigurationError("%s %s cannot be read: %s" % (PASSWORD_FILE_FLAG, path, exc.strerror or type(exc).__name__),
+                                 "Pass a file the helper's user can read, holding the key's password") from None
+    for newline in (b"\r\n", b"\n"):
+        if data.endswith(newline):
+            data = data[:-len(newline)]
+            break
+    if not data:
+        raise ConfigurationError("%s %s is empty" % (PASSWORD_FILE_FLAG, path),
+                                 "Write the key's password into it, or drop the flag for an unencrypted key")
+    return data
+
+
+def key_password(args):
+    """The private key's password from --pkcs8-password-file or --pkcs8-password (read at every use), or None."""
+    path = getattr(args, "pkcs8_password_file", None)
+    if path:
+        return read_password_file(path)
+    return getattr(args, "pkcs8_password", None) or None
+
+
+def source(value, context):
+    return context.stdin_data() if value == STDIN else value
+
+
+def _tpm_key_file(path):
+    try:
+        with open(path, "rb") as handle:
+            return b"-----BEGIN TSS2 PRIVATE KEY-----" in handle.read(65536)
+    except (OSError, TypeError):
+        return False
+
+
+def load_material(request, context):
+    """SigningMaterial from the request's files (or stdin): each file read and parsed once per call."""
+    from .._core.x509 import load_signing_material  # pylint: disable=import-outside-toplevel
+
+    certificate = source(request.certificate, context)
+    private_key = request.private_key
+    if private_key == STDIN:
+        private_key = None if request.certificate == STDIN else context.stdin_data()
+    intermediates = source(request.intermediates, context) if request.intermediates else None
+    try:
+        material = load_signing_material(certificate, private_key, intermediates, passphrase=request.password)
+    except MaterialError:
+        if isinstance(private_key, str) and _tpm_key_file(private_key):
+            raise ConfigurationError("%s holds a TPM (TSS2) key, which is not supported yet" % private_key,
+                                     "Use a software key file, or AWS's aws_signing_helper") from None
+        raise
+    context.console.debug("certificate serial %d (sha256 %s), %s, %d intermediate(s), valid until %s" % (
+        material.serial, material.fingerprint_sha256, material.algorithm, len(material.chain), material.not_after.isoformat()))
+    return material
+
+
+def obtain_credentials(request, context, material=None):
+    """One CreateSession (with the transport's retries); returns (SessionCredentials, SigningMaterial)."""
+    from .._core.transport import create_session  # pylint: disable=import-outside-toplevel
+
+    material = material or load_material(request, context)
+    parameters = request.parameters
+    # Endpoint, FIPS, CA bundle and proxies as AWS's helper reads them (check_session_arguments' ClientConfig).
+    context.console.debug("CreateSession: region %s, endpoint %s%s, duration %d s" % (
+        parameters.region, parameters.endpoint,
+        " (from %s)" % request.config.endpoint_source if request.config.endpoint else "", parameters.duration_seconds))
+    credentials = create_session(
+        material, parameters.trust_anchor_arn, parameters.profile_arn, parameters.role_arn, parameters=parameters,
+        config=request.config, verify_ssl=request.verify_ssl,
+    )
+    context.console.debug("got credentials %s for %s, expiring %s" % (
+        credentials.access_key_id, credentials.assumed_role_arn, credentials.expiration_text))
+    return credentials, material
+
+
+def refreshing_fetch(request, context):
+    """fetch() for serve and update: the validated request first, then the password file re-read at every refresh."""
+    pending = [request]
+
+    def fetch():
+        current = pending.pop() if pending else request.with_fresh_password()
+        return obtain_credentials(current, context)[0]
+
+    return fetch
