@@ -14,7 +14,7 @@ import os
 import shutil
 import stat
 
-from .._core.cache import atomic_write
+from .._core.files import atomic_write
 from .command import PASSPHRASE_NAME
 from .host import uid_of
 
@@ -52,7 +52,7 @@ def make_directory(path, uid, mode=0o700):
 
 
 def write_file(path, data, uid, mode):
-    """Write data atomically (the credential cache's atomic_write: temporary file, rename), then give it to uid.
+    """Write data atomically (the core's atomic_write, as the credential cache writes: temporary file, rename), then give it to uid.
 
     The staging slot is not in use until the swap, so the file is the owner's by the time the helper reads it.
     """
