@@ -232,7 +232,9 @@ class CrlFlow(ResourceFlow):
         if kind == "name":
             anchor = find_by_name(self.module, self.client, TRUST_ANCHOR, value)
         else:
-            anchor = get_resource(self.client, TRUST_ANCHOR, value["id"] if kind == "arn" else value)
+            # An alias ARN resolves through GetTrustAnchor (which takes one); ImportCrl then gets the canonical ARN,
+            # since its trustAnchorArn refuses alias ARNs (botocore model, ImportCrlRequest.trustAnchorArn).
+            anchor = get_resource(self.client, TRUST_ANCHOR, (value["resource_id"] or value["arn"]) if kind == "arn" else value)
         if anchor is None:
             self.module.fail_user_error("trust_anchor %r does not exist in this account and region" % self.params["trust_anchor"])
         self.anchor = anchor
@@ -241,7 +243,7 @@ class CrlFlow(ResourceFlow):
         """The trust anchor to check a CRL against: the one given, or the existing CRL's."""
         if self.anchor is not None:
             return self.anchor
-        anchor_id = parse_resource_arn(current["trustAnchorArn"], TRUST_ANCHOR.resource_type)["id"]
+        anchor_id = parse_resource_arn(current["trustAnchorArn"], TRUST_ANCHOR.resource_type)["resource_id"]
         return get_resource(self.client, TRUST_ANCHOR, anchor_id)
 
     def check_issuer(self, anchor):

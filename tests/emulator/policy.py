@@ -273,4 +273,3 @@ def evaluate_trust_policy(document, context: RequestContext, role_arn: str) -> N
                            "aws:PrincipalTag/x509Subject/CN etc. come from the certificate)" % ", ".join(failed_condition))
 
 
-ROLE_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
