@@ -254,7 +254,11 @@ def key_password(args):
 
 
 def _source(value, context):
-    return context.stdin_data() if value == credential_cache.STDIN else value
+    """A path as given, or for "-" stdin's bytes named "standard input" (so messages say where they came from)."""
+    if value != credential_cache.STDIN:
+        return value
+    from .._core.pem import STANDARD_INPUT, NamedData  # pylint: disable=import-outside-toplevel
+    return NamedData(context.stdin_data(), STANDARD_INPUT)
 
 
 def _tpm_key_file(path):
@@ -272,7 +276,7 @@ def load_material(args, context):
     certificate = _source(args.certificate, context)
     private_key = args.private_key
     if private_key == credential_cache.STDIN:
-        private_key = None if args.certificate == credential_cache.STDIN else context.stdin_data()
+        private_key = None if args.certificate == credential_cache.STDIN else _source(private_key, context)
     intermediates = _source(args.intermediates, context) if args.intermediates else None
     try:
         material = load_signing_material(certificate, private_key, intermediates, passphrase=key_password(args))
