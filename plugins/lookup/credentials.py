@@ -82,7 +82,9 @@ options:
       - section: rolesanywhere_fleet
         key: intermediates
   trust_anchor_arn:
-    description: ARN of the trust anchor the certificate chains to.
+    description:
+      - ARN of the trust anchor the certificate chains to, or its alias ARN
+        (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/trust-anchor/NAME)).
     type: str
     required: true
     env:
@@ -91,7 +93,9 @@ options:
       - section: rolesanywhere_fleet
         key: trust_anchor_arn
   profile_arn:
-    description: ARN of the Roles Anywhere profile. It must be in the trust anchor's region and account.
+    description:
+      - ARN of the Roles Anywhere profile, or its alias ARN (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/profile/NAME)).
+      - It must be in the trust anchor's region and account.
     type: str
     required: true
     env:

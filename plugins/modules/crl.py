@@ -40,7 +40,8 @@ options:
     aliases: [id]
   crl_arn:
     description:
-      - ARN of the CRL. It must be in the region the module connects to.
+      - ARN of the CRL, or its alias ARN (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/crl/NAME)).
+        It must be in the region the module connects to.
     type: str
     aliases: [arn]
   crl_data:
@@ -56,7 +57,8 @@ options:
     type: path
   trust_anchor:
     description:
-      - The trust anchor the CRL belongs to, by name, ID or ARN.
+      - The trust anchor the CRL belongs to, by name, ID, ARN or alias ARN. An alias ARN is resolved with
+        GetTrustAnchor first, because AWS's ImportCrl does not accept alias ARNs.
       - Required to import a CRL. It cannot be changed afterwards; when it differs from an existing CRL's,
         the module fails and changes nothing.
       - When the trust anchor is a certificate bundle, the CRL must be issued and signed by one of the
