@@ -26,26 +26,33 @@ import re
 
 from .errors import ConfigurationError
 
-# --- the models' shapes, verbatim (service, shape) -> constraints ----------------------------------------------
+# --- the models' shapes (service, shape) -> constraints; equal to botocore's (test_identifiers.py) ----------
+_RA_ARN = "arn:aws(-[^:]+)?:rolesanywhere(:.*){2}"
+_UUID_MODEL = "[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}"
+
+
+def _ra_arn(resource_pattern):
+    """A rolesanywhere ARN shape of the model: 1..1011 characters, the common prefix, then the resource part."""
+    return {"min": 1, "max": 1011, "pattern": _RA_ARN + resource_pattern}
+
+
+def _identifier(resource_type):
+    """TrustAnchorIdentifier / ProfileIdentifier / CrlIdentifier: an ID, an ARN or an alias ARN."""
+    return {"min": 1, "max": 1011, "pattern": "(%s|%s:(%s|alias/%s)/.*)" % (_UUID_MODEL, _RA_ARN, resource_type, resource_type)}
+
+
 MODEL_SHAPES = {
-    ("rolesanywhere", "Uuid"): {"min": 36, "max": 36, "pattern": ".*[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}.*"},
-    ("rolesanywhere", "TrustAnchorIdentifier"): {
-        "min": 1, "max": 1011,
-        "pattern": "([a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}|arn:aws(-[^:]+)?:rolesanywhere(:.*){2}:(trust-anchor|alias/trust-anchor)/.*)"},
-    ("rolesanywhere", "ProfileIdentifier"): {
-        "min": 1, "max": 1011,
-        "pattern": "([a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}|arn:aws(-[^:]+)?:rolesanywhere(:.*){2}:(profile|alias/profile)/.*)"},
-    ("rolesanywhere", "CrlIdentifier"): {
-        "min": 1, "max": 1011,
-        "pattern": "([a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}|arn:aws(-[^:]+)?:rolesanywhere(:.*){2}:(crl|alias/crl)/.*)"},
-    ("rolesanywhere", "TrustAnchorResourceArn"): {"min": 1, "max": 1011, "pattern": "arn:aws(-[^:]+)?:rolesanywhere(:.*){2}(:trust-anchor/.*)"},
-    ("rolesanywhere", "ProfileResourceArn"): {"min": 1, "max": 1011, "pattern": "arn:aws(-[^:]+)?:rolesanywhere(:.*){2}(:profile/.*)"},
-    ("rolesanywhere", "CrlResourceArn"): {"min": 1, "max": 1011, "pattern": "arn:aws(-[^:]+)?:rolesanywhere(:.*){2}(:crl/.*)"},
-    ("rolesanywhere", "TrustAnchorAliasArn"): {"min": 1, "max": 1011, "pattern": "arn:aws(-[^:]+)?:rolesanywhere(:.*){2}(:alias/trust-anchor/.*)"},
-    ("rolesanywhere", "ProfileAliasArn"): {"min": 1, "max": 1011, "pattern": "arn:aws(-[^:]+)?:rolesanywhere(:.*){2}(:alias/profile/.*)"},
-    ("rolesanywhere", "CrlAliasArn"): {"min": 1, "max": 1011, "pattern": "arn:aws(-[^:]+)?:rolesanywhere(:.*){2}(:alias/crl/.*)"},
-    ("rolesanywhere", "TrustAnchorIdentifierArn"): {
-        "min": 1, "max": 1011, "pattern": "arn:aws(-[^:]+)?:rolesanywhere(:.*){2}(:trust-anchor.*|:alias/trust-anchor/.*)"},
+    ("rolesanywhere", "Uuid"): {"min": 36, "max": 36, "pattern": ".*%s.*" % _UUID_MODEL},
+    ("rolesanywhere", "TrustAnchorIdentifier"): _identifier("trust-anchor"),
+    ("rolesanywhere", "ProfileIdentifier"): _identifier("profile"),
+    ("rolesanywhere", "CrlIdentifier"): _identifier("crl"),
+    ("rolesanywhere", "TrustAnchorResourceArn"): _ra_arn("(:trust-anchor/.*)"),
+    ("rolesanywhere", "ProfileResourceArn"): _ra_arn("(:profile/.*)"),
+    ("rolesanywhere", "CrlResourceArn"): _ra_arn("(:crl/.*)"),
+    ("rolesanywhere", "TrustAnchorAliasArn"): _ra_arn("(:alias/trust-anchor/.*)"),
+    ("rolesanywhere", "ProfileAliasArn"): _ra_arn("(:alias/profile/.*)"),
+    ("rolesanywhere", "CrlAliasArn"): _ra_arn("(:alias/crl/.*)"),
+    ("rolesanywhere", "TrustAnchorIdentifierArn"): _ra_arn("(:trust-anchor.*|:alias/trust-anchor/.*)"),
     ("rolesanywhere", "AliasName"): {"min": 0, "max": 256, "pattern": "(?!.*//)([A-Za-z]([A-Za-z0-9_/-]*[A-Za-z0-9_-])?)?"},
     ("rolesanywhere", "ResourceName"): {"min": 1, "max": 255, "pattern": "[ a-zA-Z0-9-_]*"},
     ("rolesanywhere", "RoleArn"): {"min": 1, "max": 1011, "pattern": "arn:aws(-[^:]+)?:iam(:.*){2}(:role.*)"},
@@ -76,7 +83,7 @@ def _fits(value, service, name):
 
 # --- pieces the models leave open -----------------------------------------------------------------------------
 # Resource IDs: the Uuid shape's pattern without its unanchoring ".*" (lower-case, as the service returns them).
-UUID = _shape("rolesanywhere", "Uuid")["pattern"][2:-2].replace("(", "(?:")
+UUID = _UUID_MODEL.replace("(", "(?:")
 # Partitions: botocore's partitions.json names (aws, aws-cn, aws-us-gov, aws-iso-b, aws-eusc, ...).
 PARTITION = r"aws(?:-[a-z]+)*"
 # Regions: every region of botocore's partitions.json / endpoints.json (a unit test checks it), e.g. us-east-1,

@@ -35,11 +35,8 @@ from .identifiers import (  # noqa: F401  pylint: disable=unused-import
 try:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError as import_error:  # pragma: no cover - exercised only without cryptography
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = import_error
+except ImportError:  # pragma: no cover - pem.require_cryptography() says so before any use
+    pass
 
 ALGORITHM_RSA = "AWS4-X509-RSA-SHA256"
 ALGORITHM_ECDSA = "AWS4-X509-ECDSA-SHA256"
