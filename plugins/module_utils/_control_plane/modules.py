@@ -55,7 +55,6 @@ COLLECTION_NAME = "rolesanywhere.fleet"
 COLLECTION_VERSION = "0.1.0"  # keep equal to galaxy.yml's version (a unit test checks it)
 
 
-
 def _no_traceback_arguments():
     """fail_json arguments that keep every traceback out of a user error's result.
 

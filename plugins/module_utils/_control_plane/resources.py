@@ -28,7 +28,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 
 from .._core.errors import ConfigurationError
 from .._core.errors import MaterialError
-from .._core.identifiers import (  # noqa: F401  pylint: disable=unused-import  (the modules' names for the rules)
+# The modules import these rules from here: they live in identifiers.py.
+from .._core.identifiers import (  # noqa: F401  pylint: disable=unused-import
     MAX_MANAGED_POLICY_ARNS, MAX_ROLE_ARNS, RESOURCE_TYPES, check_alias_name, check_arn_region, check_managed_policy_arns,
     check_name, check_resource_id, check_role_arns, classify_reference, is_resource_id, parse_rolesanywhere_arn)
 from .._core.identifiers import parse_acm_pca_arn

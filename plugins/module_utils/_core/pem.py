@@ -108,14 +108,17 @@ def read_file(path, option):
         with open(path, "rb") as handle:
             return handle.read()
     except FileNotFoundError:
-        problem, hint = "does not exist", "Check the path"
+        raise _unreadable(option, path, "does not exist", "Check the path") from None
     except IsADirectoryError:
-        problem, hint = "is a directory", "Give the path of a file"
+        raise _unreadable(option, path, "is a directory", "Give the path of a file") from None
     except PermissionError:
-        problem, hint = "is not readable (permission denied)", "Run as a user that can read it, or fix its owner and mode"
+        raise _unreadable(option, path, "is not readable (permission denied)", "Run as a user that can read it, or fix its owner and mode") from None
     except OSError as error:
-        problem, hint = "gave %s" % (error.strerror or error), "Check the path and its permissions"
-    raise MaterialError("%s %s could not be read: it %s" % (option, path, problem), hint, source=path)
+        raise _unreadable(option, path, "gave %s" % (error.strerror or error), "Check the path and its permissions") from None
+
+
+def _unreadable(option, path, problem, hint):
+    return MaterialError("%s %s could not be read: it %s" % (option, path, problem), hint, source=path)
 
 
 # --- PEM ------------------------------------------------------------------------------------------------------

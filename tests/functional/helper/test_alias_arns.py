@@ -22,7 +22,8 @@ from tests.support.scenario import make_trust
 def aliased(emulator, tmp_path_factory):
     trust = make_trust(emulator, tmp_path_factory.mktemp("alias-trust"))
     client = emulator.boto3_client("rolesanywhere")
-    anchor_alias = client.update_trust_anchor(trustAnchorId=trust.trust_anchor_id, aliasName="helper/ca-" + trust.trust_anchor_id[:8])["trustAnchor"]["aliasArn"]
+    anchor_alias = client.update_trust_anchor(trustAnchorId=trust.trust_anchor_id,
+                                              aliasName="helper/ca-" + trust.trust_anchor_id[:8])["trustAnchor"]["aliasArn"]
     profile_alias = client.update_profile(profileId=trust.profile_id, aliasName="helper-" + trust.profile_id[:8])["profile"]["aliasArn"]
     return trust, anchor_alias, profile_alias
 

@@ -17,7 +17,8 @@ from .conftest import options_for
 def aliased(emulator, tmp_path):
     trust = make_trust(emulator, tmp_path)
     client = emulator.boto3_client("rolesanywhere")
-    anchor_alias = client.update_trust_anchor(trustAnchorId=trust.trust_anchor_id, aliasName="lookup/ca-" + trust.trust_anchor_id[:8])["trustAnchor"]["aliasArn"]
+    anchor_alias = client.update_trust_anchor(trustAnchorId=trust.trust_anchor_id,
+                                              aliasName="lookup/ca-" + trust.trust_anchor_id[:8])["trustAnchor"]["aliasArn"]
     profile_alias = client.update_profile(profileId=trust.profile_id, aliasName="lookup-web-" + trust.profile_id[:8])["profile"]["aliasArn"]
     return trust, anchor_alias, profile_alias
 

@@ -185,7 +185,7 @@ def test_role_session_names_follow_sts(name, ok):
     (ROLE_ARN, True), ("arn:aws:iam::%s:role/web" % ACCOUNT, True), ("arn:aws-cn:iam::%s:role/a/b/c/Name" % ACCOUNT, True),
     ("arn:aws:iam::%s:role/%s" % (ACCOUNT, "r" * 64), True),
     ("arn:aws:iam::%s:role/%s" % (ACCOUNT, "r" * 65), False),  # iam roleNameType max 64
-    ("arn:aws:iam::%s:user/bob" % ACCOUNT, False), ("arn:aws:iam::12345:role/x" % (), False),
+    ("arn:aws:iam::%s:user/bob" % ACCOUNT, False), ("arn:aws:iam::12345:role/x", False),
     ("arn:aws:iam::%s:role/" % ACCOUNT, False), ("arn:aws:iam::%s:role/sp ace" % ACCOUNT, False),
 ])
 def test_role_arns(arn, ok):
