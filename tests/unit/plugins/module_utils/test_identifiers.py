@@ -242,15 +242,15 @@ def test_duration_bounds_are_the_models():
 # --- one place -------------------------------------------------------------------------------------------------
 
 ARN_PATTERN_MARKERS = (
-    re.compile(r":rolesanywhere:\(|rolesanywhere:\[|:acm-pca:\(|:acm-pca:\[|:iam::\(|:iam::\\d|:iam::\[|trust-anchor\|profile"),
+    re.compile(r":rolesanywhere:\(|rolesanywhere:\[|:acm-pca:\(|:acm-pca:\[|:iam::\(|:iam::\\d|:iam::\[|trust-anchor\|profile|arn:aws\[a-z-\]"),
     re.compile(r"\[0-9a-f\]\{8\}|\[a-f0-9\]\{8\}|\[0-9a-fA-F-\]\{36\}|\[0-9a-f-\]\{36\}"),
 )
 
 
 def test_no_other_file_holds_an_arn_pattern():
-    """grep for ARN/UUID regular expressions: only identifiers.py may hold them (plugins, roles, emulator)."""
+    """grep for ARN/UUID regular expressions: only identifiers.py may hold them (plugins, roles, playbooks, emulator)."""
     offenders = []
-    for top in ("plugins", "roles", os.path.join("tests", "emulator")):
+    for top in ("plugins", "roles", "playbooks", os.path.join("tests", "emulator")):
         for directory, _dirs, files in os.walk(os.path.join(COLLECTION_ROOT, top)):
             for name in files:
                 if not name.endswith((".py", ".yml", ".yaml", ".j2")) or name == "identifiers.py":
