@@ -82,9 +82,7 @@ options:
       - section: rolesanywhere_fleet
         key: intermediates
   trust_anchor_arn:
-    description:
-      - ARN of the trust anchor the certificate chains to, or its alias ARN
-        (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/trust-anchor/NAME)).
+    description: ARN or alias ARN (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/trust-anchor/NAME)) of the trust anchor.
     type: str
     required: true
     env:
@@ -93,9 +91,7 @@ options:
       - section: rolesanywhere_fleet
         key: trust_anchor_arn
   profile_arn:
-    description:
-      - ARN of the Roles Anywhere profile, or its alias ARN (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/profile/NAME)).
-      - It must be in the trust anchor's region and account.
+    description: ARN or alias ARN of the Roles Anywhere profile. It must be in the trust anchor's region and account.
     type: str
     required: true
     env:
