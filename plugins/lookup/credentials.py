@@ -16,16 +16,21 @@ description:
     names of the amazon.aws credential options (O(output=module_defaults) returns only those keys).
   - Lookups run on the controller. The certificate, key and CA bundle are read there, and C(CreateSession)
     leaves from the controller, whatever host the task targets.
-  - The credentials are cached in memory for the whole C(ansible-playbook) run, per identity (certificate,
-    key, ARNs, endpoint and the other options). Evaluated for 500 hosts, the lookup calls C(CreateSession)
-    once. A new session is requested only when the cached one has less than 5 minutes left (or less than
-    half of its lifetime, when that is shorter than 10 minutes).
-  - Ansible evaluates lookups in worker processes it forks per host and task, so an ordinary in-process cache
-    would be lost after every task. This lookup shares its cache between the workers of one controller
-    through a small broker process that keeps the credentials in memory and exits with the controller.
-    Nothing secret is written to disk.
-  - Failures (bad certificate, untrusted chain, wrong or disabled profile, throttling) are remembered for 60
-    seconds, so the hosts of a play fail with the same message after one request.
+  - The credentials are cached per identity (certificate, key, ARNs, region, endpoint, duration, session
+    name) in the credential cache of the C(rolesanywhere.fleet) credential helper, so every host and every
+    forked worker of a run, and later runs of the same user, use one session. Evaluated for 500 hosts, the
+    lookup calls C(CreateSession) once. A new session is requested when the cached one has less than 5
+    minutes left (or less than half of its lifetime, when that is shorter than 10 minutes), or when the
+    certificate file changes.
+  - The cache is a 0600 file per identity in the 0700 directory C($XDG_RUNTIME_DIR/rolesanywhere-fleet)
+    (memory-backed and private to the user), or, without a usable C(XDG_RUNTIME_DIR), in the helper's
+    C($XDG_CACHE_HOME/rolesanywhere-fleet) (C(~/.cache/rolesanywhere-fleet)). A lock per identity makes
+    concurrent workers wait for one C(CreateSession) instead of sending their own.
+  - Failures of C(CreateSession) (untrusted chain, wrong or disabled profile, throttling, unreachable endpoint)
+    are remembered for 60 seconds, so the hosts of a play fail with the same message after one request.
+  - C(CreateSession) goes through the proxy named by C(HTTPS_PROXY) (C(HTTP_PROXY) for an C(http://)
+    endpoint), lower or upper case, unless C(NO_PROXY) lists the endpoint's host. Only C(http://) proxy URLs
+    are supported; C(https://) endpoints are reached through a C(CONNECT) tunnel.
   - Every input is checked before any request is sent (ARN shapes, trust anchor and profile in the same
     region and account, region, duration range, session name, endpoint URL).
 notes:
@@ -122,11 +127,15 @@ options:
   endpoint_url:
     description:
       - URL of the Roles Anywhere endpoint, for example a VPC endpoint or a test service.
-      - Defaults to the public endpoint of O(region), which botocore resolves.
+      - The endpoint is chosen in the same order as the credential helper and AWS's own helper choose it
+        (the table in the collection's docs/credential-helper.md) C(AWS_ENDPOINT_URL_ROLESANYWHERE), the
+        C(services) section of the shared config file, this option, C(AWS_ENDPOINT_URL), the profile's
+        C(endpoint_url), else the public endpoint of O(region). C(AWS_USE_FIPS_ENDPOINT) and
+        C(AWS_USE_DUALSTACK_ENDPOINT) (or C(use_fips_endpoint)/C(use_dualstack_endpoint) in the shared config)
+        select those endpoints; together with a custom endpoint they are refused, as AWS's SDKs refuse them.
     type: str
     aliases: [endpoint]
     env:
-      - name: AWS_ENDPOINT_URL_ROLESANYWHERE
       - name: ROLESANYWHERE_ENDPOINT_URL
     ini:
       - section: rolesanywhere_fleet
@@ -134,10 +143,9 @@ options:
   ca_bundle:
     description:
       - PEM file of the CA certificates that verify the endpoint's TLS certificate.
-      - Defaults to the system trust store.
+      - Defaults to C(AWS_CA_BUNDLE), else C(ca_bundle) of the profile in the shared config file, else the
+        system trust store (the order of AWS's SDKs).
     type: path
-    env:
-      - name: AWS_CA_BUNDLE
     ini:
       - section: rolesanywhere_fleet
         key: ca_bundle
@@ -282,8 +290,6 @@ _raw:
       type: str
 """
 
-import hashlib
-import multiprocessing
 import os
 from urllib.parse import urlsplit
 
@@ -294,12 +300,11 @@ from ansible.utils.display import Display
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError, RolesAnywhereError
 from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils.lookup_cache import (
-    CachedFailure,
     CacheUnavailable,
-    ProcessCache,
-    SharedCache,
-    identity_key,
-    value_entry,
+    Fetched,
+    Identity,
+    LookupCache,
+    SessionFailure,
 )
 
 display = Display()
@@ -312,31 +317,6 @@ REQUIRED_OPTIONS = ("certificate", "trust_anchor_arn", "profile_arn", "role_arn"
 MATERIAL_OPTIONS = ("certificate", "private_key", "intermediates")
 SETTING_OPTIONS = ("trust_anchor_arn", "profile_arn", "role_arn", "region", "endpoint_url", "ca_bundle",
                    "validate_certs", "duration_seconds", "role_session_name")
-MAX_MATERIAL_BYTES = 1024 * 1024
-
-# Entries live as long as this process: the controller's, or a worker's (then SharedCache spans the workers).
-PROCESS_CACHE = ProcessCache()
-
-
-def _looks_like_path(value):
-    return isinstance(value, str) and "-----BEGIN" not in value and "\n" not in value
-
-
-def _material_fingerprint(value):
-    """What identifies a certificate/key/intermediates option: its file's digest for a path, else the value.
-
-    Reading the files here means a certificate renewed on disk during the run gets its own session.
-    """
-    if isinstance(value, (list, tuple)):
-        return [_material_fingerprint(item) for item in value]
-    if _looks_like_path(value):
-        try:
-            with open(os.path.expanduser(value), "rb") as handle:
-                data = handle.read(MAX_MATERIAL_BYTES)
-            return {"path": value, "sha256": hashlib.sha256(data).hexdigest()}
-        except OSError:
-            return {"path": value, "unreadable": True}  # loading reports the problem, with the file's name
-    return value
 
 
 def _required(settings):
@@ -381,8 +361,14 @@ def check_endpoint_url(url):
         )
 
 
-def fetch_entry(settings):
-    """Load the signing material, call CreateSession once and wrap the answer as a cache Entry."""
+def fetch(settings):
+    """Check the settings, load the signing material and call CreateSession once (on a cache miss).
+
+    Errors before the request (settings, files, passphrase) propagate as they are and are not remembered:
+    they cost no request, and a corrected passphrase must work at once. Errors of CreateSession itself are
+    wrapped in SessionFailure, which the cache remembers for a minute.
+    """
+    # Imported here, not at the top: a cache hit (every host but the first) then costs no cryptography import.
     # pylint: disable=import-outside-toplevel
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport, x509
 
@@ -390,12 +376,15 @@ def fetch_entry(settings):
     material = x509.load_signing_material(settings["certificate"], settings.get("private_key"), settings.get("intermediates"),
                                           settings.get("passphrase"))
     display.vvv("%s: CreateSession for certificate serial %d (%s), role %s" % (PLUGIN_NAME, material.serial, material.source, settings["role_arn"]))
-    credentials = transport.create_session(
-        material, settings["trust_anchor_arn"], settings["profile_arn"], settings["role_arn"],
-        region=settings.get("region") or None, endpoint=settings.get("endpoint_url") or None,
-        duration_seconds=settings["duration_seconds"], role_session_name=settings.get("role_session_name"),
-        ca_bundle=settings.get("ca_bundle") or None, verify_ssl=settings["validate_certs"],
-    )
+    try:
+        credentials = transport.create_session(
+            material, settings["trust_anchor_arn"], settings["profile_arn"], settings["role_arn"],
+            region=settings.get("region") or None, duration_seconds=settings["duration_seconds"],
+            role_session_name=settings.get("role_session_name"), verify_ssl=settings["validate_certs"],
+            config=settings.get("client_config") or client_config(settings),
+        )
+    except RolesAnywhereError as error:
+        raise SessionFailure.wrapping(error) from None
     value = {
         "access_key": credentials.access_key_id,
         "secret_key": credentials.secret_access_key,
@@ -406,30 +395,48 @@ def fetch_entry(settings):
         "source_identity": credentials.source_identity,
     }
     display.vvv("%s: got %s until %s" % (PLUGIN_NAME, credentials.assumed_role_arn, credentials.expiration_text))
-    return value_entry(value, credentials.expiration.timestamp())
+    # As the helper does: an entry is good until the credentials expire or the certificate does, whichever is first.
+    expires = min(credentials.expiration.timestamp(), material.not_after.timestamp())
+    return Fetched(value, credentials.credential_process_json(), expires)
 
 
-def shared_cache():
-    """The cache shared by the workers of this controller, or None in the controller process itself."""
-    parent = multiprocessing.parent_process()
-    if parent is None or not parent.pid:
-        return None
+def _warn(message):
+    display.warning("%s: %s" % (PLUGIN_NAME, message))
+
+
+def client_config(settings, environ=None):
+    """The endpoint, FIPS/dual-stack switches, CA bundle and proxies, in the same order as the helper reads them.
+
+    The lookup's own options come first where AWS's SDKs put an explicit setting (endpoint_url as the helper's
+    --endpoint, ca_bundle before AWS_CA_BUNDLE); then the environment and the shared config file
+    (``AWS_ENDPOINT_URL_ROLESANYWHERE``, ``AWS_ENDPOINT_URL``, ``services`` sections, ``AWS_USE_FIPS_ENDPOINT``...).
+    """
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import sdk_config  # pylint: disable=import-outside-toplevel
+
+    return sdk_config.load_client_config(
+        os.environ if environ is None else environ, endpoint=settings.get("endpoint_url") or None,
+        endpoint_option="endpoint_url", ca_bundle=settings.get("ca_bundle") or None, ca_bundle_option="ca_bundle",
+    )
+
+
+def credentials(settings, cache=None):
+    """Credentials for settings: from the shared cache when fresh there, else one CreateSession."""
+    config = client_config(settings)
+    # The cache key holds what the request really goes to, wherever it was configured.
+    settings = dict(settings, endpoint_url=config.endpoint, ca_bundle=config.ca_bundle,
+                    use_fips_endpoint=config.use_fips_endpoint, use_dualstack_endpoint=config.use_dualstack_endpoint,
+                    client_config=config)
     try:
-        return SharedCache(parent.pid)
+        identity = Identity(settings)
+    except (TypeError, ValueError):
+        check_settings(settings)  # names the option that is wrong (a duration that is not a number...)
+        raise
+    cache = cache or LookupCache(warn=_warn)
+    try:
+        return cache.get_or_create(identity, lambda: fetch(settings))
     except CacheUnavailable as error:
-        display.warning("%s: credentials are cached per task only (%s)" % (PLUGIN_NAME, error))
-        return None
-
-
-def cached_entry(key, create):
-    """Entry for key from the shared cache when in a worker; falls back to create() when that cache fails."""
-    shared = shared_cache()
-    if shared is not None:
-        try:
-            return shared.entry_for(key, create, (RolesAnywhereError,))
-        except CacheUnavailable as error:
-            display.warning("%s: the shared credential cache failed, this worker calls CreateSession itself (%s)" % (PLUGIN_NAME, error))
-    return create()
+        _warn("the credential cache cannot be used, so this evaluation calls CreateSession by itself (%s)" % error)
+        return fetch(settings).value
 
 
 def shape(value, output):
@@ -439,7 +446,7 @@ def shape(value, output):
 
 
 class LookupModule(LookupBase):
-    """rolesanywhere.fleet.credentials: CreateSession on the controller, cached per identity for the run."""
+    """rolesanywhere.fleet.credentials: CreateSession on the controller, cached per identity in the helper's cache."""
 
     def run(self, terms, variables=None, **kwargs):
         if terms:
@@ -458,8 +465,8 @@ class LookupModule(LookupBase):
         output = self.get_option("output")
         _required(settings)
         try:
-            value = self.credentials(settings)
-        except (RolesAnywhereError, CachedFailure) as error:
+            value = credentials(settings)
+        except (RolesAnywhereError, SessionFailure) as error:
             # Ansible prefixes "The lookup plugin 'rolesanywhere.fleet.credentials' failed: ": the core's message follows.
             raise AnsibleLookupError(str(error)) from None
         return [shape(value, output)]
@@ -482,17 +489,3 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError(
                 "unknown option(s) %s. Known options: %s" % (", ".join(unknown), ", ".join(sorted(self.option_definitions)))
             )
-
-    @staticmethod
-    def credentials(settings):
-        """Credentials for settings, from the cache when fresh there."""
-        parts = dict((name, settings.get(name)) for name in SETTING_OPTIONS)
-        parts["passphrase"] = settings.get("passphrase")
-        for name in MATERIAL_OPTIONS:
-            parts[name] = _material_fingerprint(settings.get(name))
-        key = identity_key(parts)
-
-        def create():
-            return cached_entry(key, lambda: fetch_entry(settings))
-
-        return PROCESS_CACHE.get_or_create(key, create, (RolesAnywhereError,))

@@ -105,6 +105,9 @@ options:
         return it as O(ignore:crl) (PEM), ready for M(rolesanywhere.fleet.crl).
       - The CA must publish CRLs (C(RevocationConfiguration.CrlConfiguration)); AWS updates the CRL some minutes after
         a revocation. The S3 object is read with the same AWS settings as the other calls.
+      - The object is the one named in the certificate's CRL distribution point when O(certificate) is given, else
+        the CA's complete CRL (C(crl/<CA id>.crl) or C(<CustomPath>/<CA id>.crl)). A CA with partitioned CRLs
+        (C(CrlType=PARTITIONED)) needs O(certificate), because only the certificate names its partition.
     type: bool
     default: false
   crl_wait_timeout:
@@ -232,8 +235,8 @@ crl:
   returned: when O(wait_for_crl=true) and not in check mode
   type: str
 crl_location:
-  description: Where the CA publishes its CRL (S3 bucket and key), when the CA has CRLs enabled.
-  returned: when O(state=revoked) and the CA publishes CRLs
+  description: Where the CA publishes the CRL that lists the certificate (S3 bucket and key), when the CA has CRLs enabled.
+  returned: when O(state=revoked), the CA publishes CRLs and the object is known (complete CRLs, or O(certificate) given)
   type: dict
   contains:
     s3_bucket:
@@ -254,9 +257,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import acmpca
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import is_user_error
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import RolesAnywhereError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
 
 
@@ -439,12 +440,9 @@ def wait_for_published_crl(module, region, location, serials):
 def ensure_revoked(module, client, region, authority):
     params = module.params
     serials = serials_to_revoke(params)
-    location = acmpca.crl_location(authority)
+    location = acmpca.crl_location(authority, params["certificate"])
     if params["wait_for_crl"] and location is None:
-        raise ConfigurationError(
-            "certificate authority %s publishes no CRL, so wait_for_crl cannot succeed" % authority["Arn"],
-            "Enable RevocationConfiguration.CrlConfiguration on the CA, or set wait_for_crl=false",
-        )
+        raise acmpca.crl_location_error(authority)
     result = dict(changed=True, serial_number_hex=serials[0], serial_numbers_hex=serials, revocation_reason=params["revocation_reason"])
     if location:
         result["crl_location"] = dict(s3_bucket=location[0], s3_key=location[1])
@@ -457,6 +455,20 @@ def ensure_revoked(module, client, region, authority):
     return result
 
 
+def issue_or_revoke(module):
+    """The result of state=issued or state=revoked; bad input and AWS errors raise (main ends the module)."""
+    params = module.params
+    partition, region, dummy_account = acmpca.parse_ca_arn(params["certificate_authority_arn"])
+    if params["state"] == "issued" and params["csr"] is None and params["csr_path"] is None:
+        raise ConfigurationError("state=issued needs csr or csr_path")
+    # The CA lives in its ARN's region: calls anywhere else cannot find it.
+    client = module.client("acm-pca", region=region, retry_decorator=AWSRetry.jittered_backoff())
+    authority = active_certificate_authority(client, params["certificate_authority_arn"])
+    if params["state"] == "issued":
+        return ensure_issued(module, client, partition, authority)
+    return ensure_revoked(module, client, region, authority)
+
+
 def main():
     module = AnsibleRolesAnywhereModule(
         argument_spec=argument_spec(),
@@ -464,31 +476,7 @@ def main():
         required_if=[("state", "revoked", ("certificate_serial", "certificate", "certificate_serials"), True)],
         supports_check_mode=True,
     )
-    params = module.params
-    refusal = aws_refusal = None
-    try:
-        partition, region, dummy_account = acmpca.parse_ca_arn(params["certificate_authority_arn"])
-        if params["state"] == "issued" and params["csr"] is None and params["csr_path"] is None:
-            raise ConfigurationError("state=issued needs csr or csr_path")
-        # The CA lives in its ARN's region: calls anywhere else cannot find it.
-        client = module.client("acm-pca", region=region, retry_decorator=AWSRetry.jittered_backoff())
-        authority = active_certificate_authority(client, params["certificate_authority_arn"])
-        if params["state"] == "issued":
-            result = ensure_issued(module, client, partition, authority)
-        else:
-            result = ensure_revoked(module, client, region, authority)
-    except RolesAnywhereError as exc:
-        refusal = exc
-    except ACMPCAError as exc:
-        if not is_user_error(exc):
-            module.fail_json_aws_error(exc)  # unexpected: inside the except block, with its traceback
-        aws_refusal = exc
-    # Outside the except block, so that no traceback is attached to a user error.
-    if refusal is not None:
-        module.fail_input(refusal)
-    if aws_refusal is not None:
-        module.fail_aws_user_error(aws_refusal)
-    module.exit_json(**result)
+    module.exit_json(**module.guarded(issue_or_revoke, module))
 
 
 if __name__ == "__main__":

@@ -47,6 +47,14 @@ options:
       - For example V(/usr/bin/python3.11) when C(python3) on the C(PATH) lacks C(cryptography).
     type: str
     default: /usr/bin/env python3
+  force:
+    description:
+      - With O(state=present), replace a file at O(path) that is not a credential helper of this collection
+        (AWS's C(aws_signing_helper), a script, anything else).
+      - V(false) refuses to replace such a file and changes nothing.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
@@ -61,7 +69,9 @@ attributes:
     support: full
 notes:
   - Credentials from the helper are never written by this module; it only installs the program.
-  - When O(mode) is not set, a new file gets V(0755) and an existing file keeps its mode.
+  - When O(mode) is not set, a new file gets V(0755) and an existing file keeps its mode, with execute permission
+    added wherever it is readable if it had none (the helper is always left executable).
+  - A O(mode) that leaves the owner without execute permission is refused.
 seealso:
   - name: AWS credential_process
     description: How SDKs and the AWS CLI run a credential helper.
@@ -116,10 +126,10 @@ cryptography_available:
 """
 
 import os
+import stat
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.failing import RolesAnywhereModule
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import DEFAULT_INTERPRETER
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import describe_helper
@@ -182,13 +192,39 @@ def ensure_absent(module, path, existing):
         return result
     info = describe_helper(existing)
     if info is None:
-        module.fail_json(msg="%s is not a rolesanywhere.fleet credential helper, so it was not removed. Remove it "
-                             "another way (ansible.builtin.file) if it should go" % path, path=path)
+        module.fail_user_error("%s is not a rolesanywhere.fleet credential helper, so it was not removed. Remove it "
+                               "another way (ansible.builtin.file) if it should go" % path, path=path)
     result.update(previous_version=info["version"], changed=True,
                   diff={"before": file_state(path, existing), "after": {"path": path, "state": "absent"}})
     if not module.check_mode:
         os.unlink(path)
     return result
+
+
+def executable_mode(module, path, existing):
+    """The mode to set so that the helper stays executable: None to leave the file's (or the module's) mode.
+
+    Fails, before anything changes, when the O(mode) given leaves the owner without execute permission.
+    """
+    mode = module.params["mode"]
+    current = os.stat(path) if existing is not None else os.stat_result((stat.S_IFREG | 0o644,) + (0,) * 9)
+    if mode is None:
+        if existing is not None and not current.st_mode & 0o111:
+            return "%04o" % (stat.S_IMODE(current.st_mode) | ((stat.S_IMODE(current.st_mode) & 0o444) >> 2))
+        return None
+    try:
+        if isinstance(mode, int):
+            wanted = mode
+        elif str(mode).isdigit():
+            wanted = int(str(mode), 8)
+        else:
+            wanted = module._symbolic_mode_to_octal(current, str(mode))  # pylint: disable=protected-access
+    except Exception:  # pylint: disable=broad-except  # set_fs_attributes_if_different reports a bad mode itself
+        return None
+    if not wanted & 0o100:
+        module.fail_json(msg="mode %s would leave the credential helper %s not executable by its owner: use a mode such "
+                             "as 0755 or 0700" % (mode, path), path=path)
+    return None
 
 
 def ensure_present(module, path, existing):
@@ -201,9 +237,13 @@ def ensure_present(module, path, existing):
         module.fail_json(msg="cannot read the collection's sources to build the helper: %s. Reinstall the collection" % error)
     if refusal is not None:
         # Outside the except block, so that no traceback is attached to a user error.
-        module.fail_json(msg=refusal)
+        module.fail_user_error(refusal)
     info = describe_helper(content)
     previous = describe_helper(existing) if existing is not None else None
+    if existing is not None and previous is None and not module.params["force"]:
+        module.fail_json(msg="%s is not a rolesanywhere.fleet credential helper, so it was not replaced. Set force: true to "
+                             "replace it, or choose another path" % path, path=path)
+    restored_mode = executable_mode(module, path, existing)
     diff = {"before": file_state(path, existing), "after": file_state(path, content)}
     changed = existing != content
     if changed and not module.check_mode:
@@ -211,6 +251,8 @@ def ensure_present(module, path, existing):
     file_args = module.load_file_common_arguments(module.params, path=path)
     if file_args.get("mode") is None and existing is None:
         file_args["mode"] = DEFAULT_MODE
+    elif file_args.get("mode") is None and restored_mode is not None:
+        file_args["mode"] = restored_mode
     changed = module.set_fs_attributes_if_different(file_args, changed, diff=diff, expand=False)
     if existing is None:  # the attributes of a file that did not exist are no "before"
         diff["before"] = file_state(path, None)
@@ -222,18 +264,19 @@ def ensure_present(module, path, existing):
 
 
 def main():
-    module = AnsibleModule(
+    module = RolesAnywhereModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             interpreter=dict(type="str", default=DEFAULT_INTERPRETER),
+            force=dict(type="bool", default=False),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
     )
     path = os.path.abspath(module.params["path"])
     if os.path.isdir(path):
-        module.fail_json(msg="%s is a directory: give the helper's file path, e.g. %s" % (
+        module.fail_user_error("%s is a directory: give the helper's file path, e.g. %s" % (
             path, os.path.join(path, "rolesanywhere-credential-helper")), path=path)
     existing, refusal = None, None
     try:
@@ -242,7 +285,7 @@ def main():
         refusal = "cannot read %s: %s. Check the path and run with become if it is not yours" % (path, error.strerror)
     if refusal is not None:
         # Outside the except block, so that no traceback is attached to a user error.
-        module.fail_json(msg=refusal, path=path)
+        module.fail_user_error(refusal, path=path)
     if module.params["state"] == "absent":
         result = ensure_absent(module, path, existing)
     else:

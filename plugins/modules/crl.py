@@ -69,16 +69,7 @@ options:
       - Whether the CRL is enabled (checked by Roles Anywhere).
       - When not set, an existing CRL keeps its state and a new one gets the service's default.
     type: bool
-  alias_name:
-    description:
-      - Alias of the CRL; its alias ARN can then be used instead of its ARN.
-      - An empty string removes the alias.
-      - Needs a botocore release that knows the C(aliasName) field.
-    type: str
 notes:
-  - The Roles Anywhere control plane allows about 1 request per second per family of calls; the module
-    retries throttled calls with jittered backoff.
-  - A re-run with the same options makes no changing API call.
   - The issuer check needs the Python library C(cryptography) on the host that runs the module. For an
     ACM Private CA trust anchor the issuer is not checked.
 seealso:
@@ -91,6 +82,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - rolesanywhere.fleet.attributes
+  - rolesanywhere.fleet.resource
 """
 
 EXAMPLES = r"""
@@ -178,8 +170,6 @@ crl:
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import CRL
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import TRUST_ANCHOR
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import get_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import import_crl
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_crl
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import ResourceFlow
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import find_by_name
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import certificate_bundle_ders
@@ -196,8 +186,6 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane
 class CrlFlow(ResourceFlow):
     kind = CRL
     update_operation = "UpdateCrl"
-    api_create = staticmethod(import_crl)
-    api_update = staticmethod(update_crl)
     own_mutually_exclusive = (("crl_data", "crl_path"),)
 
     def __init__(self, module):

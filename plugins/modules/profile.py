@@ -85,12 +85,6 @@ options:
       - Whether the profile is enabled. A disabled profile gives no credentials.
       - When not set, an existing profile keeps its state and a new one gets the service's default.
     type: bool
-  alias_name:
-    description:
-      - Alias of the profile; its alias ARN can then be used instead of its ARN.
-      - An empty string removes the alias.
-      - Needs a botocore release that knows the C(aliasName) field.
-    type: str
   attribute_mappings:
     description:
       - Which certificate fields become session tags (C(aws:PrincipalTag/x509Subject/CN) and so on).
@@ -122,10 +116,6 @@ options:
       - When O(attribute_mappings) is not set, nothing is removed.
     type: bool
     default: false
-notes:
-  - The Roles Anywhere control plane allows about 1 request per second per family of calls; the module
-    retries throttled calls with jittered backoff.
-  - A re-run with the same options makes no changing API call.
 seealso:
   - module: rolesanywhere.fleet.profile_info
   - module: rolesanywhere.fleet.trust_anchor
@@ -135,6 +125,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - rolesanywhere.fleet.attributes
+  - rolesanywhere.fleet.resource
 """
 
 EXAMPLES = r"""
@@ -275,21 +266,19 @@ profile:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import PROFILE
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import create_profile
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import delete_attribute_mapping
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import put_attribute_mapping
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_profile
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.attribute_mappings import check_attribute_mappings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.attribute_mappings import default_attribute_mappings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.attribute_mappings import plan_attribute_mappings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import ResourceFlow
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_attribute_mappings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_duration_seconds
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_managed_policy_arns
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_role_arns
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_session_policy
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import default_attribute_mappings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import lists_differ
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import plan_attribute_mappings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import policies_differ
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import policy_json
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.session_policies import check_session_policy
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.session_policies import policies_differ
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.session_policies import policy_json
 
 DEFAULT_DURATION_SECONDS = 3600
 
@@ -297,8 +286,6 @@ DEFAULT_DURATION_SECONDS = 3600
 class ProfileFlow(ResourceFlow):
     kind = PROFILE
     update_operation = "UpdateProfile"
-    api_create = staticmethod(create_profile)
-    api_update = staticmethod(update_profile)
     newer_fields = {"alias_name": ("aliasName", None), "accept_role_session_name": ("acceptRoleSessionName", "botocore 1.35 or later")}
 
     def __init__(self, module):

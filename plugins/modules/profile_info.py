@@ -27,14 +27,8 @@ options:
       - ARN or alias ARN of the profile to return. It must be in the region the module connects to.
     type: str
     aliases: [arn]
-  name:
-    description:
-      - Return the profiles with this name (names are not unique, so there may be several).
-    type: str
 notes:
   - Without any of O(profile_id), O(profile_arn) and O(name), every profile is returned.
-  - Reading the tags takes one request per profile (the tagging API allows about 1 request per second;
-    throttled requests are retried).
 seealso:
   - module: rolesanywhere.fleet.profile
 extends_documentation_fragment:
@@ -42,6 +36,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - rolesanywhere.fleet.attributes.info_module
+  - rolesanywhere.fleet.resource.named_info
 """
 
 EXAMPLES = r"""

@@ -161,9 +161,8 @@ subjects:
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import SUBJECT
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import connect
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import get_resource
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import list_subjects
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import list_resources
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import aws_call
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import exit_with_resources
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import resource_id_from_params
 
@@ -173,7 +172,7 @@ def find_subjects(client, subject_id, x509_subject, include_certificates):
     if subject_id:
         found = get_resource(client, SUBJECT, subject_id)
         return [found] if found else []
-    summaries = [item for item in list_subjects(client) if x509_subject is None or item.get("x509Subject") == x509_subject]
+    summaries = [item for item in list_resources(client, SUBJECT) if x509_subject is None or item.get("x509Subject") == x509_subject]
     if not include_certificates:
         return summaries
     details = (get_resource(client, SUBJECT, item["subjectId"]) for item in summaries)
@@ -194,7 +193,7 @@ def main():
     )
     resource_id = resource_id_from_params(module, SUBJECT, "subject_id", "subject_arn")
     client = connect(module)
-    subjects = aws_call(module, find_subjects, client, resource_id, module.params["x509_subject"], module.params["include_certificates"])
+    subjects = module.guarded(find_subjects, client, resource_id, module.params["x509_subject"], module.params["include_certificates"])
     exit_with_resources(module, "subjects", subjects)
 
 

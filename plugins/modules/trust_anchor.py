@@ -74,15 +74,12 @@ options:
     type: bool
   crl_dp_revocation_enabled:
     description:
-      - Whether the trust anchor checks revocation against the CRL distribution points of the certificates.
+      - Whether the trust anchor checks revocation against the CRL distribution points of the certificates
+        (the API's C(crlDpRevocationEnabled)). CreateSession then refuses a certificate that the CRL named in its
+        CRL distribution point extension lists. Imported CRLs (M(rolesanywhere.fleet.crl)) count either way.
+      - When not set, an existing trust anchor keeps its value and a new one gets the service's default.
       - Needs a botocore release that knows the C(crlDpRevocationEnabled) field.
     type: bool
-  alias_name:
-    description:
-      - Alias of the trust anchor; its alias ARN can then be used instead of its ARN.
-      - An empty string removes the alias.
-      - Needs a botocore release that knows the C(aliasName) field.
-    type: str
   notification_settings:
     description:
       - Expiry notifications, set per event. Each listed event is changed in place; keys left unset keep
@@ -114,10 +111,6 @@ options:
       - When O(notification_settings) is not set, nothing is reset.
     type: bool
     default: false
-notes:
-  - The Roles Anywhere control plane allows about 1 request per second per family of calls; the module
-    retries throttled calls with jittered backoff.
-  - A re-run with the same options makes no changing API call.
 seealso:
   - module: rolesanywhere.fleet.trust_anchor_info
   - module: rolesanywhere.fleet.crl
@@ -128,6 +121,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - rolesanywhere.fleet.attributes
+  - rolesanywhere.fleet.resource
 """
 
 EXAMPLES = r"""
@@ -266,18 +260,16 @@ trust_anchor:
 """
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import TRUST_ANCHOR
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import create_trust_anchor
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import put_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import reset_notification_settings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.api import update_trust_anchor
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import ResourceFlow
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.notifications import check_notification_settings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.notifications import notification_settings_for_create
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.notifications import plan_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import certificate_bundle_pem
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import certificate_bundles_differ
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_acm_pca_arn
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import check_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import load_certificate_bundle
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import notification_settings_for_create
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import plan_notification_settings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.resources import read_input_file
 
 SOURCE_OPTIONS = ("acm_pca_arn", "certificate_bundle", "certificate_bundle_path")
@@ -296,8 +288,6 @@ def source_differs(current, source, ders):
 class TrustAnchorFlow(ResourceFlow):
     kind = TRUST_ANCHOR
     update_operation = "UpdateTrustAnchor"
-    api_create = staticmethod(create_trust_anchor)
-    api_update = staticmethod(update_trust_anchor)
     own_mutually_exclusive = (SOURCE_OPTIONS,)
     # Request fields newer than the oldest botocore we support: option -> (API field, what it needs).
     newer_fields = {"crl_dp_revocation_enabled": ("crlDpRevocationEnabled", None), "alias_name": ("aliasName", None)}

@@ -1,564 +1,227 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the rolesanywhere.fleet collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""In-memory credential cache of the ``rolesanywhere.fleet.credentials`` lookup (standard library only).
+"""The ``rolesanywhere.fleet.credentials`` lookup on the credential helper's file cache (standard library only).
 
-Why two layers: Ansible evaluates lookups in its worker processes, which it forks from the controller
-process once per host and task. Memory a worker fills is gone when the worker exits, and the controller
-process itself never sees it. So:
+Ansible evaluates lookups in worker processes that it forks per host and task, so memory is lost after
+every task. The lookup therefore keeps its credentials where ``credential-process --cache`` keeps them:
+``CredentialCache`` of ``module_utils/_core/cache.py``, one 0600 file per identity in a 0700 directory of
+the user, with the same per-identity ``flock`` so that any number of workers make one CreateSession.
+The directory is ``$XDG_RUNTIME_DIR/rolesanywhere-fleet`` when that is a private directory of this user
+(memory-backed and removed at logout on systemd systems), else the helper's default directory.
 
-* ``ProcessCache`` keeps entries in this process (thread-safe, one creation at a time per key). It is
-  enough wherever the lookup runs in a long-lived process.
-* ``SharedCache`` lets every worker forked from one controller process share entries. The first worker
-  that needs it starts a small broker process (this file run as a script) that holds the entries in its
-  memory and answers on a Unix socket inside a 0700 directory of the user. Creation is serialised by an
-  ``flock`` so that one worker calls CreateSession while the others wait and then read its result.
-  The broker exits as soon as the controller process is gone (or after an idle timeout).
+Per identity the directory holds:
 
-Nothing secret is ever written to disk: the directory holds only the socket and an empty lock file.
-Entries are plain JSON values; failures are cached briefly as their (secret-free) message so that 200
-hosts do not send 200 doomed requests.
+* ``<key>.cred``: the helper's entry, whose payload is exactly what ``credential-process`` prints, so the
+  helper serves an entry the lookup wrote, for the same inputs;
+* ``<sha256("lookup-details", key)>.cred``: what the lookup returns beyond that (the assumed-role ARN,
+  the source identity), with no secret, valid exactly as long as the credentials;
+* ``<sha256("lookup-failure", key, TLS settings)>.cred``: the secret-free message of a CreateSession
+  that failed, for ``FAILURE_TTL_SECONDS``, so that 200 hosts do not send 200 doomed requests.
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
-import socket
-import stat
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 
-try:
-    import fcntl
-    HAS_FCNTL = True
-except ImportError:  # pragma: no cover - Windows has no fcntl; Ansible controllers are POSIX
-    HAS_FCNTL = False
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import cache as credential_cache
 
+# The lookup's documented refresh: 5 minutes before expiry, or half-way for shorter lifetimes (the cache
+# caps every margin at half the lifetime). The helper's own default is DEFAULT_REFRESH_MARGIN.
 REFRESH_MARGIN_SECONDS = 300
 FAILURE_TTL_SECONDS = 60
-DEFAULT_IDLE_TIMEOUT = 3600
-BROKER_START_TIMEOUT = 15
-REQUEST_TIMEOUT = 30
-LOCK_TIMEOUT = 300
-MAX_MESSAGE_BYTES = 1024 * 1024
-WATCH_INTERVAL = 0.5
-DIRECTORY_PREFIX = "rolesanywhere-fleet-"
-SOCKET_NAME_SAMPLE = "lookup-4294967295.sock"
-MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS and the BSDs
+MATERIAL_FIELDS = ("certificate", "private_key", "intermediates")
 
 
 class CacheUnavailable(Exception):
-    """The shared cache cannot be used here (no Unix sockets, unsafe directory, broker did not start)."""
+    """The cache directory or its lock cannot be used; the caller goes without the cache."""
 
 
-class CachedFailure(Exception):
-    """A creation that failed a moment ago, replayed from the cache; ``error_type`` names the original class."""
+class SessionFailure(Exception):
+    """CreateSession failed; remembered for FAILURE_TTL_SECONDS. ``error_type`` names the original class."""
 
     def __init__(self, message, error_type=None):
         self.error_type = error_type
         super().__init__(message)
 
+    @classmethod
+    def wrapping(cls, error):
+        return cls(str(error), type(error).__name__)
 
-class Entry:
-    """A cached value (JSON data) with the time to refresh it and the time it stops being valid."""
 
-    __slots__ = ("value", "refresh_at", "expires_at", "failure")
+class Fetched:
+    """What a CreateSession gave: the lookup's value, the helper's payload, and when the entry stops being good."""
 
-    def __init__(self, value, refresh_at, expires_at, failure=None):
+    __slots__ = ("value", "payload", "expires")
+
+    def __init__(self, value, payload, expires):
         self.value = value
-        self.refresh_at = float(refresh_at)
-        self.expires_at = float(expires_at)
-        self.failure = failure
+        self.payload = payload
+        self.expires = float(expires)
 
     def __repr__(self):
-        # The value holds credentials: never show it.
-        return "Entry(refresh_at=%r, expires_at=%r, failure=%r)" % (self.refresh_at, self.expires_at, self.failure is not None)
-
-    def fresh(self, now):
-        return now < self.refresh_at
-
-    def result(self):
-        """The value, or the cached failure raised again."""
-        if self.failure is not None:
-            raise CachedFailure(self.failure.get("message", "failed"), self.failure.get("type"))
-        return self.value
-
-    def to_wire(self):
-        return {"value": self.value, "refresh_at": self.refresh_at, "expires_at": self.expires_at, "failure": self.failure}
-
-    @classmethod
-    def from_wire(cls, data):
-        return cls(data.get("value"), data["refresh_at"], data["expires_at"], data.get("failure"))
+        return "Fetched(expires=%r)" % self.expires  # value and payload hold credentials: never shown
 
 
-def refresh_time(expires_at, now, margin=REFRESH_MARGIN_SECONDS):
-    """When to replace credentials expiring at expires_at: margin before, or half-way for short lifetimes."""
-    lifetime = max(0.0, expires_at - now)
-    return expires_at - min(float(margin), lifetime / 2.0)
+def _sha256(*parts):
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
-def value_entry(value, expires_at, now=None, margin=REFRESH_MARGIN_SECONDS):
-    now = time.time() if now is None else now
-    return Entry(value, refresh_time(expires_at, now, margin), expires_at)
+def _is_path(value):
+    return isinstance(value, str) and "-----BEGIN" not in value and "\n" not in value
 
 
-def failure_entry(error, now=None, ttl=FAILURE_TTL_SECONDS):
-    """Entry replaying error (its message must hold no secret: the signing core guarantees that)."""
-    now = time.time() if now is None else now
-    if isinstance(error, CachedFailure):
-        kind = error.error_type
-    else:
-        kind = type(error).__name__
-    return Entry(None, now + ttl, now + ttl, failure={"type": kind, "message": str(error)})
+def _text_bytes(value):
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
-def identity_key(parts):
-    """Stable key for a dict of JSON-able settings (file contents may be bytes): sha256 hex."""
-    digest = hashlib.sha256()
-    for name in sorted(parts):
-        value = parts[name]
-        if isinstance(value, (bytes, bytearray)):
-            encoded = b"b:" + bytes(value)
+class Identity:
+    """Cache keys and certificate state of one set of lookup settings.
+
+    ``key`` is the helper's ``identity_key`` of the same inputs (paths, ARNs, region, endpoint, duration,
+    session name), so the helper and the lookup share an entry when they are given the same files and
+    settings. The helper has no way to take PEM text or a list of intermediates: such a value enters its
+    field as ``-`` (the helper's spelling for stdin) and its digest is added to the key.
+    """
+
+    __slots__ = ("key", "details_key", "failure_key", "state")
+
+    def __init__(self, settings):
+        fields = {
+            "trust_anchor_arn": settings["trust_anchor_arn"], "profile_arn": settings["profile_arn"],
+            "role_arn": settings["role_arn"], "session_duration": int(settings["duration_seconds"]),
+            "role_session_name": settings.get("role_session_name"), "region": settings.get("region"),
+            "endpoint": settings.get("endpoint_url"), "use_fips_endpoint": bool(settings.get("use_fips_endpoint")),
+        }
+        digests = []
+        for name in MATERIAL_FIELDS:
+            value = settings.get(name)
+            if not value:
+                fields[name] = ""
+            elif _is_path(value):
+                fields[name] = os.path.expanduser(value)
+            else:
+                fields[name] = credential_cache.STDIN
+                items = value if isinstance(value, (list, tuple)) else [value]
+                digests.append("%s=%s" % (name, ",".join(
+                    "path:" + os.path.abspath(os.path.expanduser(item)) if _is_path(item) else credential_cache.data_fingerprint(_text_bytes(item))
+                    for item in items)))
+        if settings.get("use_dualstack_endpoint"):  # the helper's key has no dual-stack field: the lookup's own
+            digests.append("use_dualstack_endpoint=true")
+        if digests:
+            self.key = _sha256(credential_cache.identity_text(fields), *digests)
         else:
-            encoded = b"j:" + json.dumps(value, sort_keys=True).encode("utf-8")
-        digest.update(name.encode("utf-8") + b"\0" + str(len(encoded)).encode("ascii") + b"\0" + encoded)
-    return digest.hexdigest()
+            self.key = credential_cache.identity_key(fields)
+        certificate = settings["certificate"]
+        if _is_path(certificate):
+            self.state = credential_cache.certificate_state(fields["certificate"])
+        else:
+            self.state = credential_cache.certificate_state(credential_cache.STDIN, _text_bytes(certificate))
+        self.details_key = _sha256("lookup-details", self.key)
+        # A TLS failure depends on the CA bundle and on validate_certs, not only on the identity.
+        self.failure_key = _sha256("lookup-failure", self.key, "ca_bundle=%s" % (settings.get("ca_bundle") or ""),
+                                   "validate_certs=%s" % bool(settings.get("validate_certs", True)))
 
 
-# --- one process ---------------------------------------------------------------------------------
+def cache_directory(environ=None):
+    """``$XDG_RUNTIME_DIR/rolesanywhere-fleet`` when XDG_RUNTIME_DIR is a 0700 directory of ours, else the helper's."""
+    environ = os.environ if environ is None else environ
+    runtime = environ.get("XDG_RUNTIME_DIR", "")
+    if os.path.isabs(runtime) and credential_cache.CredentialCache(runtime).directory_is_private():
+        return credential_cache.cache_directory(environ, os.path.join(runtime, credential_cache.CACHE_DIRECTORY_NAME))
+    return credential_cache.cache_directory(environ)
 
-class ProcessCache:
-    """Entries in this process's memory. Thread-safe; concurrent callers of one key share one creation."""
 
-    def __init__(self, clock=time.time):
+def _no_warning(_message):
+    return None
+
+
+class LookupCache:
+    """The lookup's entries in the helper's ``CredentialCache``."""
+
+    def __init__(self, directory=None, clock=time.time, warn=_no_warning, margin=REFRESH_MARGIN_SECONDS):
+        self.store = credential_cache.CredentialCache(directory or cache_directory())
         self._clock = clock
-        self._entries = {}
-        self._key_locks = {}
-        self._lock = threading.Lock()
+        self._warn = warn
+        self.margin = margin
 
-    def __len__(self):
-        with self._lock:
-            return len(self._entries)
-
-    def clear(self):
-        with self._lock:
-            self._entries.clear()
-
-    def peek(self, key):
-        """The fresh entry for key or None."""
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry is not None and entry.fresh(self._clock()):
-            return entry
-        return None
-
-    def store(self, key, entry):
-        with self._lock:
-            self._entries[key] = entry
-            self._prune(self._clock())
-
-    def _prune(self, now):
-        for stale in [k for k, e in self._entries.items() if e.expires_at <= now]:
-            del self._entries[stale]
-
-    def _key_lock(self, key):
-        with self._lock:
-            return self._key_locks.setdefault(key, threading.Lock())
-
-    def get_or_create(self, key, create, cacheable_errors=()):
-        """The value for key; create() -> Entry runs at most once at a time per key.
-
-        Exceptions of cacheable_errors are remembered for FAILURE_TTL_SECONDS and raised again as
-        CachedFailure; others propagate and are not remembered.
-        """
-        return self.entry_for(key, create, cacheable_errors).result()
-
-    def entry_for(self, key, create, cacheable_errors=()):
-        """The fresh Entry for key, made by create() when there is none (see get_or_create)."""
-        entry = self.peek(key)
-        if entry is None:
-            with self._key_lock(key):
-                entry = self.peek(key)
-                if entry is None:
-                    entry = _create_entry(create, cacheable_errors, self._clock)
-                    self.store(key, entry)
-        return entry
-
-
-def _create_entry(create, cacheable_errors, clock):
-    try:
-        return create()
-    except CachedFailure as error:
-        return failure_entry(error, clock())
-    except cacheable_errors as error:  # pylint: disable=catching-non-exception
-        return failure_entry(error, clock())
-
-
-# --- shared by the workers of one controller -------------------------------------------------------
-
-def _runtime_base():
-    """XDG_RUNTIME_DIR, else the temp dir, else /tmp: the first whose socket paths fit in sun_path."""
-    candidates = [os.environ.get("XDG_RUNTIME_DIR"), tempfile.gettempdir(), "/tmp"]
-    for base in candidates:
-        if base and os.path.isdir(base) and len(os.path.join(base, DIRECTORY_PREFIX + "4294967295", SOCKET_NAME_SAMPLE)) <= MAX_SOCKET_PATH:
-            return base
-    raise CacheUnavailable("no directory short enough for a Unix socket (XDG_RUNTIME_DIR, TMPDIR and /tmp are all too long)")
-
-
-def runtime_directory(base=None):
-    """A directory only this user can enter: <XDG_RUNTIME_DIR or temp dir>/rolesanywhere-fleet-<uid>."""
-    if base is None:
-        base = _runtime_base()
-    path = os.path.join(base, DIRECTORY_PREFIX + str(os.getuid()))
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    except OSError as error:
-        raise CacheUnavailable("cannot create the cache directory %s: %s" % (path, error.strerror)) from None
-    info = os.lstat(path)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        # Someone else made it, or it is a symlink, or others can enter it: refuse rather than leak.
-        raise CacheUnavailable(
-            "the cache directory %s is not a directory owned by uid %d with mode 0700" % (path, os.getuid())
-        )
-    return path
-
-
-def process_start_time(pid):
-    """The start time of pid (Linux clock ticks) to tell a reused pid apart; None where unknown."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    fields = data[data.rfind(b")") + 2:].split()
-    try:
-        return int(fields[19])
-    except (IndexError, ValueError):
-        return None
-
-
-def process_alive(pid, start_time=None):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return start_time is None or process_start_time(pid) in (None, start_time)
-
-
-def _send(sock, message):
-    sock.sendall(json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n")
-
-
-def _receive(sock):
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-        if len(data) > MAX_MESSAGE_BYTES:
-            raise ValueError("message too large")
-    if not data:
-        raise ValueError("empty message")
-    return json.loads(data.decode("utf-8"))
-
-
-def request(socket_path, message, timeout=REQUEST_TIMEOUT):
-    """One request to the broker at socket_path; its answer (a dict). OSError/ValueError on failure."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect(socket_path)
-        _send(sock, message)
-        answer = _receive(sock)
-    if not isinstance(answer, dict) or not answer.get("ok"):
-        raise ValueError("broker refused: %s" % (answer.get("error") if isinstance(answer, dict) else answer))
-    return answer
-
-
-class _FileLock:
-    """An exclusive flock on path, waited for at most timeout seconds. Released when the process dies."""
-
-    def __init__(self, path, timeout=LOCK_TIMEOUT):
-        self.path = path
-        self.timeout = timeout
-        self._fd = None
-
-    def __enter__(self):
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        try:
-            self._fd = os.open(self.path, flags, 0o600)
-        except OSError as error:
-            raise CacheUnavailable("cannot open the lock file %s: %s" % (self.path, error.strerror)) from None
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except OSError as error:
-                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-            if time.monotonic() > deadline:
-                os.close(self._fd)
-                raise CacheUnavailable("timed out after %ds waiting for %s" % (self.timeout, self.path))
-            time.sleep(0.01)
-
-    def __exit__(self, *exc_info):
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)
-
-
-class SharedCache:
-    """Entries shared by every process forked from controller_pid, held by a broker process."""
-
-    def __init__(self, controller_pid, directory=None, idle_timeout=DEFAULT_IDLE_TIMEOUT, clock=time.time):
-        if not HAS_FCNTL or not hasattr(socket, "AF_UNIX"):
-            raise CacheUnavailable("this platform has no flock or Unix sockets")
-        self.controller_pid = int(controller_pid)
-        self.directory = directory or runtime_directory()
-        self.socket_path = os.path.join(self.directory, "lookup-%d.sock" % self.controller_pid)
-        self.lock_path = os.path.join(self.directory, "lookup-%d.lock" % self.controller_pid)
-        self.idle_timeout = idle_timeout
-        self._clock = clock
-
-    def _get(self, key):
-        answer = request(self.socket_path, {"op": "get", "key": key})
-        return Entry.from_wire(answer["entry"]) if answer.get("entry") else None
-
-    def _put(self, key, entry):
-        request(self.socket_path, {"op": "put", "key": key, "entry": entry.to_wire()})
-
-    def peek(self, key):
-        """The fresh entry for key, or None (also when no broker runs yet)."""
-        try:
-            entry = self._get(key)
-        except (OSError, ValueError):
+    def cached(self, identity):
+        """The fresh value for identity, or None; raises the remembered SessionFailure of a recent failure."""
+        now = self._clock()
+        payload = self.store.lookup(identity.key, identity.state, self.margin, now)
+        if payload is not None:
+            details = self.store.lookup(identity.details_key, identity.state, self.margin, now)
+            value = _value(payload, details)
+            if value is not None:
+                return value
+        failure = self.store.lookup(identity.failure_key, identity.state, 0, now)
+        if failure is None:
             return None
-        return entry if entry is not None and entry.fresh(self._clock()) else None
-
-    def stats(self):
-        return request(self.socket_path, {"op": "stats"})
-
-    def get_or_create(self, key, create, cacheable_errors=()):
-        """Like ProcessCache.get_or_create, across every worker of the controller."""
-        return self.entry_for(key, create, cacheable_errors).result()
-
-    def entry_for(self, key, create, cacheable_errors=()):
-        """The fresh Entry for key; one worker at a time creates, the others then read its entry."""
-        entry = self.peek(key)
-        if entry is None:
-            with _FileLock(self.lock_path):
-                self.ensure_broker()
-                entry = self.peek(key)
-                if entry is None:
-                    entry = _create_entry(create, cacheable_errors, self._clock)
-                    try:
-                        self._put(key, entry)
-                    except (OSError, ValueError):
-                        pass  # the entry is still good for this caller; the next one creates again
-        return entry
-
-    def ensure_broker(self):
-        """Start the broker unless one answers already. Call with the lock held."""
         try:
-            request(self.socket_path, {"op": "ping"}, timeout=5)
-            return
-        except (OSError, ValueError):
-            pass
+            remembered = json.loads(failure)
+            message, kind = remembered["message"], remembered.get("type")
+        except (ValueError, TypeError, KeyError):
+            return None
+        raise SessionFailure(message, kind)
+
+    def get_or_create(self, identity, create):
+        """The value for identity; ``create() -> Fetched`` runs in one process at a time per identity.
+
+        A SessionFailure raised by create() is remembered for FAILURE_TTL_SECONDS and raised again to
+        every caller meanwhile; other exceptions propagate and are not remembered. CacheUnavailable
+        (before create() ran) when the directory or the lock cannot be used.
+        """
+        value = self.cached(identity)
+        if value is not None:
+            return value
         try:
-            if os.path.lexists(self.socket_path):
-                os.unlink(self.socket_path)  # left by a broker that died
-        except OSError as error:
-            raise CacheUnavailable("cannot remove the stale socket %s: %s" % (self.socket_path, error.strerror)) from None
-        command = [sys.executable, "-I", os.path.abspath(__file__), "serve", "--socket", self.socket_path,
-                   "--controller-pid", str(self.controller_pid), "--idle-timeout", str(self.idle_timeout),
-                   "--lock", self.lock_path]
+            lock = self.store.locked(identity.key)  # creates the directory, or refuses one that is not ours
+            lock.__enter__()
+        except (credential_cache.CacheError, OSError) as error:
+            raise CacheUnavailable(str(error)) from None
         try:
-            done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  timeout=BROKER_START_TIMEOUT, check=False, close_fds=True)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise CacheUnavailable("the cache broker did not start: %s" % error) from None
-        if done.returncode != 0:
-            detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise CacheUnavailable("the cache broker did not start: %s" % (detail[-1] if detail else "exit %d" % done.returncode))
+            value = self.cached(identity)  # another worker may have made it while this one waited
+            if value is not None:
+                return value
+            obtained = self._clock()
+            try:
+                fetched = create()
+            except SessionFailure as failure:
+                document = json.dumps({"type": failure.error_type, "message": str(failure)})
+                self._store(identity.failure_key, identity.state, document, obtained, obtained + FAILURE_TTL_SECONDS)
+                raise
+            self._store(identity.key, identity.state, fetched.payload, obtained, fetched.expires)
+            details = dict((name, fetched.value[name]) for name in ("access_key", "role_arn", "assumed_role_arn", "source_identity"))
+            self._store(identity.details_key, identity.state, json.dumps(details), obtained, fetched.expires)
+            self.store.remove(identity.failure_key)
+            return fetched.value
+        finally:
+            lock.__exit__(None, None, None)
+
+    def _store(self, key, state, payload, obtained, expires):
+        if state is None:
+            return  # the certificate file cannot be stat'ed: nothing could tell when the entry goes stale
         try:
-            request(self.socket_path, {"op": "ping"}, timeout=5)
-        except (OSError, ValueError) as error:
-            raise CacheUnavailable("the cache broker does not answer: %s" % error) from None
+            self.store.store(key, state, payload, obtained, expires)
+        except (credential_cache.CacheError, OSError) as error:
+            self._warn("the credential cache was not written: %s" % error)
 
 
-# --- the broker ----------------------------------------------------------------------------------
-
-class Broker:
-    """The broker's state and request handling (no sockets here, so it is easy to test)."""
-
-    def __init__(self, clock=time.time):
-        self._clock = clock
-        self._entries = {}
-        self._lock = threading.Lock()
-        self.counts = {"get": 0, "hit": 0, "put": 0}
-        self.last_activity = time.monotonic()
-
-    def handle(self, message):
-        self.last_activity = time.monotonic()
-        if not isinstance(message, dict):
-            return {"ok": False, "error": "request must be a JSON object"}
-        operation = message.get("op")
-        handler = {"get": self._get, "put": self._put, "ping": self._ping, "stats": self._stats}.get(operation)
-        if handler is None:
-            return {"ok": False, "error": "unknown op %r" % (operation,)}
-        try:
-            return handler(message)
-        except (KeyError, TypeError, ValueError) as error:
-            return {"ok": False, "error": "bad %s request: %s" % (operation, type(error).__name__)}
-
-    def _get(self, message):
-        key = str(message["key"])
-        now = self._clock()
-        with self._lock:
-            self.counts["get"] += 1
-            entry = self._entries.get(key)
-            if entry is not None and entry.expires_at <= now:
-                del self._entries[key]
-                entry = None
-            if entry is not None and entry.fresh(now):
-                self.counts["hit"] += 1
-                return {"ok": True, "entry": entry.to_wire()}
-        return {"ok": True, "entry": None}
-
-    def _put(self, message):
-        key = str(message["key"])
-        entry = Entry.from_wire(message["entry"])
-        now = self._clock()
-        with self._lock:
-            self.counts["put"] += 1
-            self._entries[key] = entry
-            for stale in [k for k, e in self._entries.items() if e.expires_at <= now]:
-                del self._entries[stale]
-        return {"ok": True}
-
-    def _ping(self, _message):
-        return {"ok": True, "pid": os.getpid()}
-
-    def _stats(self, _message):
-        with self._lock:
-            return {"ok": True, "entries": len(self._entries), "counts": dict(self.counts)}
-
-
-def _peer_uid(connection):
-    """The uid of the process at the other end (Linux), else None."""
-    option = getattr(socket, "SO_PEERCRED", None)
-    if option is None:
+def _value(payload, details):
+    """The lookup's dictionary from the helper's payload and the lookup's details; None unless they match."""
+    try:
+        credentials = json.loads(payload)
+        extra = json.loads(details) if details is not None else None
+        if not isinstance(extra, dict) or extra.get("access_key") != credentials["AccessKeyId"]:
+            return None  # an entry of the helper, or refreshed by it: the lookup makes its own
+        return {
+            "access_key": credentials["AccessKeyId"], "secret_key": credentials["SecretAccessKey"],
+            "session_token": credentials["SessionToken"], "expiration": credentials["Expiration"],
+            "role_arn": extra["role_arn"], "assumed_role_arn": extra["assumed_role_arn"],
+            "source_identity": extra["source_identity"],
+        }
+    except (ValueError, TypeError, KeyError):
         return None
-    import struct  # pylint: disable=import-outside-toplevel
-    data = connection.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
-    return struct.unpack("3i", data)[1]
-
-
-def _serve_connection(broker, connection):
-    with connection:
-        connection.settimeout(REQUEST_TIMEOUT)
-        try:
-            message = _receive(connection)  # read first: answering at once could reset the peer's unread request
-            uid = _peer_uid(connection)
-            if uid is not None and uid != os.getuid():
-                _send(connection, {"ok": False, "error": "wrong user"})
-                return
-            _send(connection, broker.handle(message))
-        except (OSError, ValueError):
-            return
-
-
-def _accept_loop(broker, listener):
-    while True:
-        try:
-            connection, _address = listener.accept()
-        except OSError:
-            return  # the listener was closed: shutting down
-        threading.Thread(target=_serve_connection, args=(broker, connection), daemon=True).start()
-
-
-def _should_stop(broker, controller_pid, controller_started, idle_timeout):
-    if not process_alive(controller_pid, controller_started):
-        return True
-    return time.monotonic() - broker.last_activity > idle_timeout
-
-
-def _remove(path, expected_inode=None):
-    try:
-        if expected_inode is None or os.lstat(path).st_ino == expected_inode:
-            os.unlink(path)
-    except OSError:
-        pass
-
-
-def _detach():
-    """Fork into the background: the parent exits 0 (so the starter knows we listen), the child carries on."""
-    if os.fork() > 0:
-        os._exit(0)  # pylint: disable=protected-access
-    os.setsid()
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-
-
-def serve(socket_path, controller_pid, idle_timeout=DEFAULT_IDLE_TIMEOUT, lock_path=None, detach=True):
-    """Listen on socket_path until controller_pid is gone or idle_timeout seconds pass without a request."""
-    controller_started = process_start_time(controller_pid)
-    if not process_alive(controller_pid):
-        raise SystemExit("controller process %d is not running" % controller_pid)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = os.umask(0o177)
-    try:
-        listener.bind(socket_path)
-    finally:
-        os.umask(old_umask)
-    listener.listen(128)
-    inode = os.lstat(socket_path).st_ino
-    if detach:
-        _detach()
-    broker = Broker()
-    threading.Thread(target=_accept_loop, args=(broker, listener), daemon=True).start()
-    try:
-        while not _should_stop(broker, controller_pid, controller_started, idle_timeout):
-            time.sleep(WATCH_INTERVAL)
-    finally:
-        listener.close()
-        _remove(socket_path, inode)
-        if lock_path and not process_alive(controller_pid, controller_started):
-            _remove(lock_path)  # nobody can wait on it any more: the run is over
-
-
-def main(argv=None):
-    import argparse  # pylint: disable=import-outside-toplevel  # only the broker needs it, not every worker
-    parser = argparse.ArgumentParser(description="In-memory credential cache broker of rolesanywhere.fleet.credentials")
-    commands = parser.add_subparsers(dest="command")
-    serve_parser = commands.add_parser("serve")
-    serve_parser.add_argument("--socket", required=True)
-    serve_parser.add_argument("--controller-pid", type=int, required=True)
-    serve_parser.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT)
-    serve_parser.add_argument("--lock")
-    serve_parser.add_argument("--foreground", action="store_true")
-    options = parser.parse_args(argv)
-    if options.command != "serve":
-        parser.error("use: serve --socket PATH --controller-pid PID")
-    try:
-        serve(options.socket, options.controller_pid, options.idle_timeout, options.lock, detach=not options.foreground)
-    except OSError as error:
-        sys.stderr.write("cannot serve on %s: %s\n" % (options.socket, error.strerror or error))
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -17,10 +17,7 @@ import sys
 import threading
 import time
 
-try:  # the lookup's broker watches its parent the same way (stdlib only, safe before argument errors)
-    from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils.lookup_cache import process_alive
-except ImportError:  # run from a checkout without the collection layout: the same file, imported directly
-    from plugins.plugin_utils.lookup_cache import process_alive  # type: ignore[no-redef]
+from .processes import process_alive
 
 
 def _account(text: str) -> str:

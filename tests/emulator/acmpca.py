@@ -13,9 +13,11 @@ acts before and after it:
   keeping moto's serial, subject, key and extensions but with AWS's validity ("Not Before" 60 minutes
   back unless ``ValidityNotBefore``; "Not After" from ``Validity``), the requested hash, and a CRL
   distribution point when the CA publishes CRLs;
-- RevokeCertificate / UpdateCertificateAuthority: a CRL (DER, complete, signed by the CA key, listing every
-  revoked serial with its reason) is put into moto's S3 at ``<CustomPath or "crl">/<CA id>.crl`` in the
-  bucket of the CA's enabled ``CrlConfiguration``, ``crl_delay`` seconds later (AWS takes about 30 minutes).
+- RevokeCertificate / UpdateCertificateAuthority: a CRL (DER, signed by the CA key, listing every revoked
+  serial with its reason) is put into moto's S3 in the bucket of the CA's enabled ``CrlConfiguration``,
+  ``crl_delay`` seconds later (AWS takes about 30 minutes): complete CRLs at ``<CustomPath or "crl">/<CA id>.crl``;
+  with ``CrlType: PARTITIONED`` one CRL per partition (``PARTITION_SIZE`` certificates each) at the key of
+  ``crl_object_key``, with a critical issuingDistributionPoint naming the URL in its certificates.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import json
 import sys
 import threading
 import time
-from typing import Dict, Optional, Tuple
+import uuid
+from typing import Dict, List, Optional, Set, Tuple
 
 from .wsgi import read_body
 
@@ -45,6 +48,8 @@ BACKDATE = datetime.timedelta(minutes=60)
 RETRY_SECONDS = 2.0
 MAX_ATTEMPTS = 30
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+# Certificates per CRL partition of a PARTITIONED CA: small on purpose, so that a test sees several partitions.
+PARTITION_SIZE = 3
 HASH_BY_PREFIX = {"SHA256": "SHA256", "SHA384": "SHA384", "SHA512": "SHA512"}
 REASONS = {
     "UNSPECIFIED": "unspecified", "KEY_COMPROMISE": "key_compromise", "CERTIFICATE_AUTHORITY_COMPROMISE": "ca_compromise",
@@ -111,16 +116,31 @@ def hash_for(signing_algorithm: Optional[str]):
     return getattr(hashes, name)()
 
 
-def crl_object_key(ca_arn: str, crl_configuration: dict) -> str:
-    """Where ACM PCA writes a CA's complete CRL in its bucket: ``crl/<CA id>.crl`` or ``<CustomPath>/<CA id>.crl``."""
-    prefix = (crl_configuration.get("CustomPath") or "crl").strip("/")
-    return "%s/%s.crl" % (prefix, ca_arn.rsplit("/", 1)[-1])
+def crl_object_key(ca_arn: str, crl_configuration: dict, partition: Optional[str] = None) -> str:
+    """Where ACM PCA writes a CA's CRL in its bucket.
+
+    Complete CRLs: ``crl/<CA id>.crl``, or ``<CustomPath>/<CA id>.crl`` (privateca user guide crl-planning.html
+    #crl-url; the CustomPath form as the collection has always read it). Partitioned CRLs: AWS documents
+    ``<CustomPath>/<CrlPartition_GUID>.crl`` (acm-pca CrlConfiguration.CustomPath) and, without CustomPath, only
+    that they "have a random GUID appended to them" (crl-planning.html#crl-url). ``crl/<CA id>/<GUID>.crl`` is this
+    emulator's assumption; clients find the object through the certificate's CRL distribution point, as AWS says
+    they should, so nothing depends on it.
+    """
+    custom = (crl_configuration.get("CustomPath") or "").strip("/")
+    ca_id = ca_arn.rsplit("/", 1)[-1]
+    if partition is None:
+        return "%s/%s.crl" % (custom or "crl", ca_id)
+    return "%s/%s.crl" % (custom, partition) if custom else "crl/%s/%s.crl" % (ca_id, partition)
 
 
-def crl_url(ca_arn: str, crl_configuration: dict, region: str) -> str:
+def crl_url(ca_arn: str, crl_configuration: dict, region: str, partition: Optional[str] = None) -> str:
     """The CRL distribution point ACM PCA writes into issued certificates."""
     host = crl_configuration.get("CustomCname") or "%s.s3.%s.amazonaws.com" % (crl_configuration["S3BucketName"], region)
-    return "http://%s/%s" % (host, crl_object_key(ca_arn, crl_configuration))
+    return "http://%s/%s" % (host, crl_object_key(ca_arn, crl_configuration, partition))
+
+
+def is_partitioned(crl_configuration: dict) -> bool:
+    return crl_configuration.get("CrlType") == "PARTITIONED"
 
 
 def serial_from_text(serial_text: str) -> int:
@@ -140,8 +160,13 @@ def _authority_key_identifier(authority_certificate):
         return x509.AuthorityKeyIdentifier.from_issuer_public_key(authority_certificate.public_key())
 
 
-def build_crl(authority, crl_number: int, now: Optional[datetime.datetime] = None) -> bytes:
-    """DER CRL of a moto CertificateAuthority: every revoked serial with date and reason, signed by the CA key."""
+def build_crl(authority, crl_number: int, now: Optional[datetime.datetime] = None,
+              serials: Optional[Set[int]] = None, distribution_point: Optional[str] = None) -> bytes:
+    """DER CRL of a moto CertificateAuthority: every revoked serial with date and reason, signed by the CA key.
+
+    A partition lists only ``serials`` and carries a critical issuingDistributionPoint naming its URL, which
+    clients must match against the certificate's CRL distribution point (acm-pca CrlConfiguration.CrlType).
+    """
     now = now or _utcnow()
     configuration = _crl_configuration(authority)
     days = int(configuration.get("ExpirationInDays") or 7)
@@ -150,7 +175,12 @@ def build_crl(authority, crl_number: int, now: Optional[datetime.datetime] = Non
                .next_update(now + datetime.timedelta(days=days))
                .add_extension(x509.CRLNumber(crl_number), critical=False)
                .add_extension(_authority_key_identifier(certificate), critical=False))
+    if distribution_point is not None:
+        builder = builder.add_extension(x509.IssuingDistributionPoint(
+            [x509.UniformResourceIdentifier(distribution_point)], None, False, False, None, False, False), critical=True)
     for serial_text, details in sorted(authority.revoked_certificates.items()):
+        if serials is not None and serial_from_text(serial_text) not in serials:
+            continue
         revoked_at = datetime.datetime.fromtimestamp(details.get("revocation_time") or time.time(), datetime.timezone.utc)
         reason = getattr(x509.ReasonFlags, REASONS.get(details.get("revocation_reason"), "unspecified"))
         entry = (x509.RevokedCertificateBuilder().serial_number(serial_from_text(serial_text))
@@ -179,6 +209,7 @@ class PrivateCaExtension:
         self._tokens: Dict[Tuple[str, str, str], Tuple[str, float]] = {}
         self._due: Dict[str, Tuple[float, int]] = {}  # CA ARN -> (monotonic due time, attempts so far)
         self._crl_numbers: Dict[str, int] = {}
+        self._partitions: Dict[str, List[Tuple[str, Set[int]]]] = {}  # CA ARN -> [(partition GUID, its serials)]
         self._wake = threading.Condition(self._lock)
         self._publisher = threading.Thread(target=self._publish_forever, name="acmpca-crl", daemon=True)
         self._publisher.start()
@@ -269,21 +300,33 @@ class PrivateCaExtension:
                    .not_valid_before(not_before).not_valid_after(not_after or issued.not_valid_after_utc))
         for extension in issued.extensions:
             builder = builder.add_extension(extension.value, extension.critical)
-        distribution_point = self._distribution_point(ca_arn, authority, request)
+        distribution_point = self._distribution_point(ca_arn, authority, request, issued.serial_number)
         if distribution_point is not None:
             builder = builder.add_extension(distribution_point, critical=False)
         certificate = builder.sign(authority.key, hash_for(request.get("SigningAlgorithm")))
         with self._lock:
             authority.issued_certificates[certificate_arn] = certificate.public_bytes(serialization.Encoding.PEM)
 
-    def _distribution_point(self, ca_arn: str, authority, request: dict):
+    def _distribution_point(self, ca_arn: str, authority, request: dict, serial: int):
         configuration = _crl_configuration(authority)
         omitted = (configuration.get("CrlDistributionPointExtensionConfiguration") or {}).get("OmitExtension")
         root_certificate = request.get("TemplateArn", "").split("/")[-2:-1] == ["RootCACertificate"]
-        if not configuration or omitted or root_certificate:
+        if not configuration or root_certificate:
             return None
-        url = crl_url(ca_arn, configuration, ca_arn.split(":")[3])
+        partition = self._partition_for(ca_arn, serial) if is_partitioned(configuration) else None
+        if omitted:
+            return None
+        url = crl_url(ca_arn, configuration, ca_arn.split(":")[3], partition)
         return x509.CRLDistributionPoints([x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)])
+
+    def _partition_for(self, ca_arn: str, serial: int) -> str:
+        """The GUID of the CRL partition a new certificate is bound to (a new partition every PARTITION_SIZE)."""
+        with self._lock:
+            partitions = self._partitions.setdefault(ca_arn, [])
+            if not partitions or len(partitions[-1][1]) >= PARTITION_SIZE:
+                partitions.append((str(uuid.uuid4()), set()))
+            partitions[-1][1].add(serial)
+            return partitions[-1][0]
 
     # --- CRL publication ------------------------------------------------------------------------
 
@@ -326,9 +369,17 @@ class PrivateCaExtension:
         with self._lock:
             number = self._crl_numbers.get(ca_arn, 0) + 1
             self._crl_numbers[ca_arn] = number
-        der = build_crl(authority, number)
-        key = crl_object_key(ca_arn, configuration)
-        self._s3[self.account]["aws"].put_object(configuration["S3BucketName"], key, der)
+            partitions = [(guid, set(serials)) for guid, serials in self._partitions.get(ca_arn, [])]
+        bucket = self._s3[self.account]["aws"]
+        if not is_partitioned(configuration):
+            key = crl_object_key(ca_arn, configuration)
+            bucket.put_object(configuration["S3BucketName"], key, build_crl(authority, number))
+            return key
+        key = None
+        for guid, serials in partitions:  # each partition: its own object, naming its URL as distribution point
+            key = crl_object_key(ca_arn, configuration, guid)
+            url = crl_url(ca_arn, configuration, ca_arn.split(":")[3], guid)
+            bucket.put_object(configuration["S3BucketName"], key, build_crl(authority, number, serials=serials, distribution_point=url))
         return key
 
 

@@ -99,6 +99,23 @@ def _is_alias_arn(arn: str) -> bool:
         return False
 
 
+# ImportCrl: "In order to be properly imported, a CRL must be in PEM format" (botocore rolesanywhere 2018-05-10
+# ImportCrl documentation; API_ImportCrl.html). AWS's answer to a DER CRL is not documented: a ValidationException
+# with this message is this emulator's assumption. UpdateCrl's documentation states no format, so it takes both.
+IMPORT_CRL_NOT_PEM = "Invalid crlData: the CRL must be in PEM format (-----BEGIN X509 CRL-----)"
+
+
+def load_imported_crl(data: bytes) -> x509.CertificateRevocationList:
+    """ImportCrl's crlData: a PEM CRL; ValidationException for DER or anything else."""
+    if not data.lstrip().startswith(b"-----BEGIN"):
+        try:
+            x509.load_der_x509_crl(data)
+        except ValueError:
+            return load_crl(data)  # not a CRL at all: the generic message
+        raise awserrors.validation(IMPORT_CRL_NOT_PEM)
+    return load_crl(data)
+
+
 def _is_ca(certificate: x509.Certificate) -> bool:
     try:
         return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
@@ -482,7 +499,7 @@ class ControlPlane:
     # --- CRLs -----------------------------------------------------------------------------------
 
     def import_crl(self, params: dict) -> dict:
-        load_crl(params["crlData"])
+        load_imported_crl(params["crlData"])
         if _is_alias_arn(params["trustAnchorArn"]):
             # AWS: "This parameter doesn't support alias ARNs. If you specify an alias ARN, the request fails with
             # ResourceNotFoundException." (botocore model, ImportCrlRequest.trustAnchorArn)

@@ -6,7 +6,8 @@
 1. The SigV4-X509 signature, date and serial: ``verify.verify_create_session_request``, which builds
    the canonical form with the collection's own signing functions.
 2. The trust anchor (this account and region, enabled) and a verified path to it, validity periods
-   and the anchor's enabled CRLs (``pathvalidation``).
+   and the anchor's enabled CRLs (``pathvalidation``); with ``crlDpRevocationEnabled``, the CRLs of the
+   certificates' CRL distribution points too (``pathvalidation.DistributionPointCRLs``).
 3. The profile (exists, enabled, lists the role, accepts a role session name when one is sent).
 4. The role in moto's IAM and its trust policy, conditions evaluated with the mapped attributes.
 5. Duration: request (900..43200) capped by the profile and the certificate's notAfter.
@@ -26,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from . import awserrors, policy, verify
-from .pathvalidation import PathValidator, not_after, untrusted
+from .pathvalidation import DistributionPointCRLs, PathValidator, not_after, untrusted
 
 try:
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import CreateSessionError
@@ -64,6 +65,7 @@ class SessionService:
         self.backend = backend
         self.clock = clock
         self.validator = PathValidator()
+        self.distribution_points = DistributionPointCRLs()
         self._anchor_cache = {}
         self._policy_cache = {}
         self._lock = threading.Lock()
@@ -84,7 +86,9 @@ class SessionService:
         anchor_certificates = self._anchor_certificates(anchor)
         crls = self.control.enabled_crls_for(anchor["trustAnchorArn"])
         try:
-            self.validator.validate(verified.leaf, verified.chain, anchor_certificates, crls, now)
+            path = self.validator.validate(verified.leaf, verified.chain, anchor_certificates, crls, now)
+            if anchor.get("crlDpRevocationEnabled"):
+                self.distribution_points.check(path, now)
         except awserrors.ServiceError as error:
             self._note_failure("certificate", error.message)
             raise

@@ -29,14 +29,16 @@ try:
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import (
         ClockSkewError, InvalidSignatureError, ValidationError)
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.signing import (
-        ALGORITHM_ECDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, SERVICE, TERMINATOR,
-        _header_lookup, _normalise_signed_headers, _require_cryptography, _utc, canonical_request, credential_scope, string_to_sign)
+        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, SERVICE, TERMINATOR,
+        _header_lookup, _normalise_signed_headers, _require_cryptography, _utc, canonical_request, credential_scope, mldsa_key_classes,
+        string_to_sign)
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import is_region, is_role_session_name
 except ImportError:  # run from a checkout without the collection layout: the same files, imported directly
     from plugins.module_utils._core.errors import ClockSkewError, InvalidSignatureError, ValidationError  # type: ignore[no-redef]
     from plugins.module_utils._core.signing import (  # type: ignore[no-redef]
-        ALGORITHM_ECDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, SERVICE, TERMINATOR,
-        _header_lookup, _normalise_signed_headers, _require_cryptography, _utc, canonical_request, credential_scope, string_to_sign)
+        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, SERVICE, TERMINATOR,
+        _header_lookup, _normalise_signed_headers, _require_cryptography, _utc, canonical_request, credential_scope, mldsa_key_classes,
+        string_to_sign)
     from plugins.module_utils._core.identifiers import is_region, is_role_session_name  # type: ignore[no-redef]
 
 DEFAULT_MAX_SKEW_SECONDS = 300
@@ -44,6 +46,8 @@ DEFAULT_MAX_SKEW_SECONDS = 300
 # with SHA-256, so a verifier accepts those names too.
 RSA_ALGORITHMS = frozenset((ALGORITHM_RSA, "AWS4-X509-RSA-SHA384", "AWS4-X509-RSA-SHA512"))
 ECDSA_ALGORITHMS = frozenset((ALGORITHM_ECDSA, "AWS4-X509-ECDSA-SHA384", "AWS4-X509-ECDSA-SHA512"))
+MLDSA_PUBLIC_KEY_TYPES = tuple(public for _private, public in mldsa_key_classes().values())
+SIGNING_ALGORITHMS = RSA_ALGORITHMS | ECDSA_ALGORITHMS | {ALGORITHM_MLDSA}
 _AUTHORIZATION_RE = re.compile(
     r"^(?P<algorithm>AWS4-X509-[A-Z0-9-]+) +Credential=(?P<credential>[^, ]+), *"
     r"SignedHeaders=(?P<signed_headers>[^, ]+), *Signature=(?P<signature>[0-9a-fA-F]+)$"
@@ -59,7 +63,13 @@ def verify_signature(public_key, algorithm, text, signature):
             public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
             return True
         if algorithm in ECDSA_ALGORITHMS and isinstance(public_key, ec.EllipticCurvePublicKey):
+            # Every curve, P-521 included, signs a SHA-256 digest (aws/rolesanywhere-credential-helper signer.go:509).
             public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+            return True
+        if algorithm == ALGORITHM_MLDSA and isinstance(public_key, MLDSA_PUBLIC_KEY_TYPES):
+            # Pure ML-DSA over the string to sign itself, empty context (file_system_signer.go:52-59,
+            # mldsa_utils.go:70-74); deterministic and hedged signatures verify alike.
+            public_key.verify(signature, data)
             return True
     except InvalidSignature:
         return False
@@ -114,10 +124,10 @@ def _parse_authorization(lookup):
             service_message="Invalid Authorization header", hint="Sign the request with SigV4-X509",
         )
     parts = match.groupdict()
-    if parts["algorithm"] not in RSA_ALGORITHMS | ECDSA_ALGORITHMS:
+    if parts["algorithm"] not in SIGNING_ALGORITHMS:
         raise ValidationError(
             "Unsupported signing algorithm %s" % parts["algorithm"],
-            service_message="Unsupported signing algorithm", hint="Use AWS4-X509-RSA-SHA256 or AWS4-X509-ECDSA-SHA256",
+            service_message="Unsupported signing algorithm", hint="Use AWS4-X509-RSA-SHA256, AWS4-X509-ECDSA-SHA256 or AWS4-X509-MLDSA",
         )
     return parts
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from urllib.parse import unquote, urlsplit
 
 try:
+    from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 except ImportError:  # pragma: no cover - pem.require_cryptography() says so before any use
@@ -184,16 +186,70 @@ def serial_to_int(serial_hex):
     return int(serial_hex.replace(":", ""), 16)
 
 
-def crl_location(authority):
-    """(bucket, key) where ACM PCA publishes the CA's CRL, or None when the CA publishes none."""
+def _crl_configuration(authority):
     crl = (authority.get("RevocationConfiguration") or {}).get("CrlConfiguration") or {}
-    if not crl.get("Enabled") or not crl.get("S3BucketName"):
+    return crl if crl.get("Enabled") and crl.get("S3BucketName") else None
+
+
+def crl_location(authority, certificate_pem=None):
+    """(bucket, key) of the S3 object holding the CRL that covers a certificate, or None when unknown.
+
+    AWS documents clients to use the certificate's CRL distribution point (CDP) URI (privateca user guide,
+    crl-planning.html#crl-url): with a certificate that has one, the key is the CDP URI's path (less the bucket
+    in path-style S3 URIs). Otherwise, for complete CRLs only, the documented layout: ``crl/<CA id>.crl``, or
+    ``<CustomPath>/<CA id>.crl`` with a CustomPath. Partitioned CRLs (CrlType PARTITIONED) "have a random GUID
+    appended to them" (same page; CustomPath doc: ``<CustomPath>/<CrlPartition_GUID>.crl``): without the
+    certificate's CDP their key is unknown, and None is returned.
+    """
+    crl = _crl_configuration(authority)
+    if crl is None:
+        return None
+    bucket = crl["S3BucketName"]
+    if certificate_pem:
+        key = crl_key_of_certificate(certificate_pem, bucket)
+        if key:
+            return bucket, key
+    if crl.get("CrlType") == "PARTITIONED":
         return None
     ca_id = authority["Arn"].rsplit("/", 1)[-1]
     prefix = (crl.get("CustomPath") or "").strip("/")
-    # ACM PCA writes s3://<bucket>/crl/<CA id>.crl, or s3://<bucket>/<CustomPath>/<CA id>.crl with a CustomPath.
     key = "%s/%s.crl" % (prefix, ca_id) if prefix else "crl/%s.crl" % ca_id
-    return crl["S3BucketName"], key
+    return bucket, key
+
+
+def crl_key_of_certificate(certificate_pem, bucket):
+    """The S3 key named by the first http CRL distribution point of a PEM certificate, or None."""
+    require_cryptography()
+    try:
+        certificate = pem.parse_certificates(pem.as_bytes(certificate_pem), "the issued certificate")[0]
+        points = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except (MaterialError, x509.ExtensionNotFound):
+        return None
+    for point in points:
+        for name in point.full_name or []:
+            if isinstance(name, x509.UniformResourceIdentifier) and name.value.lower().startswith("http://"):
+                parts = urlsplit(name.value)
+                path = unquote(parts.path).lstrip("/")
+                # Path-style S3 URI (http://s3.<region>.amazonaws.com/<bucket>/crl/...): the bucket is not in the key.
+                if parts.hostname and parts.hostname.startswith("s3.") and path.startswith(bucket + "/"):
+                    path = path[len(bucket) + 1:]
+                return path or None
+    return None
+
+
+def crl_location_error(authority):
+    """Why wait_for_crl cannot find the CRL of this CA."""
+    crl = _crl_configuration(authority)
+    if crl is None:
+        return ConfigurationError(
+            "certificate authority %s publishes no CRL, so wait_for_crl cannot succeed" % authority["Arn"],
+            "Enable RevocationConfiguration.CrlConfiguration on the CA, or set wait_for_crl=false",
+        )
+    return ConfigurationError(
+        "certificate authority %s publishes partitioned CRLs, and which partition lists a certificate is named only in"
+        " the certificate's CRL distribution point" % authority["Arn"],
+        "Revoke by certificate (the PEM, with its CRL distribution point) rather than by serial, or set wait_for_crl=false",
+    )
 
 
 def crl_lists_serials(crl_bytes, serials):

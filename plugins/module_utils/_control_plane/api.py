@@ -6,7 +6,7 @@
 Every wrapper takes a client made by ``connect(module)`` (a retrying client: each call passes
 ``aws_retry=True`` so throttling at the 1 request/s control-plane quota is retried with jittered
 backoff), and turns botocore errors into ``AnsibleRolesAnywhereError`` through
-``RolesAnywhereErrorHandler``; modules run their AWS steps through ``modules.aws_call``, which ends
+``RolesAnywhereErrorHandler``; modules run their AWS steps through ``module.guarded`` (failing.py), which ends
 the module on that exception (``is_user_error`` tells whether a traceback belongs in the result).
 Resources travel in the service's own camelCase shape; ``to_ansible`` converts them for results.
 """
@@ -22,8 +22,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from .resources import crl_text
-from .resources import dict_to_tags
-from .resources import tags_to_dict
+from .tags import dict_to_tags
+from .tags import tags_to_dict
 
 # amazon.aws's AWSRetry knows "Throttling" and "TooManyRequestsException"; Roles Anywhere answers
 # HTTP 429 "ThrottlingException" when a control-plane family goes over 1 request per second.
@@ -45,7 +45,7 @@ class RolesAnywhereErrorHandler(AWSErrorHandler):
 class ResourceKind:
     """What differs between trust anchors, profiles, CRLs and subjects in the API."""
 
-    def __init__(self, key, label, resource_type, snake_name):
+    def __init__(self, key, label, resource_type, snake_name, create_verb="create"):
         self.key = key  # "trustAnchor": response key, and prefix of the id / ARN fields
         self.label = label  # "trust anchor": for messages
         self.resource_type = resource_type  # "trust-anchor": in ARNs
@@ -54,6 +54,7 @@ class ResourceKind:
         self.arn_key = key + "Arn"
         self.result_key = snake_name  # "trust_anchor": module result key and boto3 method suffix
         self.list_method = "list_%ss" % snake_name
+        self.create_verb = create_verb  # "import" for a CRL (ImportCrl)
 
     def method(self, verb):
         return "%s_%s" % (verb, self.result_key)
@@ -61,7 +62,7 @@ class ResourceKind:
 
 TRUST_ANCHOR = ResourceKind("trustAnchor", "trust anchor", "trust-anchor", "trust_anchor")
 PROFILE = ResourceKind("profile", "profile", "profile", "profile")
-CRL = ResourceKind("crl", "CRL", "crl", "crl")
+CRL = ResourceKind("crl", "CRL", "crl", "crl", create_verb="import")
 SUBJECT = ResourceKind("subject", "subject", "subject", "subject")
 
 
@@ -148,31 +149,14 @@ def _list_all(client, kind):
         kwargs = {"nextToken": token}
 
 
-@RolesAnywhereErrorHandler.common_error_handler("list trust anchors")
-def list_trust_anchors(client):
-    return _list_all(client, TRUST_ANCHOR)
-
-
-@RolesAnywhereErrorHandler.common_error_handler("list profiles")
-def list_profiles(client):
-    return _list_all(client, PROFILE)
-
-
-@RolesAnywhereErrorHandler.common_error_handler("list CRLs")
-def list_crls(client):
-    return _list_all(client, CRL)
-
-
-@RolesAnywhereErrorHandler.common_error_handler("list subjects")
-def list_subjects(client):
-    return _list_all(client, SUBJECT)
-
-
-_LISTERS = {"trustAnchor": list_trust_anchors, "profile": list_profiles, "crl": list_crls, "subject": list_subjects}
-
-
 def list_resources(client, kind):
-    return _LISTERS[kind.key](client)
+    """Every resource of this kind in the account and region. Fails "Failed to list trust anchors: ..."."""
+
+    @RolesAnywhereErrorHandler.common_error_handler("list %ss" % kind.label)
+    def call():
+        return _list_all(client, kind)
+
+    return call()
 
 
 @RolesAnywhereErrorHandler.list_error_handler("get the resource", None)
@@ -214,19 +198,29 @@ def untag_resource(client, arn, keys):
     client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=list(keys))
 
 
+def create_resource(client, kind, **params):
+    """Create (for a CRL: import) a resource; the service's answer. Fails "Failed to create the trust anchor: ..."."""
+
+    @RolesAnywhereErrorHandler.common_error_handler("%s the %s" % (kind.create_verb, kind.label))
+    def call():
+        return getattr(client, kind.method(kind.create_verb))(aws_retry=True, **params)[kind.key]
+
+    return call()
+
+
+def update_resource(client, kind, resource_id, **params):
+    """Update* of a resource; the service's answer. Fails "Failed to update the profile: ..."."""
+
+    @RolesAnywhereErrorHandler.common_error_handler("update the %s" % kind.label)
+    def call():
+        return getattr(client, kind.method("update"))(aws_retry=True, **{kind.id_key: resource_id}, **params)[kind.key]
+
+    return call()
+
+
 # ---------------------------------------------------------------------------------------------------
 # Trust anchors
 # ---------------------------------------------------------------------------------------------------
-
-
-@RolesAnywhereErrorHandler.common_error_handler("create the trust anchor")
-def create_trust_anchor(client, **params):
-    return client.create_trust_anchor(aws_retry=True, **params)["trustAnchor"]
-
-
-@RolesAnywhereErrorHandler.common_error_handler("update the trust anchor")
-def update_trust_anchor(client, trust_anchor_id, **params):
-    return client.update_trust_anchor(aws_retry=True, trustAnchorId=trust_anchor_id, **params)["trustAnchor"]
 
 
 @RolesAnywhereErrorHandler.common_error_handler("put the trust anchor's notification settings")
@@ -246,16 +240,6 @@ def reset_notification_settings(client, trust_anchor_id, keys):
 # ---------------------------------------------------------------------------------------------------
 
 
-@RolesAnywhereErrorHandler.common_error_handler("create the profile")
-def create_profile(client, **params):
-    return client.create_profile(aws_retry=True, **params)["profile"]
-
-
-@RolesAnywhereErrorHandler.common_error_handler("update the profile")
-def update_profile(client, profile_id, **params):
-    return client.update_profile(aws_retry=True, profileId=profile_id, **params)["profile"]
-
-
 @RolesAnywhereErrorHandler.common_error_handler("put an attribute mapping on the profile")
 def put_attribute_mapping(client, profile_id, certificate_field, specifiers):
     rules = [{"specifier": specifier} for specifier in specifiers]
@@ -268,21 +252,6 @@ def delete_attribute_mapping(client, profile_id, certificate_field, specifiers=N
     if specifiers:
         params["specifiers"] = list(specifiers)
     return client.delete_attribute_mapping(aws_retry=True, **params)["profile"]
-
-
-# ---------------------------------------------------------------------------------------------------
-# CRLs
-# ---------------------------------------------------------------------------------------------------
-
-
-@RolesAnywhereErrorHandler.common_error_handler("import the CRL")
-def import_crl(client, **params):
-    return client.import_crl(aws_retry=True, **params)["crl"]
-
-
-@RolesAnywhereErrorHandler.common_error_handler("update the CRL")
-def update_crl(client, crl_id, **params):
-    return client.update_crl(aws_retry=True, crlId=crl_id, **params)["crl"]
 
 
 # ---------------------------------------------------------------------------------------------------

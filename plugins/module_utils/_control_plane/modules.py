@@ -5,8 +5,9 @@
 
 ``AnsibleRolesAnywhereModule`` is amazon.aws's ``AnsibleAWSModule`` that reports this collection's
 name and version in the user agent (as community.aws does), and ends the module on a user error
-(bad input, a missing resource or permission) without a traceback. ``aws_call`` runs AWS steps and
-ends the module on an AWS error: user errors without a traceback, unexpected ones with it.
+(bad input, a missing resource or permission) without a traceback: its ``guarded`` (failing.py) runs
+every step that may fail, and ends the module on a RolesAnywhereError or an AWS error, user errors
+without a traceback, unexpected AWS errors with it.
 
 ``ResourceFlow`` is the present/absent flow of trust_anchor, profile and crl (find by id, ARN or
 name; create, or update fields, enabled flag and tags; delete; check mode; diff); each module
@@ -17,9 +18,7 @@ where resource is the (predicted, in check mode) state in the service's shape wi
 
 from __future__ import annotations
 
-import inspect
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.text.converters import to_native
 
@@ -29,6 +28,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from .api import connect
+from .api import create_resource
 from .api import delete_resource
 from .api import get_resource
 from .api import is_user_error
@@ -39,38 +39,28 @@ from .api import set_enabled
 from .api import tag_resource
 from .api import to_ansible
 from .api import untag_resource
+from .api import update_resource
 from .._core.errors import RolesAnywhereError
 from .._core.pem import PRIVATE_KEY_BLOCK_RE
-from .resources import apply_tag_plan
+from .failing import FailsWithoutTraceback
 from .resources import check_alias_name
 from .resources import check_arn_region
 from .resources import check_name
 from .resources import check_resource_id
-from .resources import check_tags
-from .resources import dict_to_tags
 from .resources import parse_resource_arn
-from .resources import plan_tags
+from .tags import apply_tag_plan
+from .tags import check_tags
+from .tags import dict_to_tags
+from .tags import plan_tags
 
 COLLECTION_NAME = "rolesanywhere.fleet"
 COLLECTION_VERSION = "0.1.0"  # keep equal to galaxy.yml's version (a unit test checks it)
 
 
-def _no_traceback_arguments():
-    """fail_json arguments that keep every traceback out of a user error's result.
+class AnsibleRolesAnywhereModule(FailsWithoutTraceback, AnsibleAWSModule):
+    """AnsibleAWSModule for this collection; guarded() also ends the module on AWS errors."""
 
-    ansible-core 2.19 and later attach a traceback to every failure when error tracebacks are on
-    (ANSIBLE_DISPLAY_TRACEBACK=error): the handled exception's inside an except block, else the call
-    stack; an empty ``exception`` asks for none. Older releases attach one only inside an except block
-    (at -vvv), and would report an empty ``exception`` as an exception: for them, pass nothing.
-    Asked at failure time: ansible-test's import sanity test replaces AnsibleModule while importing.
-    """
-    if "exception" in inspect.signature(AnsibleModule.fail_json).parameters:
-        return {"exception": ""}
-    return {}
-
-
-class AnsibleRolesAnywhereModule(AnsibleAWSModule):
-    """AnsibleAWSModule for this collection."""
+    guarded_errors = (RolesAnywhereError, AnsibleAWSError)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -86,20 +76,20 @@ class AnsibleRolesAnywhereModule(AnsibleAWSModule):
                 for block in PRIVATE_KEY_BLOCK_RE.findall(value):
                     self._module.no_log_values.add(block)
 
-    def fail_user_error(self, msg, **details):
-        """End the module on an error the user can fix: the message (and details), never a traceback.
+    def is_user_error(self, error):
+        """RolesAnywhereErrors are; AWS errors are when api.is_user_error says so (bad input, access, missing)."""
+        return not isinstance(error, AnsibleAWSError) or is_user_error(error)
 
-        Call it outside any except block (capture the error there, fail after it).
-        """
-        details.update(_no_traceback_arguments())
-        self.fail_json(msg=msg, **details)
+    def fail_unexpected(self, error):
+        self.fail_json_aws_error(error)
 
-    def fail_input(self, error):
-        """Refuse bad input (a RolesAnywhereError): message and hint, no traceback."""
+    def refuse(self, error):
+        if isinstance(error, AnsibleAWSError):
+            self.fail_aws_user_error(error)
         self.fail_user_error(str(error))
 
     def fail_aws_user_error(self, error):
-        """End the module on an AWS error the user can fix (see api.is_user_error): what AWS said, no traceback.
+        """End the module on an AWS error the user can fix: what AWS said, no traceback.
 
         The result carries what amazon.aws's fail_json_aws gives (message, the error and response
         metadata, boto3 and botocore versions) except the traceback.
@@ -112,26 +102,6 @@ class AnsibleRolesAnywhereModule(AnsibleAWSModule):
         if isinstance(response, dict):
             details.update(camel_dict_to_snake_dict(response))
         self.fail_user_error("%s: %s" % (error.message, to_native(getattr(cause, "message", cause))), **details)
-
-    def validated(self, check, *args, **kwargs):
-        """Run a resources.check_* function; bad input ends the module with its message."""
-        try:
-            return check(*args, **kwargs)
-        except RolesAnywhereError as error:
-            refusal = error
-        # Outside the except block, so that no traceback comes with the refusal.
-        return self.fail_input(refusal)
-
-
-def aws_call(module, action, *args, **kwargs):
-    """action(*args, **kwargs); an AWS error ends the module (user errors without a traceback)."""
-    try:
-        return action(*args, **kwargs)
-    except AnsibleAWSError as error:
-        if not is_user_error(error):
-            module.fail_json_aws_error(error)  # unexpected: inside the except block, with its traceback
-        refusal = error
-    return module.fail_aws_user_error(refusal)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -276,7 +246,7 @@ def run_info_module(kind, option_prefix, result_key):
     )
     resource_id = resource_id_from_params(module, kind, id_option, arn_option)
     client = connect(module)
-    resources = aws_call(module, find_resources, client, kind, resource_id, module.params["name"])
+    resources = module.guarded(find_resources, client, kind, resource_id, module.params["name"])
     exit_with_resources(module, result_key, resources)
 
 
@@ -323,8 +293,8 @@ class ResourceFlow:
     """What a present/absent module does; a module subclasses it with what is its own.
 
     Class attributes a subclass sets: ``kind`` (api.ResourceKind), ``update_operation`` (the API's
-    Update* operation, to check that botocore knows newer fields), ``api_create`` and ``api_update``
-    (api.py wrappers, as staticmethods), ``own_mutually_exclusive``; ``newer_fields`` maps an option
+    Update* operation, to check that botocore knows newer fields), ``own_mutually_exclusive``;
+    ``newer_fields`` maps an option
     to (request field, what it needs when not "a botocore release that knows the field").
 
     Hooks, in the order they run: ``own_options`` (argument spec), ``validate_own`` (before any request),
@@ -336,8 +306,6 @@ class ResourceFlow:
 
     kind = None
     update_operation = None
-    api_create = None
-    api_update = None
     own_mutually_exclusive = ()
     newer_fields = {"alias_name": ("aliasName", None)}
 
@@ -396,10 +364,10 @@ class ResourceFlow:
         """Check every option before any request."""
         params = self.params
         if params["name"] is not None:
-            self.module.validated(check_name, params["name"])
+            self.module.guarded(check_name, params["name"])
         if params["alias_name"] is not None:
-            self.module.validated(check_alias_name, params["alias_name"])
-        params["tags"] = self.module.validated(check_tags, params["tags"])
+            self.module.guarded(check_alias_name, params["alias_name"])
+        params["tags"] = self.module.guarded(check_tags, params["tags"])
         self.validate_own()
 
     def check_botocore_fields(self):
@@ -420,7 +388,7 @@ class ResourceFlow:
         if self.check_mode:
             predicted = {key: value for key, value in request.items() if key != "tags"}
             return self.predict_created(dict(predicted, tags=params["tags"] or {}), request)
-        return dict(self.api_create(self.client, **request), tags=params["tags"] or {})
+        return dict(create_resource(self.client, self.kind, **request), tags=params["tags"] or {})
 
     def planned_update(self, current, identified_by_name):
         """The Update call's fields that differ (only options the user set)."""
@@ -439,7 +407,7 @@ class ResourceFlow:
         self.before_update(current, update)
         if self.check_mode:
             return True, predict_fields(current, update)
-        return True, keep_tags(current, self.api_update(self.client, current[self.kind.id_key], **update))
+        return True, keep_tags(current, update_resource(self.client, self.kind, current[self.kind.id_key], **update))
 
     def ensure_present(self, current, identified_by_name):
         if current is None:
@@ -485,5 +453,5 @@ class ResourceFlow:
         resource_id = resource_id_from_params(module, cls.kind, id_option, arn_option)
         flow.client = connect(module)
         flow.check_botocore_fields()
-        changed, current, after = aws_call(module, flow.apply, resource_id)
+        changed, current, after = module.guarded(flow.apply, resource_id)
         exit_with_resource(module, cls.kind, changed, current, after)

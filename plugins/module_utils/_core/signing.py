@@ -4,8 +4,8 @@
 """SigV4-X509 for IAM Roles Anywhere CreateSession: build and sign.
 
 CreateSession is SigV4 without the HMAC key derivation: the certificate's private key signs the
-string to sign directly (RSASSA-PKCS1-v1_5 or ECDSA, always over SHA-256), the algorithm is
-``AWS4-X509-RSA-SHA256`` / ``AWS4-X509-ECDSA-SHA256`` and the leaf (and chain) travel in the
+string to sign directly (RSASSA-PKCS1-v1_5 or ECDSA, always over SHA-256; ML-DSA over the string itself),
+the algorithm is ``AWS4-X509-RSA-SHA256`` / ``AWS4-X509-ECDSA-SHA256`` / ``AWS4-X509-MLDSA`` and the leaf (and chain) travel in the
 ``X-Amz-X509`` (and ``X-Amz-X509-Chain``) headers. The test emulator's verifier (``tests/emulator/verify.py``)
 builds the canonical form with these same functions, so the client and the server cannot disagree on it; the
 verifier itself is not here, so no host's helper carries it.
@@ -40,6 +40,7 @@ except ImportError:  # pragma: no cover - pem.require_cryptography() says so bef
 
 ALGORITHM_RSA = "AWS4-X509-RSA-SHA256"
 ALGORITHM_ECDSA = "AWS4-X509-ECDSA-SHA256"
+ALGORITHM_MLDSA = "AWS4-X509-MLDSA"
 
 SERVICE = "rolesanywhere"
 TERMINATOR = "aws4_request"
@@ -238,27 +239,68 @@ def _require_cryptography():
     require_cryptography("sign and verify requests")
 
 
+@functools.lru_cache(maxsize=None)
+def mldsa_key_classes():
+    """{"ML-DSA-44": (private key class, public key class), ...} of the installed cryptography; {} without ML-DSA.
+
+    cryptography has them from 47.0 on; they work where the library cryptography is built with (OpenSSL 3.5 or
+    newer, or AWS-LC) has ML-DSA, as the PyPI wheels of cryptography 50 (bundling OpenSSL 4.0) do.
+    """
+    try:
+        from cryptography.hazmat.primitives.asymmetric import mldsa  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return {}
+    classes = {}
+    for level in (44, 65, 87):
+        # cryptography 47's documentation spells them MlDsa65PrivateKey, cryptography 50 MLDSA65PrivateKey.
+        pair = [getattr(mldsa, "MLDSA%d%sKey" % (level, kind), None) or getattr(mldsa, "MlDsa%d%sKey" % (level, kind), None)
+                for kind in ("Private", "Public")]
+        if None not in pair:
+            classes["ML-DSA-%d" % level] = tuple(pair)
+    return classes
+
+
+def mldsa_private_key_types():
+    return tuple(private for private, _public in mldsa_key_classes().values())
+
+
 def algorithm_for_key(private_key):
-    """AWS4-X509-RSA-SHA256 for RSA keys, AWS4-X509-ECDSA-SHA256 for EC keys (not the certificate's hash)."""
+    """The SigV4-X509 algorithm of a key type, as AWS's aws_signing_helper 1.8 names it.
+
+    aws/rolesanywhere-credential-helper signer.go:121-123, file_system_signer.go:110-122: RSA keys sign with
+    AWS4-X509-RSA-SHA256, EC keys of every curve (P-256, P-384, P-521) with AWS4-X509-ECDSA-SHA256 (the
+    certificate's own hash plays no part), ML-DSA keys with AWS4-X509-MLDSA.
+    """
     _require_cryptography()
     if isinstance(private_key, rsa.RSAPrivateKey):
         return ALGORITHM_RSA
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         return ALGORITHM_ECDSA
+    if isinstance(private_key, mldsa_private_key_types()):
+        return ALGORITHM_MLDSA
     raise ConfigurationError(
         "the private key is a %s key" % type(private_key).__name__,
-        "Roles Anywhere accepts RSA and EC P-256/P-384 keys only",
+        "Roles Anywhere accepts RSA, EC (P-256, P-384, P-521) and ML-DSA (44, 65, 87) keys only",
     )
 
 
 def sign_string(private_key, text):
-    """Sign the string to sign: PKCS#1 v1.5 or DER-encoded ECDSA, always SHA-256; returns raw bytes."""
+    """Sign the string to sign; returns the raw signature bytes.
+
+    RSA: PKCS#1 v1.5 over SHA-256. EC: DER-encoded ECDSA over SHA-256, whatever the curve (AWS's helper
+    passes crypto.SHA256 for every key, signer.go:509, so P-521 signs a SHA-256 digest too). ML-DSA: pure
+    ML-DSA (FIPS 204) over the string to sign itself, not a digest, with an empty context, as AWS's helper
+    does (file_system_signer.go:52-59, mldsa_utils.go:70-74). AWS's helper signs ML-DSA deterministically;
+    cryptography signs hedged (randomised), which verifies the same way but gives other bytes each time.
+    """
     _require_cryptography()
     data = text.encode("utf-8") if isinstance(text, str) else text
     if isinstance(private_key, rsa.RSAPrivateKey):
         return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+    if isinstance(private_key, mldsa_private_key_types()):
+        return private_key.sign(data)
     algorithm_for_key(private_key)  # raises the clear error
     raise AssertionError("unreachable")
 
@@ -324,6 +366,8 @@ def build_create_session_request(material, trust_anchor_arn, profile_arn, role_a
     signing_region, fips_from_name = _request_region(anchor, region)
     if endpoint is None:
         endpoint = resolve_endpoint(signing_region, bool(use_fips_endpoint or fips_from_name), bool(use_dualstack_endpoint))
+    elif callable(endpoint):  # a resolver such as sdk_config.ClientConfig.endpoint_url
+        endpoint = endpoint(signing_region, fips_from_name)
     scheme, host, base_path = _split_endpoint(endpoint)
     algorithm = algorithm_for_key(material.private_key)
 

@@ -11,7 +11,6 @@ errors (never on other 4xx), and a fresh signature for every attempt. The answer
 
 from __future__ import annotations
 
-import base64
 import datetime
 import http.client
 import json
@@ -21,24 +20,29 @@ import re
 import socket
 import ssl
 import time
-import urllib.request
+import email.utils
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from .errors import (
     THROTTLING_CODES,
     ConfigurationError,
     CreateSessionError,
     EndpointConnectionError,
+    ServiceError,
+    ThrottledError,
     TLSError,
     error_for_response,
 )
+from .sdk_config import ClientConfig, Proxy, proxy_from_environment  # noqa: F401  pylint: disable=unused-import
 from .signing import DEFAULT_DURATION_SECONDS, build_create_session_request
 
 DEFAULT_USER_AGENT = "rolesanywhere.fleet"
 MAX_RESPONSE_BYTES = 1024 * 1024
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 20.0
+# The longest wait a service may ask for (retryAfterSeconds, Retry-After) that create_session sleeps through itself.
+MAX_RETRY_AFTER_SECONDS = 30.0
 EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -205,8 +209,12 @@ def parse_create_session_response(status, headers, body, attempts=1):
 
 # --- TLS and proxies ------------------------------------------------------------------------------
 
-def ssl_context(ca_bundle=None, verify_ssl=True):
-    """Verifying context from ca_bundle, else AWS_CA_BUNDLE, else the system store; or no verification."""
+def ssl_context(ca_bundle=None, verify_ssl=True, origin=None):
+    """Verifying context from ca_bundle, else AWS_CA_BUNDLE, else the system store; or no verification.
+
+    A CA bundle replaces the system store, as AWS's SDK does (SDK config/resolve.go resolveCustomCABundle puts the
+    bundle's certificates into a new, empty RootCAs pool). ``origin`` names where ca_bundle came from.
+    """
     if not verify_ssl:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
@@ -216,9 +224,10 @@ def ssl_context(ca_bundle=None, verify_ssl=True):
     if bundle is None:
         return _system_context()
     bundle = os.path.expanduser(bundle)
-    origin = "ca_bundle" if ca_bundle else "AWS_CA_BUNDLE"
+    origin = origin or ("ca_bundle" if ca_bundle else "AWS_CA_BUNDLE")
     if not os.path.isfile(bundle):
-        raise ConfigurationError("%s %s does not exist or is not a file" % (origin, bundle), "Point %s to a PEM file of CA certificates" % origin)
+        raise ConfigurationError("%s %s does not exist or is not a file" % (origin, bundle),
+                                 "Point %s to a PEM file of CA certificates, or unset it to use the system's" % origin)
     try:
         return ssl.create_default_context(cafile=bundle)
     except (ssl.SSLError, ValueError, OSError) as error:
@@ -241,38 +250,11 @@ def _system_context():
     return context
 
 
-@dataclass(frozen=True)
-class Proxy:
-    host: str
-    port: int
-    authorization: str = field(default=None, repr=False)
-
-
-def proxy_for(url, use_proxy=True):
-    """The environment's proxy for url (https_proxy / http_proxy, honouring no_proxy), or None."""
+def proxy_for(url, use_proxy=True, environ=None):
+    """The environment's proxy for url by Go's rules (``sdk_config.proxy_from_environment``), or None."""
     if not use_proxy:
         return None
-    parts = urlsplit(url)
-    proxies = urllib.request.getproxies_environment()
-    proxy_url = proxies.get(parts.scheme)
-    if not proxy_url:
-        return None
-    host_port = parts.hostname if parts.port is None else "%s:%d" % (parts.hostname, parts.port)
-    if urllib.request.proxy_bypass_environment(host_port, proxies):
-        return None
-    if "://" not in proxy_url:
-        proxy_url = "http://" + proxy_url
-    proxy = urlsplit(proxy_url)
-    if proxy.scheme != "http" or not proxy.hostname:
-        raise ConfigurationError(
-            "proxy %s://%s from the environment is not supported" % (proxy.scheme, proxy.hostname or ""),
-            "Use an http:// proxy URL in https_proxy, or disable the proxy (use_proxy=false / no_proxy)",
-        )
-    authorization = None
-    if proxy.username is not None:
-        token = "%s:%s" % (unquote(proxy.username), unquote(proxy.password or ""))
-        authorization = "Basic " + base64.b64encode(token.encode("utf-8")).decode("ascii")
-    return Proxy(host=proxy.hostname, port=proxy.port or 80, authorization=authorization)
+    return proxy_from_environment(url, environ)
 
 
 # --- one attempt ------------------------------------------------------------------------------------
@@ -322,12 +304,52 @@ def send_prepared(prepared, context=None, proxy=None, connect_timeout=10, read_t
 # --- retries ------------------------------------------------------------------------------------------
 
 def backoff_seconds(attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, rng=random):
-    """Full jitter: uniform(0, min(cap, base * 2 ** (attempt - 1)))."""
+    """Full jitter: uniform(0, min(cap, base * 2 ** (attempt - 1))). The one backoff formula of the helper."""
     return rng.uniform(0, min(cap, base * (2 ** (attempt - 1))))
 
 
 def is_retryable(status, code):
     return status == 429 or status >= 500 or (code in THROTTLING_CODES)
+
+
+def retry_after_seconds(headers, document, now=None):
+    """How long the service asks us to wait, in seconds, or None.
+
+    The largest of: ``retryAfterSeconds`` of a ServiceUnavailableException body (botocore rolesanywhere model,
+    shape ServiceUnavailableException: "recommended number of seconds after which the client should retry"),
+    the standard ``Retry-After`` header (seconds or an HTTP date, RFC 9110 10.2.3) and ``x-amz-retry-after``
+    (milliseconds; botocore retries/standard.py). Neither AWS's Go helper nor botocore reads the first two: we
+    honour them because a server that says when to come back is best obeyed.
+    """
+    found = []
+    value = document.get("retryAfterSeconds") if isinstance(document, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        found.append(float(value))
+    text = (_header(headers, "Retry-After") or "").strip()
+    if text.isdigit():
+        found.append(float(text))
+    elif text:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+            found.append(max(0.0, moment.timestamp() - (time.time() if now is None else now)))
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
+    text = (_header(headers, "x-amz-retry-after") or "").strip()
+    if text.isdigit():
+        found.append(int(text) / 1000.0)
+    return max(found) if found else None
+
+
+def is_transient(error):
+    """True for failures that heal by waiting: connection problems, 5xx, throttling, TLS handshakes cut short.
+
+    Bad input, a key or certificate refused, a TLS certificate that does not verify: False (waiting does not help).
+    """
+    if isinstance(error, (ThrottledError, ServiceError)):
+        return True
+    if isinstance(error, TLSError):
+        return not getattr(error, "certificate_verification", False)
+    return isinstance(error, EndpointConnectionError)
 
 
 def _describe_os_error(error):
@@ -339,18 +361,37 @@ def _describe_os_error(error):
         return "connection refused"
     if isinstance(error, (ConnectionResetError, http.client.RemoteDisconnected)):
         return "connection reset by the server"
+    if str(error).startswith("Tunnel connection failed"):  # http.client's words for a CONNECT answer other than 200
+        return "the proxy refused the tunnel (%s)" % str(error).split(":", 1)[-1].strip()
     return "%s: %s" % (type(error).__name__, getattr(error, "strerror", None) or error)
 
 
 def _transport_error(error, host, proxy, attempts):
-    via = " via proxy %s:%d" % (proxy.host, proxy.port) if proxy else ""
+    via = " via proxy %s:%d (from %s)" % (proxy.host, proxy.port, proxy.source) if proxy else ""
     suffix = " (after %d attempts)" % attempts if attempts > 1 else ""
     if isinstance(error, ssl.SSLCertVerificationError):
         reason = error.verify_message or error.reason or str(error)
-        return TLSError("TLS certificate verification failed for %s%s: %s%s" % (host, via, reason, suffix), attempts=attempts)
+        result = TLSError("TLS certificate verification failed for %s%s: %s%s" % (host, via, reason, suffix), attempts=attempts)
+        result.certificate_verification = True
+        return result
     if isinstance(error, ssl.SSLError):
         return TLSError("TLS handshake with %s%s failed: %s%s" % (host, via, error.reason or error, suffix), attempts=attempts)
-    return EndpointConnectionError("cannot reach %s%s: %s%s" % (host, via, _describe_os_error(error), suffix), attempts=attempts)
+    hint = None
+    if proxy is not None:
+        hint = ("Check the proxy in %s (it must accept CONNECT to %s), or add %s to NO_PROXY to go direct"
+                % (proxy.source, host, host.rsplit(":", 1)[0] if not host.endswith("]") else host))
+    return EndpointConnectionError("cannot reach %s%s: %s%s" % (host, via, _describe_os_error(error), suffix),
+                                   hint=hint, attempts=attempts)
+
+
+def _not_roles_anywhere(status, prepared, attempts):
+    # A 404 without AWS's error code (X-Amzn-ErrorType or a JSON "code") nor a JSON body: a web server's, not the service's.
+    return CreateSessionError(
+        "%s answered HTTP %d without an AWS error code: this URL is not a Roles Anywhere endpoint"
+        % (prepared.url.split("?", 1)[0], status),
+        hint="Check the endpoint URL: it is the service's base URL, e.g. https://rolesanywhere.us-east-1.amazonaws.com",
+        status=status, code="NotRolesAnywhere", service_message="HTTP %d" % status, attempts=attempts,
+    )
 
 
 def _check_attempt_options(max_attempts, connect_timeout, read_timeout):
@@ -361,28 +402,50 @@ def _check_attempt_options(max_attempts, connect_timeout, read_timeout):
             raise ConfigurationError("%s %r must be a positive number of seconds" % (name, value), "Use e.g. 10")
 
 
+def _config_of(config, endpoint, use_fips_endpoint, use_dualstack_endpoint, ca_bundle, use_proxy):
+    """The given ClientConfig, or one made of the plain arguments (no environment or config file but proxies)."""
+    if config is not None:
+        return config
+    return ClientConfig(
+        endpoint=endpoint, endpoint_source="endpoint" if endpoint else None,
+        use_fips_endpoint=bool(use_fips_endpoint), fips_source="use_fips_endpoint",
+        use_dualstack_endpoint=bool(use_dualstack_endpoint), dualstack_source="use_dualstack_endpoint",
+        ca_bundle=ca_bundle, ca_bundle_source="ca_bundle" if ca_bundle else None, use_proxy=use_proxy,
+        proxy_environ=tuple(os.environ.items()),
+    )
+
+
 def create_session(material, trust_anchor_arn, profile_arn, role_arn, *, region=None, endpoint=None,  # pylint: disable=too-many-locals
                    duration_seconds=DEFAULT_DURATION_SECONDS, role_session_name=None, ca_bundle=None, verify_ssl=True,
                    use_proxy=True, connect_timeout=10, read_timeout=30, max_attempts=3, use_fips_endpoint=False,
-                   use_dualstack_endpoint=False, sleep=time.sleep, user_agent=DEFAULT_USER_AGENT, rng=random):
-    """Sign and send CreateSession, retrying what is worth retrying; return SessionCredentials."""
+                   use_dualstack_endpoint=False, sleep=time.sleep, user_agent=DEFAULT_USER_AGENT, rng=random,
+                   config=None):
+    """Sign and send CreateSession, retrying what is worth retrying; return SessionCredentials.
+
+    ``config`` (a ``sdk_config.ClientConfig`` from ``load_client_config``) replaces endpoint, use_fips_endpoint,
+    use_dualstack_endpoint, ca_bundle and use_proxy. Waits between attempts follow ``backoff_seconds``, or the
+    service's ``retry_after_seconds`` when longer; an answer asking for more than MAX_RETRY_AFTER_SECONDS is
+    raised at once with ``retry_after`` set on the error, for the caller's own loop to honour.
+    """
     _check_attempt_options(max_attempts, connect_timeout, read_timeout)
+    config = _config_of(config, endpoint, use_fips_endpoint, use_dualstack_endpoint, ca_bundle, use_proxy)
 
     def prepare():
         return build_create_session_request(
-            material, trust_anchor_arn, profile_arn, role_arn, region=region, endpoint=endpoint,
+            material, trust_anchor_arn, profile_arn, role_arn, region=region, endpoint=config.endpoint_url,
             duration_seconds=duration_seconds, role_session_name=role_session_name,
-            use_fips_endpoint=use_fips_endpoint, use_dualstack_endpoint=use_dualstack_endpoint,
+            use_fips_endpoint=config.use_fips_endpoint, use_dualstack_endpoint=config.use_dualstack_endpoint,
         )
 
     prepared = prepare()  # every input error surfaces here, before anything is sent
-    context = ssl_context(ca_bundle, verify_ssl) if prepared.url.startswith("https:") else None
-    proxy = proxy_for(prepared.url, use_proxy)
+    context = ssl_context(config.ca_bundle, verify_ssl, config.ca_bundle_source) if prepared.url.startswith("https:") else None
+    proxy = config.proxy_for(prepared.url)
     attempt = 0
+    delay = 0.0
     while True:
         attempt += 1
         if attempt > 1:
-            sleep(backoff_seconds(attempt - 1, rng=rng))
+            sleep(delay)
             prepared = prepare()  # fresh X-Amz-Date and signature for every attempt
         try:
             status, headers, body = send_prepared(prepared, context, proxy, connect_timeout, read_timeout, user_agent)
@@ -390,11 +453,19 @@ def create_session(material, trust_anchor_arn, profile_arn, role_arn, *, region=
             raise _transport_error(error, prepared.host, proxy, attempt) from None
         except (OSError, http.client.HTTPException) as error:
             if attempt < max_attempts:
+                delay = backoff_seconds(attempt, rng=rng)
                 continue
             raise _transport_error(error, prepared.host, proxy, attempt) from None
         if status == 201:
             return parse_create_session_response(status, headers, body, attempts=attempt)
         document = _json_or_none(body)
-        if is_retryable(status, _error_code(headers, document)) and attempt < max_attempts:
+        code = _error_code(headers, document)
+        if status == 404 and code is None and not isinstance(document, dict):
+            raise _not_roles_anywhere(status, prepared, attempt)
+        asked = retry_after_seconds(headers, document)
+        if is_retryable(status, code) and attempt < max_attempts and (asked is None or asked <= MAX_RETRY_AFTER_SECONDS):
+            delay = max(backoff_seconds(attempt, rng=rng), asked or 0.0)
             continue
-        raise _response_error(status, headers, body, attempt)
+        error = _response_error(status, headers, body, attempt)
+        error.retry_after = asked
+        raise error

@@ -7,7 +7,8 @@ Accepted inputs, each given as a path, PEM/DER text or bytes:
   certificates: PEM (one or many), DER, a combined PEM (key + certificate [+ chain]), PKCS#12;
   private keys: PKCS#8 (plain or encrypted), SEC1 ("EC PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY"),
                 legacy OpenSSL-encrypted PEM, DER.
-Roles Anywhere signs with RSA or EC P-256/P-384 keys only; anything else is refused here, naming the file.
+Roles Anywhere signs with RSA, EC (P-256, P-384, P-521) and ML-DSA keys only; anything else is refused here, naming
+the file.
 Error messages name files, never key material or passphrases.
 """
 
@@ -21,6 +22,7 @@ from .errors import MaterialError
 from .pem import (  # noqa: F401  pylint: disable=unused-import
     CERTIFICATE_LABELS, DER_BYTES, PEM_TEXT, PRIVATE_KEY_LABELS, NamedData, backend as _backend, load_certificates,
     parse_certificates, pem_blocks, read_source, require_cryptography)
+from .signing import algorithm_for_key, mldsa_key_classes
 
 try:
     from cryptography import x509
@@ -32,7 +34,7 @@ except ImportError:  # pragma: no cover - pem.require_cryptography() says so bef
 
 ALGORITHM_RSA = "AWS4-X509-RSA-SHA256"
 ALGORITHM_ECDSA = "AWS4-X509-ECDSA-SHA256"
-SUPPORTED_CURVES = ("secp256r1", "secp384r1")
+SUPPORTED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 _IGNORED_LABELS = ("EC PARAMETERS",)  # `openssl ecparam -genkey` writes it before the key
 INTERMEDIATES_HINT = "Point intermediates (--intermediates) to a PEM bundle of the intermediate CA certificates"
@@ -77,13 +79,22 @@ def _load_pem_key(block, passphrase, description):
         if "not encrypted" in str(error):
             return serialization.load_pem_private_key(block, password=None, backend=_backend())
         raise _key_error(description, "is encrypted and no passphrase was given", "Pass the key's passphrase") from None
-    except ValueError:
+    except ValueError as error:
         if password is not None and (b"ENCRYPTED" in block or b"Proc-Type: 4,ENCRYPTED" in block):
+            if "ASN.1 parsing error" in str(error):  # decrypted, but what it holds cannot be read
+                raise _key_error(description, "was decrypted but holds a key in a form cryptography cannot read",
+                                 "An encrypted ML-DSA key must hold the seed-only form; AWS's seed-and-expanded form "
+                                 "is read unencrypted only (keep it 0600)") from None
             raise _key_error(description, "could not be decrypted: the passphrase is wrong", "Check the passphrase") from None
+        key = mldsa_key_from_pkcs8(block, description)
+        if key is not None:
+            return key
         raise _key_error(description, "could not be parsed", "Use PKCS#8, SEC1 or PKCS#1 PEM, or DER") from None
     except Exception as error:  # unsupported algorithms surface as UnsupportedAlgorithm
+        if mldsa_key_from_pkcs8(block, description) is not None:  # raises the clear error without ML-DSA
+            raise AssertionError("unreachable")
         raise _key_error(description, "uses an unsupported format (%s)" % type(error).__name__,
-                         "Use an RSA or EC P-256/P-384 key in PKCS#8, SEC1 or PKCS#1") from None
+                         "Use an RSA, EC or ML-DSA key in PKCS#8, SEC1 or PKCS#1") from None
 
 
 def _load_der_key(data, passphrase, description):
@@ -98,11 +109,16 @@ def _load_der_key(data, passphrase, description):
         if password is not None:
             raise _key_error(description, "could not be decrypted or parsed: wrong passphrase or not a key",
                              "Check the passphrase and the file") from None
+        key = mldsa_key_from_pkcs8(data, description)
+        if key is not None:
+            return key
         raise _key_error(description, "is not a PEM or DER private key",
                          "Use PKCS#8, SEC1 or PKCS#1 (PEM or DER)") from None
     except Exception as error:
+        if mldsa_key_from_pkcs8(data, description) is not None:  # raises the clear error without ML-DSA
+            raise AssertionError("unreachable")
         raise _key_error(description, "uses an unsupported format (%s)" % type(error).__name__,
-                         "Use an RSA or EC P-256/P-384 key") from None
+                         "Use an RSA, EC or ML-DSA key") from None
 
 
 def key_type_name(key):
@@ -111,6 +127,8 @@ def key_type_name(key):
         return "RSA %d" % key.key_size
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         return "EC %s" % CURVE_NAMES.get(key.curve.name, key.curve.name)
+    if mldsa_key_name(key):
+        return mldsa_key_name(key)
     name = type(key).__name__
     for suffix in ("PrivateKey", "PublicKey"):
         name = name.replace(suffix, "")
@@ -118,15 +136,111 @@ def key_type_name(key):
 
 
 def check_key_supported(key, description):
-    """Return "RSA" or "EC"; refuse keys Roles Anywhere cannot use (Ed25519, P-521, DSA, ...)."""
+    """Return "RSA", "EC" or "ML-DSA"; refuse keys Roles Anywhere cannot use (Ed25519, P-192, DSA, ...).
+
+    The key types of AWS's aws_signing_helper 1.8 (file_system_signer.go:110-122): RSA, EC (P-256, P-384,
+    P-521) and ML-DSA-44/65/87.
+    """
     if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
         return "RSA"
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)) and key.curve.name in SUPPORTED_CURVES:
         return "EC"
+    if mldsa_key_name(key):
+        return "ML-DSA"
     raise MaterialError(
         "%s holds a %s key, which IAM Roles Anywhere cannot use" % (description, key_type_name(key)),
-        "Use an RSA key or an EC key on P-256 or P-384", source=description,
+        "Use an RSA key, an EC key on P-256, P-384 or P-521, or an ML-DSA key", source=description,
     )
+
+
+# --- ML-DSA keys in AWS's PKCS#8 layout ------------------------------------------------------------------
+
+# id-ml-dsa-44/65/87 (FIPS 204; the OIDs of aws/rolesanywhere-credential-helper mldsa_utils.go) and the size
+# of each one's expanded private key (FIPS 204 table 2).
+_MLDSA_OIDS = {
+    b"\x60\x86\x48\x01\x65\x03\x04\x03\x11": ("ML-DSA-44", 2560),
+    b"\x60\x86\x48\x01\x65\x03\x04\x03\x12": ("ML-DSA-65", 4032),
+    b"\x60\x86\x48\x01\x65\x03\x04\x03\x13": ("ML-DSA-87", 4896),
+}
+
+
+def _der_items(data):
+    """(tag, content) of each DER element in data, in order; ValueError when data is not DER."""
+    items, offset = [], 0
+    while offset < len(data):
+        if offset + 2 > len(data):
+            raise ValueError()
+        tag, length, offset = data[offset], data[offset + 1], offset + 2
+        if length & 0x80:
+            count = length & 0x7F
+            if not 0 < count <= 4 or offset + count > len(data):
+                raise ValueError()
+            length, offset = int.from_bytes(data[offset:offset + count], "big"), offset + count
+        if offset + length > len(data):
+            raise ValueError()
+        items.append((tag, data[offset:offset + length]))
+        offset += length
+    return items
+
+
+def mldsa_key_from_pkcs8(data, description):
+    """The ML-DSA key of a PKCS#8 PEM block or DER that cryptography did not load, or None when it is no ML-DSA key.
+
+    AWS's helper keeps ML-DSA keys as PKCS#8 whose privateKey is SEQUENCE { seed OCTET STRING (32 bytes),
+    expandedKey OCTET STRING } and reads nothing else (mldsa_utils.go ParseMLDSAFromPKCS8), while cryptography
+    reads only the seed-only form. This reads AWS's form: the key is rebuilt from the seed, as AWS's helper
+    does, after checking that the expanded key belongs to it (its rho and tr, FIPS 204 algorithm 24).
+    Without ML-DSA in the installed cryptography, a MaterialError says what to install.
+    """
+    der = data
+    if data.lstrip().startswith(b"-----BEGIN"):
+        blocks = pem_blocks(data)
+        der = (blocks[0].der or b"") if blocks else b""
+    try:
+        version, algorithm, private_key = _der_items(_der_items(der)[0][1])[:3]
+        oid = _der_items(algorithm[1])[0][1]
+    except (ValueError, IndexError):
+        return None
+    if version[0] != 0x02 or oid not in _MLDSA_OIDS:
+        return None
+    name, expanded_size = _MLDSA_OIDS[oid]
+    key_class = mldsa_key_classes().get(name, (None,))[0]
+    if key_class is None or not _backend_has_mldsa():
+        import cryptography  # pylint: disable=import-outside-toplevel
+        raise MaterialError(
+            "private key %s is an %s key, which the installed cryptography %s cannot use" % (description, name, cryptography.__version__),
+            "Install cryptography 47 or newer built with ML-DSA (the PyPI wheels of cryptography 50 are), or use an RSA or EC key",
+            source=description,
+        )
+    try:
+        inner = _der_items(private_key[1])
+        (seed_tag, seed), (expanded_tag, expanded) = _der_items(inner[0][1]) if inner[0][0] == 0x30 else ((0, b""), (0, b""))
+    except (ValueError, IndexError):
+        return None
+    if (seed_tag, expanded_tag, len(seed), len(expanded)) != (0x04, 0x04, 32, expanded_size):
+        return None
+    key = key_class.from_seed_bytes(seed)
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    if expanded[:32] != public[:32] or expanded[64:128] != hashlib.shake_256(public).digest(64):
+        raise _key_error(description, "holds an %s seed and an expanded key that do not belong together" % name,
+                         "Export the key again from its source")
+    return key
+
+
+def mldsa_key_name(key):
+    """"ML-DSA-44", "ML-DSA-65" or "ML-DSA-87" for an ML-DSA private or public key, else None."""
+    for name, classes in mldsa_key_classes().items():
+        if isinstance(key, classes):
+            return name
+    return None
+
+
+def _backend_has_mldsa():
+    try:
+        from cryptography.hazmat.backends.openssl.backend import backend  # pylint: disable=import-outside-toplevel
+        return bool(backend.mldsa_supported())
+    except (ImportError, AttributeError):
+        return False
 
 
 def _key_from_data(data, description, passphrase):
@@ -341,7 +455,7 @@ def load_signing_material(certificate, private_key=None, intermediates=None, pas
         private_key=key,
         key_type=key_type,
         serial=leaf.serial_number,
-        algorithm=ALGORITHM_RSA if key_type == "RSA" else ALGORITHM_ECDSA,
+        algorithm=algorithm_for_key(key),
         fingerprint_sha256=hashlib.sha256(leaf_der).hexdigest(),
         not_after=not_valid_after(leaf),
         source=description,

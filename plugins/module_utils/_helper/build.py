@@ -33,7 +33,8 @@ import zipfile
 HELPER_PACKAGE = "rolesanywhere_fleet_helper"
 # Every module_utils file the helper runs, as "<package>/<module>" under module_utils; the cache first (a cache
 # hit runs it alone). The helper holds the signing core (_core) and its own commands (_helper): nothing else.
-HELPER_MODULES = ("_core/cache", "_core/errors", "_core/identifiers", "_core/pem", "_core/x509", "_core/signing", "_core/transport",
+HELPER_MODULES = ("_core/cache", "_core/errors", "_core/identifiers", "_core/pem", "_core/x509", "_core/signing", "_core/sdk_config",
+                  "_core/transport",
                   "_helper/credentials_file", "_helper/imds_server", "_helper/cli")
 HELPER_PACKAGES = ("_core", "_helper")
 CACHE_MODULE = "_core/cache"
@@ -199,7 +200,7 @@ if __name__ == "__main__":
 
 def _bundle_dependencies():  # pragma: no cover - never called
     """Name every packed module in an import, so that AnsiballZ ships their sources with the module."""
-    from .._core import cache, errors, signing, transport, x509  # noqa: F401 pylint: disable=unused-import
+    from .._core import cache, errors, sdk_config, signing, transport, x509  # noqa: F401 pylint: disable=unused-import
     from . import cli, credentials_file, imds_server  # noqa: F401 pylint: disable=unused-import
 
 

@@ -125,7 +125,8 @@ def _add_session(parser):
     parser.add_argument("--endpoint", help="CreateSession endpoint URL (default: from the region)")
     parser.add_argument("--role-session-name", help="session name (the profile must accept role session names)")
     parser.add_argument("--no-verify-ssl", action="store_true", help="do not verify the endpoint's TLS certificate")
-    parser.add_argument("--with-proxy", action="store_true", help="send CreateSession through https_proxy / http_proxy")
+    parser.add_argument("--with-proxy", action="store_true", help="accepted, changes nothing: HTTPS_PROXY / NO_PROXY are "
+                        "always honoured, as by AWS's helper")
     parser.add_argument("--use-fips-endpoint", action="store_true", help="use the FIPS endpoint (also AWS_USE_FIPS_ENDPOINT=true)")
     _add_material(parser)
     _add_unsupported(parser)
@@ -172,6 +173,8 @@ def build_parser():
     serve.add_argument("--hop-limit", type=int, default=64, help="IP TTL of the answers (default 64)")
     serve.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--refresh-margin", type=int, default=600, help="seconds before expiry to refresh (default 600)")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="also answer requests whose Host is this DNS name (default: localhost and IP addresses only)")
 
     command("version", run_version, "print the version")
     return parser
@@ -292,17 +295,19 @@ def load_material(args, context):
 
 def obtain_credentials(args, context, material=None):
     """One CreateSession (with the transport's retries); returns (SessionCredentials, SigningMaterial)."""
+    from .._core.sdk_config import load_client_config  # pylint: disable=import-outside-toplevel
     from .._core.transport import create_session  # pylint: disable=import-outside-toplevel
 
     material = material or load_material(args, context)
-    fips = credential_cache.fips_requested(args.use_fips_endpoint, context.environ)
+    # Endpoint, FIPS, CA bundle and proxies as AWS's helper reads them (--with-proxy changes nothing there either).
+    config = load_client_config(context.environ, endpoint=args.endpoint or None, use_fips_endpoint=args.use_fips_endpoint)
     context.console.debug("CreateSession: region %s, endpoint %s, duration %d s" % (
-        args.region or "(trust anchor's)", args.endpoint or "(from region)", args.session_duration))
+        args.region or "(trust anchor's)", "%s (from %s)" % (config.endpoint, config.endpoint_source) if config.endpoint
+        else "(from region)", args.session_duration))
     credentials = create_session(
         material, args.trust_anchor_arn, args.profile_arn, args.role_arn, region=args.region or None,
-        endpoint=args.endpoint or None, duration_seconds=args.session_duration,
-        role_session_name=args.role_session_name or None, verify_ssl=not args.no_verify_ssl,
-        use_proxy=args.with_proxy, use_fips_endpoint=fips,
+        duration_seconds=args.session_duration, role_session_name=args.role_session_name or None,
+        verify_ssl=not args.no_verify_ssl, config=config,
     )
     context.console.debug("got credentials %s for %s, expiring %s" % (
         credentials.access_key_id, credentials.assumed_role_arn, credentials.expiration_text))
@@ -531,12 +536,12 @@ def run_serve(args, context, stop_event=None):
                                           log=context.console.log)
     try:
         server = imds_server.ImdsServer(args.bind, args.port, role_name, keeper, args.hop_limit,
-                                        debug_log=context.console.debug if args.debug else None)
+                                        debug_log=context.console.debug if args.debug else None, allowed_hosts=args.allow_host)
     except OSError as exc:
         raise ConfigurationError("cannot listen on %s port %d: %s" % (args.bind, args.port, exc.strerror or exc),
                                  "Choose another --port (0 picks a free one) or --bind address") from None
     try:
-        keeper.start()  # fail fast: no server without a first set of credentials
+        keeper.start()  # fails fast on errors that do not heal; transient ones are retried while serving 503
         stop_event = stop_event or _stop_on_signals()
         imds_server.serve_forever(server, context.console.log, stop_event)
     finally:

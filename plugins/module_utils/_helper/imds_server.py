@@ -1,13 +1,22 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the rolesanywhere.fleet collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""IMDSv2-compatible credential endpoint of the ``serve`` command (standard library only).
+"""IMDSv2-compatible credential endpoint of the ``serve`` command (standard library and the signing core).
 
 Same routes, status codes and bodies as AWS's helper: ``PUT /latest/api/token`` (TTL header 1..21600,
 default 21600, refused with ``X-Forwarded-For``), ``GET /latest/meta-data/iam/security-credentials/``
-(role name) and ``.../<role>`` (credentials JSON), 401 without a valid token. Unlike it, credentials
-are refreshed by one background thread before they expire, the last good credentials are served while
-they are valid, and the answer is 500 (never empty credentials) when there are none.
+(role name) and ``.../<role>`` (credentials JSON), 401 without a valid token. Unlike it (HELPER serve.go):
+
+- credentials are refreshed by one background thread before they expire, the last good credentials are served
+  while they are valid, and the answer is 503 with the reason (never empty credentials) when there are none;
+- the first CreateSession fails the command only for errors that waiting does not heal (transport.is_transient);
+  after a transient one (no route, DNS, 5xx, throttling) it serves 503 and retries with transport's backoff;
+- listen backlog SERVER_BACKLOG, a read timeout per connection (a half-sent request or a false Content-Length
+  holds a thread for READ_TIMEOUT_SECONDS at most), 400 for a Content-Length that is not a number;
+- a Host header naming a DNS name other than localhost gets 403 unless allowed (DNS rebinding from a browser);
+- the token table holds at most MAX_TOKENS live tokens and never evicts one before its TTL: when full, new
+  token requests get 503 until some expire (AWS's helper evicts the earliest-expiring of 256, so a flood of
+  token requests can push out a legitimate client's token).
 """
 
 from __future__ import annotations
@@ -16,7 +25,6 @@ import base64
 import ipaddress
 import json
 import os
-import random
 import socket
 import sys
 import threading
@@ -24,13 +32,19 @@ import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .._core.transport import backoff_seconds, is_transient
+
 DEFAULT_PORT = 9911
 DEFAULT_HOP_LIMIT = 64
 DEFAULT_BIND = "127.0.0.1"
 DEFAULT_REFRESH_MARGIN = 600
 DEFAULT_TOKEN_TTL = 21600
 MAX_TOKEN_TTL = 21600
-MAX_TOKENS = 256
+# ~250 bytes per token (100-character key, float, dict slot): 16384 tokens stay under 5 MB.
+MAX_TOKENS = 16384
+SERVER_BACKLOG = 256
+READ_TIMEOUT_SECONDS = 10
+MAX_BODY_BYTES = 65536
 TOKEN_LENGTH = 100
 MAX_RETRY_DELAY = 60.0
 MIN_REFRESH_INTERVAL = 1.0
@@ -67,8 +81,12 @@ def is_loopback(host):
         return False
 
 
+class TokenTableFull(Exception):
+    """Every slot of the token table holds a live token."""
+
+
 class TokenStore(object):
-    """IMDSv2 session tokens with their expiry; at most MAX_TOKENS, the earliest expiring evicted first."""
+    """IMDSv2 session tokens with their expiry; at most MAX_TOKENS live ones, none evicted before its TTL."""
 
     def __init__(self, clock=time.time, max_tokens=MAX_TOKENS):
         self._clock = clock
@@ -83,7 +101,7 @@ class TokenStore(object):
             for stale in [t for t, expiry in self._tokens.items() if expiry <= now]:
                 del self._tokens[stale]
             if len(self._tokens) >= self._max:
-                del self._tokens[min(self._tokens, key=self._tokens.get)]
+                raise TokenTableFull()
             self._tokens[token] = now + ttl
         return token
 
@@ -125,6 +143,7 @@ class CredentialKeeper(object):
         self._stop = threading.Event()
         self._thread = None
         self.last_error = None
+        self._retry_after = None
         self.refreshes = 0
 
     def refresh(self):
@@ -145,11 +164,27 @@ class CredentialKeeper(object):
             return None, None
         return credentials, updated
 
-    def start(self):
-        """First fetch in the caller's thread (so a bad setup fails at once), then refresh in the background."""
-        self.refresh()
-        self._thread = threading.Thread(target=self._run, name="credential-refresh", daemon=True)
+    def start(self, is_transient_error=is_transient):
+        """First fetch in the caller's thread, then refresh in the background.
+
+        An error that waiting does not heal (bad key or certificate, invalid ARN, refused trust) is raised: the
+        command fails at once. A transient one is logged and retried in the background, with backoff.
+        """
+        failures = 0
+        try:
+            self.refresh()
+        except Exception as exc:  # pylint: disable=broad-except
+            if not is_transient_error(exc):
+                raise
+            failures = 1
+            self._note_failure(exc, failures, "First CreateSession failed; serving 503 and retrying")
+        self._thread = threading.Thread(target=self._run, args=(failures,), name="credential-refresh", daemon=True)
         self._thread.start()
+
+    def _note_failure(self, exc, failures, what):
+        self.last_error = str(exc)
+        self._retry_after = getattr(exc, "retry_after", None)
+        self._log("%s (attempt %d): %s" % (what, failures, exc))
 
     def stop(self):
         self._stop.set()
@@ -170,8 +205,7 @@ class CredentialKeeper(object):
             refresh_at = obtained + max(MIN_REFRESH_INTERVAL, (expires - obtained) / 2.0)
         return refresh_at - self._clock()
 
-    def _run(self):
-        failures = 0
+    def _run(self, failures=0):
         while not self._stop.is_set():
             wait = self._seconds_until_refresh() if failures == 0 else self._retry_delay(failures)
             if wait > 0:
@@ -186,13 +220,14 @@ class CredentialKeeper(object):
                 self._log("Credentials refreshed; they expire at %s" % format_time(credentials.expiration))
             except Exception as exc:  # pylint: disable=broad-except  # keep serving; every error is logged
                 failures += 1
-                self.last_error = str(exc)
-                self._log("Credential refresh failed (attempt %d; still serving the previous credentials while "
-                          "they are valid): %s" % (failures, exc))
+                self._note_failure(exc, failures, "Credential refresh failed (still serving the previous credentials "
+                                                  "while they are valid)")
 
     def _retry_delay(self, failures):
-        # Full jitter, doubling from 1 s, capped: unattended servers ride out outages without a stampede.
-        return random.uniform(0.5, min(self._max_retry_delay, 2.0 ** (failures - 1)))
+        # transport's full-jitter backoff from 1 s, capped, at least MIN_REFRESH_INTERVAL / 2 (no tight loop), and
+        # never shorter than what the service asked for (retryAfterSeconds / Retry-After), within the cap.
+        delay = max(MIN_REFRESH_INTERVAL / 2.0, backoff_seconds(failures, base=1.0, cap=self._max_retry_delay))
+        return min(self._max_retry_delay, max(delay, self._retry_after or 0.0))
 
 
 class ImdsServer(ThreadingHTTPServer):
@@ -200,14 +235,17 @@ class ImdsServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = SERVER_BACKLOG  # socketserver's default is 5: a burst of clients would get refused
 
-    def __init__(self, bind, port, role_name, keeper, hop_limit=DEFAULT_HOP_LIMIT, tokens=None, debug_log=None):
+    def __init__(self, bind, port, role_name, keeper, hop_limit=DEFAULT_HOP_LIMIT, tokens=None, debug_log=None,  # pylint: disable=too-many-arguments
+                 allowed_hosts=()):
         self.address_family = socket.AF_INET6 if ":" in bind else socket.AF_INET
         self.role_name = role_name
         self.keeper = keeper
         self.hop_limit = hop_limit
-        self.tokens = tokens or TokenStore()
+        self.tokens = tokens if tokens is not None else TokenStore()  # an empty store is falsy (__len__)
         self.debug_log = debug_log
+        self.allowed_hosts = frozenset(name.lower().rstrip(".") for name in allowed_hosts or ())
         super().__init__((bind.strip("[]"), port), ImdsRequestHandler)
 
     @property
@@ -218,6 +256,29 @@ class ImdsServer(ThreadingHTTPServer):
         connection, address = super().get_request()
         set_hop_limit(connection, self.hop_limit)
         return connection, address
+
+    def handle_error(self, request, client_address):
+        # A client that vanished or timed out is not worth a traceback on stderr.
+        if self.debug_log:
+            self.debug_log("%s: connection error %s" % (client_address[0], sys.exc_info()[1]))
+
+    def host_allowed(self, host_header):
+        """IP literals, localhost and the --allow-host names pass; other DNS names could be a rebinding attack."""
+        if host_header is None:
+            return True  # HTTP/1.0 without Host: no browser sends that
+        host = host_header.strip().lower()
+        if host.startswith("["):
+            host = host[1:].partition("]")[0]
+        elif host.count(":") == 1:
+            host = host.partition(":")[0]
+        host = host.rstrip(".")
+        if host in ("localhost",) or host in self.allowed_hosts:
+            return True
+        try:
+            ipaddress.ip_address(host)
+            return True
+        except ValueError:
+            return False
 
 
 def set_hop_limit(connection, hop_limit):
@@ -241,6 +302,7 @@ class ImdsRequestHandler(BaseHTTPRequestHandler):
     wbufsize = -1
     disable_nagle_algorithm = True
     sys_version = ""
+    timeout = READ_TIMEOUT_SECONDS  # StreamRequestHandler puts it on the socket: no read waits longer
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         if self.server.debug_log:
@@ -270,21 +332,35 @@ class ImdsRequestHandler(BaseHTTPRequestHandler):
         return None
 
     def _dispatch(self):
+        if not self.server.host_allowed(self.headers.get("Host")):
+            self.close_connection = True
+            return self._reply(403, "host %s is not allowed: use 127.0.0.1 or localhost, or start serve with "
+                                    "--allow-host NAME\n" % " ".join(str(self.headers.get("Host")).split())[:100])
+        length = self._content_length()
+        if length is None:
+            self.close_connection = True
+            return self._reply(400, "invalid Content-Length\n")
+        if length > 0:
+            self.rfile.read(min(length, MAX_BODY_BYTES))  # a short body ends in the socket's read timeout
+            if length > MAX_BODY_BYTES:
+                self.close_connection = True
         handler = self._route()
         if handler is None:
-            self._reply(404, "404 page not found\n")
-        else:
-            handler()
+            return self._reply(404, "404 page not found\n")
+        return handler()
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _dispatch
 
-    def _drain_body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > 0:
-            self.rfile.read(min(length, 65536))
+    def _content_length(self):
+        """The Content-Length as a number (0 when absent), or None when it is not a non-negative whole number."""
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
+            return 0
+        if len(set(value.strip() for value in values)) != 1 or not values[0].strip().isdigit():
+            return None
+        return int(values[0].strip())
 
     def _token(self):
-        self._drain_body()
         if self.command != "PUT":
             return self._reply(405)
         if self.headers.get("X-Forwarded-For"):
@@ -296,7 +372,11 @@ class ImdsRequestHandler(BaseHTTPRequestHandler):
             ttl = 0
         if not 1 <= ttl <= MAX_TOKEN_TTL:
             return self._reply(400, "invalid token TTL")
-        token = self.server.tokens.issue(ttl)
+        try:
+            token = self.server.tokens.issue(ttl)
+        except TokenTableFull:
+            return self._reply(503, "too many live tokens (%d): reuse your token until its TTL ends\n" % MAX_TOKENS,
+                               {"Retry-After": "60"})
         return self._reply(200, token, {TOKEN_TTL_HEADER: ttl_text.strip()})
 
     def _checked_token(self):
@@ -327,7 +407,7 @@ class ImdsRequestHandler(BaseHTTPRequestHandler):
         credentials, updated = self.server.keeper.current()
         if credentials is None:
             reason = self.server.keeper.last_error or "the credentials expired"
-            return self._reply(500, "no valid credentials: %s\n" % reason)
+            return self._reply(503, "no valid credentials: %s\n" % " ".join(reason.split()), {"Retry-After": "1"})
         document = {
             "AccessKeyId": credentials.access_key_id,
             "SecretAccessKey": credentials.secret_access_key,

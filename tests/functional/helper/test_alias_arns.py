@@ -15,17 +15,13 @@ import pytest
 
 from tests.functional.helper.helpers import assert_error, run_helper, session_args
 from tests.support import pki
+from tests.support.aliases import make_aliased_trust
 from tests.support.scenario import make_trust
 
 
 @pytest.fixture(scope="module")
 def aliased(emulator, tmp_path_factory):
-    trust = make_trust(emulator, tmp_path_factory.mktemp("alias-trust"))
-    client = emulator.boto3_client("rolesanywhere")
-    anchor_alias = client.update_trust_anchor(trustAnchorId=trust.trust_anchor_id,
-                                              aliasName="helper/ca-" + trust.trust_anchor_id[:8])["trustAnchor"]["aliasArn"]
-    profile_alias = client.update_profile(profileId=trust.profile_id, aliasName="helper-" + trust.profile_id[:8])["profile"]["aliasArn"]
-    return trust, anchor_alias, profile_alias
+    return make_aliased_trust(emulator, tmp_path_factory.mktemp("alias-trust"), "helper")
 
 
 def _alias_args(trust, anchor_alias, profile_alias):

@@ -15,7 +15,7 @@ import pytest
 
 from tests.functional.helper.helpers import assert_error, file_secrets, run_helper, secrets_of, session_args
 from tests.support import pki
-from tests.functional.helper.proxy import ConnectProxy
+from tests.support.proxy import ConnectProxy
 from tests.support.scenario import make_trust
 
 OUTPUT_RE = re.compile(
@@ -134,18 +134,23 @@ def test_https_with_aws_ca_bundle_and_no_verify_ssl(helper, emulator_tls, helper
     assert run_helper(helper, args + ["--no-verify-ssl"], env).returncode == 0
 
 
-def test_with_proxy_uses_the_environment_proxy_only_when_asked(helper, emulator_tls, helper_env, tmp_path):
+def test_the_environment_proxy_is_used_by_default_and_never_for_loopback(helper, emulator_tls, trust, helper_env, tmp_path):
+    # As AWS's helper (its SDK transport has Proxy: http.ProxyFromEnvironment; --with-proxy adds nothing).
     tls_trust = make_trust(emulator_tls, tmp_path / "tls")
     args = ["credential-process"] + session_args(tls_trust)
     with ConnectProxy() as proxy:
         env = dict(helper_env, AWS_CA_BUNDLE=emulator_tls.ca_bundle, https_proxy=proxy.url, HTTPS_PROXY=proxy.url,
                    no_proxy="", NO_PROXY="")
-        assert run_helper(helper, args, env).returncode == 0
-        assert proxy.tunnels == []
-        result = run_helper(helper, args + ["--with-proxy"], env)
-        assert result.returncode == 0, result.stderr
-        port = emulator_tls.endpoint.rsplit(":", 1)[1]
-        assert proxy.tunnels == ["127.0.0.1:%s" % port]
+        for extra in ([], ["--with-proxy"]):
+            result = run_helper(helper, args + extra, env)
+            assert result.returncode == 0, result.stderr
+        assert proxy.tunnels == []  # the emulator listens on 127.0.0.1: loopback is never proxied
+    aws_args = ["credential-process"] + [a for a in session_args(trust) if a not in ("--endpoint", trust.endpoint)]
+    with ConnectProxy(refuse=True) as proxy:
+        env = dict(helper_env, HTTPS_PROXY=proxy.url, no_proxy="", NO_PROXY="")
+        for extra in ([], ["--with-proxy"]):
+            assert_error(run_helper(helper, aws_args + extra, env), "the proxy refused the tunnel", "from HTTPS_PROXY", "NO_PROXY")
+        assert proxy.tunnels and set(proxy.tunnels) == {"rolesanywhere.us-east-1.amazonaws.com:443"}
 
 
 @pytest.mark.parametrize("how", ["flag", "environment"])

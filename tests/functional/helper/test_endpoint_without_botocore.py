@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests.functional.helper.helpers import assert_error, run_helper, session_args
-from tests.functional.helper.proxy import ConnectProxy
+from tests.support.proxy import ConnectProxy
 
 # Runs the helper file as __main__ in a Python where every botocore import fails, like on a plain host.
 NO_BOTOCORE = (

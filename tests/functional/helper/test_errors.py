@@ -152,3 +152,86 @@ def test_tpm_key_file(helper, trust, helper_env, tmp_path):
 ])
 def test_usage_errors(helper, helper_env, args, needle):
     assert_error(run_helper(helper, args, helper_env), needle)
+
+
+# --- the SDKs' configuration ----------------------------------------------------------------------------------
+
+def _without_endpoint(args):
+    index = args.index("--endpoint")
+    return args[:index] + args[index + 2:]
+
+
+def test_the_service_endpoint_variable_reaches_the_emulator_and_beats_the_flag(helper, trust, helper_env):
+    env = dict(helper_env, AWS_ENDPOINT_URL_ROLESANYWHERE=trust.endpoint)
+    assert run_helper(helper, _without_endpoint(process(trust)), env).returncode == 0
+    # AWS's helper: AWS_ENDPOINT_URL_ROLESANYWHERE overrides --endpoint (rolesanywhere/endpoints.go resolveBaseEndpoint).
+    args = process(trust)
+    args[args.index("--endpoint") + 1] = "http://127.0.0.1:1"
+    assert run_helper(helper, args, env).returncode == 0
+
+
+def test_the_services_section_of_the_config_file_reaches_the_emulator(helper, trust, helper_env, tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[profile fleet]\nservices = local\n\n[services local]\nrolesanywhere =\n  endpoint_url = %s\n" % trust.endpoint)
+    env = dict(helper_env, AWS_CONFIG_FILE=str(config), AWS_PROFILE="fleet")
+    assert run_helper(helper, _without_endpoint(process(trust)), env).returncode == 0
+
+
+@pytest.mark.parametrize("how", ["flag", "environment", "config"])
+def test_fips_with_a_custom_endpoint_is_refused(helper, trust, helper_env, tmp_path, how):
+    args, env = process(trust), dict(helper_env)
+    if how == "flag":
+        args.append("--use-fips-endpoint")
+    elif how == "environment":
+        env["AWS_USE_FIPS_ENDPOINT"] = "true"
+    else:
+        (tmp_path / "config").write_text("[default]\nuse_fips_endpoint = true\n")
+        env["AWS_CONFIG_FILE"] = str(tmp_path / "config")
+    assert_error(run_helper(helper, args, env), "FIPS and custom endpoint are not supported", "--endpoint")
+
+
+def test_an_endpoint_of_another_region_is_named(helper, trust, helper_env):
+    args = process(trust)
+    args[args.index("--endpoint") + 1] = "https://rolesanywhere.eu-central-1.amazonaws.com"
+    assert_error(run_helper(helper, args, helper_env), "is in region eu-central-1, but the trust anchor ARN is in region us-east-1",
+                 "https://rolesanywhere.us-east-1.amazonaws.com")
+
+
+def test_a_url_that_is_not_roles_anywhere_says_check_the_endpoint_url(helper, trust, helper_env):
+    import http.server  # pylint: disable=import-outside-toplevel
+    import threading  # pylint: disable=import-outside-toplevel
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = b"<html><body>Not Found</body></html>"
+            self.send_response(404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # pylint: disable=arguments-differ
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        args = process(trust)
+        args[args.index("--endpoint") + 1] = "http://127.0.0.1:%d/api" % server.server_address[1]
+        assert_error(run_helper(helper, args, helper_env), "/api/sessions answered HTTP 404", "not a Roles Anywhere endpoint",
+                     "Check the endpoint URL")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_missing_ca_bundle_is_named_with_where_it_was_set(helper, trust, helper_env, tmp_path):
+    https_args = process(trust)
+    https_args[https_args.index("--endpoint") + 1] = "https://rolesanywhere.us-east-1.amazonaws.com"
+    env = dict(helper_env, AWS_CA_BUNDLE=str(tmp_path / "missing.pem"))
+    assert_error(run_helper(helper, https_args, env), "AWS_CA_BUNDLE %s does not exist" % (tmp_path / "missing.pem"))
+    config = tmp_path / "config"
+    config.write_text("[default]\nca_bundle = %s\n" % (tmp_path / "gone.pem"))
+    env = dict(helper_env, AWS_CONFIG_FILE=str(config))
+    env.pop("AWS_CA_BUNDLE", None)
+    assert_error(run_helper(helper, https_args, env), "ca_bundle in profile default of %s" % config, str(tmp_path / "gone.pem"))

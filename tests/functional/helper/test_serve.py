@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import datetime
+import http.client
 import json
 import re
 import socket
+import threading
 import time
 
 import pytest
@@ -188,7 +190,7 @@ def test_keeps_serving_the_last_good_credentials_while_refresh_fails(helper, tru
         assert wait_until(lambda: json.loads(credentials(serving)[2])["AccessKeyId"] != last_good)
 
 
-def test_answers_500_when_no_credentials_are_valid(helper, trust, emulator, tmp_path):
+def test_answers_503_when_no_credentials_are_valid(helper, trust, emulator, tmp_path):
     not_after = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=8)
     leaf = trust.issue("dying.example.com", not_after=not_after)
     args = session_args(trust)
@@ -202,6 +204,234 @@ def test_answers_500_when_no_credentials_are_valid(helper, trust, emulator, tmp_
             tzinfo=datetime.timezone.utc) <= not_after
         time.sleep(max(0.0, (not_after - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) + 1.5)
         status, _headers, body = credentials(serving)
-        assert status == 500 and body.startswith(b"no valid credentials")
+        assert status == 503 and body.startswith(b"no valid credentials")
         assert b"SecretAccessKey" not in body
         assert serving.process.poll() is None  # still serving (tokens), ready for a renewed certificate
+
+
+# --- hardening: transient failures, many clients, slow clients, Host, token flood ---------------------------
+
+class _Relay(object):
+    """A TCP relay on a fixed loopback port to another port: the endpoint 'comes back' when it starts."""
+
+    def __init__(self, port, target_port):
+        import socketserver  # pylint: disable=import-outside-toplevel
+        from tests.support.proxy import _pipe  # pylint: disable=import-outside-toplevel
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                _pipe(self.request, socket.create_connection(("127.0.0.1", target_port), timeout=10))
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_started_while_the_endpoint_is_unreachable_it_serves_once_reachable(helper, trust, emulator, tmp_path):
+    port = free_port()
+    args = session_args(trust, endpoint="http://127.0.0.1:%d" % port)
+    with Serving(helper, args, emulator.env(), tmp_path / "serve.log") as serving:
+        serving.role_name = trust.role_name
+        status, headers, body = credentials(serving)
+        assert status == 503 and b"no valid credentials: cannot reach 127.0.0.1:%d" % port in body
+        assert headers["retry-after"] == "1" and b"SecretAccessKey" not in body
+        assert "First CreateSession failed; serving 503 and retrying" in serving.log()
+        with _Relay(port, int(emulator.endpoint.rsplit(":", 1)[1])):
+            assert wait_until(lambda: credentials(serving)[0] == 200, timeout=90), serving.log()
+        assert json.loads(credentials(serving)[2])["Code"] == "Success"
+        assert serving.process.poll() is None
+
+
+@pytest.mark.parametrize("breakage, needles", [
+    ("key", ["does not match certificate"]),
+    ("untrusted", ["HTTP 403", "Untrusted Signing Certificate"]),
+])
+def test_fails_fast_on_errors_that_do_not_heal(helper, trust, emulator, tmp_path, breakage, needles):
+    from tests.support.scenario import make_trust  # pylint: disable=import-outside-toplevel
+
+    args = session_args(trust)
+    if breakage == "key":
+        args[args.index("--private-key") + 1] = trust.issue("other.example.com").private_key
+    else:
+        stranger = make_trust(emulator, tmp_path / "stranger")  # another CA: no chain to this trust anchor
+        leaf = stranger.issue("host.example.com")
+        args[args.index("--certificate") + 1] = leaf.certificate
+        args[args.index("--private-key") + 1] = leaf.private_key
+    started = time.monotonic()
+    assert_error(run_helper(helper, ["serve", "--port", "0"] + args, emulator.env()), *needles)
+    assert time.monotonic() - started < 30
+
+
+def test_a_hundred_new_connections_at_once_are_all_answered_within_a_second(server):
+    host, port = server.url[len("http://"):].rsplit(":", 1)
+    barrier = threading.Barrier(100)
+    results = [None] * 100
+
+    def client(index):
+        barrier.wait(30)
+        connection = http.client.HTTPConnection(host, int(port), timeout=1)
+        try:
+            connection.request("PUT", "/latest/api/token", headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+            response = connection.getresponse()
+            results[index] = (response.status, len(response.read()))
+        except OSError as error:
+            results[index] = repr(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(100)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == [(200, 100)] * 100
+
+
+# In-process server with a fixed credential source, for the HTTP rules.
+
+class _Fixed(object):
+    access_key_id = "ASIAEXAMPLE"
+    secret_access_key = "secret-example"
+    session_token = "token-example"
+    expiration = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+
+
+@pytest.fixture
+def local_server():
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import imds_server  # pylint: disable=import-outside-toplevel
+
+    started = []
+
+    def start(**options):
+        keeper = imds_server.CredentialKeeper(_Fixed)
+        keeper.refresh()
+        instance = imds_server.ImdsServer("127.0.0.1", 0, "HostRole", keeper, **options)
+        thread = threading.Thread(target=instance.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        started.append(instance)
+        return instance
+
+    yield start
+    for instance in started:
+        instance.shutdown()
+        instance.server_close()
+
+
+def raw_request(port, data, timeout=5):
+    """Send raw bytes, return the whole answer (until the server closes or the timeout)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(data)
+        answer = b""
+        try:
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+                if b"\r\n\r\n" in answer and b"Connection: close" not in answer and len(answer) > 200:
+                    break
+        except socket.timeout:
+            pass
+    return answer
+
+
+@pytest.mark.parametrize("host, status", [
+    ("127.0.0.1:9911", 200), ("localhost:9911", 200), ("LOCALHOST.", 200), ("[::1]:9911", 200), ("10.1.2.3", 200),
+    ("attacker.example:9911", 403), ("localhost.attacker.example", 403), ("metadata.internal", 200),
+])
+def test_dns_names_other_than_localhost_are_refused(local_server, host, status):
+    instance = local_server(allowed_hosts=["metadata.internal"])
+    answer = raw_request(instance.port, b"PUT /latest/api/token HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n"
+                                        b"Connection: close\r\n\r\n" % host.encode())
+    assert answer.startswith(b"HTTP/1.1 %d " % status), answer
+    if status == 403:
+        assert b"is not allowed" in answer and b"--allow-host" in answer
+
+
+@pytest.mark.parametrize("value", [b"abc", b"-1", b"1e3", b"5, 6"])
+def test_a_content_length_that_is_not_a_number_is_a_400(local_server, value):
+    instance = local_server()
+    answer = raw_request(instance.port, b"PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %s\r\n\r\n" % value)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"invalid Content-Length" in answer
+
+
+def test_slow_or_lying_clients_hold_no_thread_past_the_read_timeout(local_server, monkeypatch):
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import imds_server  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(imds_server.ImdsRequestHandler, "timeout", 1)
+    instance = local_server()
+    half = socket.create_connection(("127.0.0.1", instance.port), timeout=10)
+    lying = socket.create_connection(("127.0.0.1", instance.port), timeout=10)
+    try:
+        half.sendall(b"PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no end of headers
+        lying.sendall(b"PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nshort")
+        started = time.monotonic()
+        assert raw_request(instance.port, b"PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                                          b"Content-Length: 0\r\n\r\n").startswith(b"HTTP/1.1 200 ")
+        assert half.recv(100) == b"" and lying.recv(100) == b""  # closed by the server after its read timeout
+        assert time.monotonic() - started < 5
+    finally:
+        half.close()
+        lying.close()
+
+
+def test_a_token_flood_never_evicts_a_live_token(local_server):
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import imds_server  # pylint: disable=import-outside-toplevel
+
+    instance = local_server(tokens=imds_server.TokenStore(max_tokens=3))
+    url = "127.0.0.1:%d" % instance.port
+    legitimate = _token(url, ttl=21600)
+    flood = [_token(url, ttl=21600) for _index in range(2)]
+    assert all(flood)
+    connection = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=5)
+    connection.request("PUT", "/latest/api/token", headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"})
+    response = connection.getresponse()
+    assert response.status == 503 and b"too many live tokens" in response.read()
+    connection.close()
+    connection = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=5)
+    connection.request("GET", CREDENTIALS + "HostRole", headers={TOKEN_HEADER: legitimate})
+    response = connection.getresponse()
+    assert response.status == 200 and json.loads(response.read())["AccessKeyId"] == "ASIAEXAMPLE"
+    connection.close()
+
+
+def test_expired_tokens_free_their_slots():
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import imds_server  # pylint: disable=import-outside-toplevel
+
+    now = [1000.0]
+    store = imds_server.TokenStore(clock=lambda: now[0], max_tokens=2)
+    first = store.issue(10)
+    store.issue(100)
+    with pytest.raises(imds_server.TokenTableFull):
+        store.issue(10)
+    assert store.remaining(first) == 10
+    now[0] += 11
+    assert store.issue(10) and store.remaining(first) is None
+
+
+def _token(url, ttl):
+    host, port = url.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        connection.request("PUT", "/latest/api/token", headers={"X-aws-ec2-metadata-token-ttl-seconds": str(ttl)})
+        response = connection.getresponse()
+        return response.read().decode() if response.status == 200 else None
+    finally:
+        connection.close()

@@ -56,7 +56,8 @@ def test_once_rewrites_only_the_profile(helper, trust, emulator, helper_env):
     assert "OLDKEY" not in text and "output = json\n" in text
     profile = read_profile(path, "default")
     assert profile["aws_access_key_id"].startswith("ASIA") and profile["aws_session_token"]
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    # The file was 0644: its mode is kept without any access for others (issue 13: keep owner, group and mode).
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
 
 
 def test_profile_flag_appends_a_missing_profile_and_boto3_uses_it(helper, trust, emulator, helper_env):
@@ -109,3 +110,21 @@ def test_loop_retries_then_refreshes(helper, trust, emulator_faults, helper_env,
     assert b"update failed (attempt 1), retrying in" in text and b"HTTP 5" in text
     assert b"Credentials will be refreshed at" in text
     assert read_profile(path, "default")["aws_secret_access_key"].encode() not in text
+
+
+def test_planted_symlink_and_directory_give_one_clear_line(helper, trust, helper_env, tmp_path):
+    path = helper_env["AWS_SHARED_CREDENTIALS_FILE"]
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    victim = tmp_path / "victim"
+    victim.write_text("[keep]\n")
+    os.symlink(str(victim), path)
+    if os.geteuid() == 0:
+        os.lchown(path, 65534, 65534)
+        assert_error(run_helper(helper, ["update", "--once"] + session_args(trust), helper_env),
+                     "is a symbolic link owned by nobody (uid 65534), not by you", "Remove the link")
+        assert victim.read_text() == "[keep]\n"
+    os.unlink(path)
+    os.mkdir(path)
+    for extra in (["--once"], []):  # the loop stops too: waiting does not fix a directory
+        result = run_helper(helper, ["update"] + extra + session_args(trust), helper_env, timeout=60)
+        assert_error(result, "the credentials file %s is a directory" % path, "AWS_SHARED_CREDENTIALS_FILE")

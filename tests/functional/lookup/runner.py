@@ -53,11 +53,26 @@ def write_inventory(path, count, prefix="h"):
     return str(path)
 
 
+def private_runtime_directory(directory):
+    """<directory>/runtime, 0700: the XDG_RUNTIME_DIR of a play, so its credential cache starts empty."""
+    path = os.path.join(str(directory), "runtime")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+def cache_directory(environment):
+    """Where the lookup of a play run with environment keeps its credential cache."""
+    return os.path.join(environment["XDG_RUNTIME_DIR"], "rolesanywhere-fleet")
+
+
 def ansible_environment(emulator, directory, extra=None):
-    """Environment for ansible-playbook: the emulator's, minus every AWS credential and endpoint."""
+    """Environment for ansible-playbook: the emulator's, minus every AWS credential and endpoint, with a
+    credential cache of its own (the lookup's cache outlives a run: the user's would carry entries over)."""
     environment = emulator.env()
     for name in DROPPED_VARIABLES:
         environment.pop(name, None)
+    environment["XDG_RUNTIME_DIR"] = private_runtime_directory(directory)
+    environment["XDG_CACHE_HOME"] = os.path.join(str(directory), "cache-home")
     config = os.path.join(str(directory), "ansible.cfg")
     if not os.path.exists(config):
         with open(config, "w", encoding="utf-8") as handle:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 import pytest
 
@@ -49,6 +50,13 @@ def test_many_hosts_one_create_session(emulator, tmp_path):
     assert len(set(callers)) == 1 and callers[0].startswith(expected_prefix), set(callers)
     assert counter(emulator, "CreateSession") - sessions == 1
     assert counter(emulator, "moto:sts") - calls >= FLEET_SIZE  # every host really called STS
+    # The shared cache: 0600 files in the run's private XDG_RUNTIME_DIR, nothing in XDG_CACHE_HOME.
+    directory = runner.cache_directory(environment)
+    assert stat.S_IMODE(os.lstat(directory).st_mode) == 0o700
+    entries = [name for name in os.listdir(directory) if name.endswith(".cred")]
+    assert len(entries) == 2, entries  # the helper's entry and the lookup's details
+    assert all(stat.S_IMODE(os.lstat(os.path.join(directory, name)).st_mode) == 0o600 for name in entries)
+    assert not os.path.exists(environment["XDG_CACHE_HOME"])
     print("\n%d hosts, forks 10: %.1f s, 1 CreateSession" % (FLEET_SIZE, run.seconds))
 
 

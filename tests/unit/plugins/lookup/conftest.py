@@ -43,15 +43,14 @@ def credentials_lookup(credentials_module):
 
 
 @pytest.fixture(autouse=True)
-def empty_process_cache(request):
-    """Every test of the lookup starts with an empty in-process cache (tests share one pytest process)."""
-    if "credentials_lookup" not in request.fixturenames and "run_lookup" not in request.fixturenames:
-        yield
-        return
-    module = request.getfixturevalue("credentials_module")
-    module.PROCESS_CACHE.clear()
-    yield
-    module.PROCESS_CACHE.clear()
+def private_credential_cache(tmp_path, monkeypatch):
+    """Every test starts with an empty credential cache of its own: a private XDG_RUNTIME_DIR (forked workers
+    inherit it), and an XDG_CACHE_HOME that would show any entry written outside it."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    return runtime / "rolesanywhere-fleet"
 
 
 @pytest.fixture

@@ -8,19 +8,14 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleLookupError
-from tests.support.scenario import make_trust
+from tests.support.aliases import make_aliased_trust
 
 from .conftest import options_for
 
 
 @pytest.fixture
 def aliased(emulator, tmp_path):
-    trust = make_trust(emulator, tmp_path)
-    client = emulator.boto3_client("rolesanywhere")
-    anchor_alias = client.update_trust_anchor(trustAnchorId=trust.trust_anchor_id,
-                                              aliasName="lookup/ca-" + trust.trust_anchor_id[:8])["trustAnchor"]["aliasArn"]
-    profile_alias = client.update_profile(profileId=trust.profile_id, aliasName="lookup-web-" + trust.profile_id[:8])["profile"]["aliasArn"]
-    return trust, anchor_alias, profile_alias
+    return make_aliased_trust(emulator, tmp_path, "lookup")
 
 
 def test_alias_arns_are_accepted(emulator, aliased, run_lookup):

@@ -5,19 +5,19 @@
 
 from __future__ import annotations
 
+import io
+import json
 import multiprocessing
 import os
-import pathlib
 import shutil
-import signal
-import tempfile
+import stat
 
 import boto3
 import pytest
 from botocore.config import Config
 
 from ansible.errors import AnsibleLookupError
-from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils import lookup_cache
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import cli as helper_cli
 from tests.support import pki
 from tests.support.scenario import make_trust
 
@@ -79,6 +79,35 @@ def test_cached_per_identity(emulator, trust, run_lookup, tmp_path):
     assert second["source_identity"] == "other.example.com"
     # Any option that changes the request is part of the identity too.
     run_lookup(**options_for(trust, emulator, duration_seconds=900))
+    assert create_sessions(emulator) == before + 3
+
+
+def _helper_credential_process(trust, emulator, cache_dir):
+    """``credential-process --cache`` of the credential helper, in this process, on cache_dir."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    argv = ["credential-process", "--cache", "--cache-dir", str(cache_dir), "--certificate", trust.certificate,
+            "--private-key", trust.private_key, "--trust-anchor-arn", trust.trust_anchor_arn, "--profile-arn", trust.profile_arn,
+            "--role-arn", trust.role_arn, "--endpoint", emulator.endpoint]
+    if trust.intermediates:
+        argv += ["--intermediates", trust.intermediates]
+    assert helper_cli.main(argv, stdout=stdout, stderr=stderr, environ={}) == 0, stderr.getvalue()
+    return json.loads(stdout.getvalue())
+
+
+def test_helper_serves_the_lookups_entry(emulator, trust, run_lookup, private_credential_cache):
+    """One cache for both: the helper, given the same files and settings, prints the lookup's credentials."""
+    before = create_sessions(emulator)
+    value = run_lookup(**options_for(trust, emulator))
+    printed = _helper_credential_process(trust, emulator, private_credential_cache)
+    assert (printed["AccessKeyId"], printed["SecretAccessKey"], printed["Expiration"]) == (value["access_key"], value["secret_key"], value["expiration"])
+    assert create_sessions(emulator) == before + 1
+    # The other way round, the helper's entry lacks what the lookup returns besides the keys (assumed-role
+    # ARN, source identity): the lookup makes one session more, which the helper then serves too.
+    os.utime(trust.certificate)  # the certificate "changed": both entries stale
+    printed = _helper_credential_process(trust, emulator, private_credential_cache)
+    value = run_lookup(**options_for(trust, emulator))
+    assert value["access_key"] != printed["AccessKeyId"]
+    assert _helper_credential_process(trust, emulator, private_credential_cache)["AccessKeyId"] == value["access_key"]
     assert create_sessions(emulator) == before + 3
 
 
@@ -272,10 +301,20 @@ def test_wrong_passphrase_is_not_echoed(emulator, trust, run_lookup):
     assert wrong not in str(raised.value) and PASSPHRASE not in str(raised.value)
 
 
-def test_secrets_absent_from_errors_and_reprs(emulator, trust, run_lookup, credentials_module):
+def test_secrets_absent_from_errors_and_reprs(emulator, trust, run_lookup, private_credential_cache):
     value = run_lookup(**options_for(trust, emulator))
-    cache_text = repr(credentials_module.PROCESS_CACHE._entries)  # pylint: disable=protected-access
-    assert_secrets_absent(cache_text, value)
+    # On disk: a 0700 directory of 0600 files; the secrets only in the helper's entry, none in a file name.
+    assert stat.S_IMODE(os.lstat(private_credential_cache).st_mode) == 0o700
+    names = sorted(os.listdir(private_credential_cache))
+    assert_secrets_absent(" ".join(names), value)
+    holding = []
+    for name in names:
+        path = os.path.join(private_credential_cache, name)
+        assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600, name
+        with open(path, encoding="utf-8") as handle:
+            if value["secret_key"] in handle.read():
+                holding.append(name)
+    assert len(holding) == 1 and holding[0].endswith(".cred"), names
     with open(trust.private_key, encoding="ascii") as handle:
         key_lines = [line for line in handle.read().splitlines() if line and not line.startswith("-----")]
     with pytest.raises(AnsibleLookupError) as raised:
@@ -286,23 +325,6 @@ def test_secrets_absent_from_errors_and_reprs(emulator, trust, run_lookup, crede
 
 
 # --- in forked workers, as Ansible runs it ------------------------------------------------------------
-
-@pytest.fixture
-def short_tmp():
-    """A directory with a short path (Unix socket paths are limited to about 100 bytes)."""
-    path = tempfile.mkdtemp(prefix="ra-lookup-", dir="/tmp")
-    yield pathlib.Path(path)
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def test_long_runtime_directory_is_avoided(tmp_path, monkeypatch):
-    deep = tmp_path / ("d" * 80)
-    deep.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
-    path = lookup_cache.runtime_directory()
-    assert len(os.path.join(path, "lookup-4294967295.sock")) <= 100
-    assert not path.startswith(str(deep))
-
 
 def _worker_lookup(plugin, options, answers):
     try:
@@ -324,28 +346,42 @@ def _run_in_workers(plugin, options, count):
     return results
 
 
-def test_forked_workers_share_one_session(emulator, trust, credentials_lookup, short_tmp, monkeypatch):
-    runtime = short_tmp
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+def test_forked_workers_share_one_session(emulator, trust, credentials_lookup):
     before = create_sessions(emulator)
     results = _run_in_workers(credentials_lookup, options_for(trust, emulator), 6)
     results += _run_in_workers(credentials_lookup, options_for(trust, emulator), 2)  # a later task
-    try:
-        assert len(set(results)) == 1 and results[0].startswith("ASIA"), results
-        assert create_sessions(emulator) == before + 1
-    finally:
-        # The broker watches this pytest process; stop the one this test started now.
-        socket_path = str(runtime / ("rolesanywhere-fleet-%d" % os.getuid()) / ("lookup-%d.sock" % os.getpid()))
-        os.kill(lookup_cache.request(socket_path, {"op": "ping"})["pid"], signal.SIGTERM)
+    assert len(set(results)) == 1 and results[0].startswith("ASIA"), results
+    assert create_sessions(emulator) == before + 1
 
 
-def test_unsafe_cache_directory_falls_back_with_a_warning(emulator, trust, credentials_lookup, short_tmp, monkeypatch, capfd):
-    runtime = short_tmp
-    (runtime / ("rolesanywhere-fleet-%d" % os.getuid())).mkdir(parents=True, mode=0o755)
-    os.chmod(str(runtime / ("rolesanywhere-fleet-%d" % os.getuid())), 0o755)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+def test_unsafe_cache_directory_falls_back_with_a_warning(emulator, trust, credentials_lookup, private_credential_cache,
+                                                          tmp_path, capfd):
+    # A link where the cache directory should be (anyone could have planted it): not used, not followed.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    os.symlink(str(elsewhere), str(private_credential_cache))
     before = create_sessions(emulator)
     results = _run_in_workers(credentials_lookup, options_for(trust, emulator), 2)
     assert all(result.startswith("ASIA") for result in results), results
     assert create_sessions(emulator) == before + 2  # correct, only without the shared cache
-    assert "credentials are cached per task only" in capfd.readouterr().err
+    assert "the credential cache cannot be used" in capfd.readouterr().err
+    assert os.listdir(str(elsewhere)) == []
+
+
+def test_endpoint_from_the_shared_config_services_section(emulator, trust, run_lookup, tmp_path, monkeypatch):
+    """The lookup reads the endpoint where AWS's SDKs do: here the profile's ``services`` section."""
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nservices = local\n\n[services local]\nrolesanywhere =\n  endpoint_url = %s\n"
+                      % emulator.endpoint)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ROLESANYWHERE", "AWS_PROFILE", "ROLESANYWHERE_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    options = options_for(trust, emulator)
+    del options["endpoint_url"]
+    assert run_lookup(**options)["role_arn"] == trust.role_arn
+
+
+def test_fips_with_a_custom_endpoint_is_refused(emulator, trust, run_lookup, monkeypatch):
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    with pytest.raises(AnsibleLookupError, match="FIPS"):
+        run_lookup(**options_for(trust, emulator))

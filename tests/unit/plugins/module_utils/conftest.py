@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the rolesanywhere.fleet collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Loopback servers for the transport tests: a CreateSession server (HTTP or HTTPS) and a CONNECT proxy.
+"""Loopback servers for the transport tests: a CreateSession server (HTTP or HTTPS) and the CONNECT proxy.
 
 Every server listens on 127.0.0.1 on a free port, serves from a daemon thread, and shuts itself down
-after SELF_STOP_SECONDS even if a test forgets to.
+after SELF_STOP_SECONDS (tests/support/proxy.py BackgroundServer) even if a test forgets to.
 """
 
 from __future__ import annotations
@@ -12,11 +12,7 @@ from __future__ import annotations
 import datetime
 import http.server
 import json
-import select
-import socket
-import socketserver
 import ssl
-import threading
 import uuid
 from urllib.parse import urlsplit
 
@@ -25,9 +21,10 @@ import pytest
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import CreateSessionError
 from tests.emulator.verify import verify_create_session_request
 from tests.support import pki
+from tests.support.proxy import BackgroundServer, ConnectProxy
 
-SELF_STOP_SECONDS = 120
 SOCKET_TIMEOUT_SECONDS = 10
+AWS_HOST = "rolesanywhere.us-east-1.amazonaws.com"
 
 
 def realistic_body(verified, secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY", session_token="IQoJb3JpZ2luX2VjEXAMPLETOKEN"):
@@ -100,38 +97,22 @@ class _Server(http.server.ThreadingHTTPServer):
         pass
 
 
-class LoopbackServer:
+class LoopbackServer(BackgroundServer):
     """A CreateSession-like server on 127.0.0.1; ``requests`` records what it received."""
 
     def __init__(self, responder, tls_context=None):
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        super().__init__(_Server(("127.0.0.1", 0), _Handler))
+        self.httpd = self.server
         self.httpd.responder = responder
         self.httpd.requests = []
         if tls_context is not None:
             self.httpd.socket = tls_context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.endpoint = "%s://127.0.0.1:%d" % ("https" if tls_context else "http", self.port)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._timer = threading.Timer(SELF_STOP_SECONDS, self.stop)
-        self._timer.daemon = True
-        self._stopped = False
 
     @property
     def requests(self):
         return self.httpd.requests
-
-    def start(self):
-        self._thread.start()
-        self._timer.start()
-        return self
-
-    def stop(self):
-        if self._stopped:
-            return
-        self._stopped = True
-        self._timer.cancel()
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +122,7 @@ def tls_files(tmp_path_factory):
     ca = pki.make_ca("EC", cn="Loopback TLS CA")
     server = pki.make_server_cert(ca)
     paths = server.write(directory, "server")
-    return {"ca": ca, "ca_bundle": pki.write_cert_pem(directory / "ca.pem", ca.certificate),
+    return {"ca": ca, "directory": directory, "ca_bundle": pki.write_cert_pem(directory / "ca.pem", ca.certificate),
             "certificate": paths.certificate, "private_key": paths.private_key}
 
 
@@ -150,11 +131,15 @@ def start_server(tls_files):
     """start_server(responder=verifying_responder, tls=True) -> LoopbackServer (stopped after the test)."""
     servers = []
 
-    def start(responder=verifying_responder, tls=True):
+    def start(responder=verifying_responder, tls=True, hostnames=None):
         context = None
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(tls_files["certificate"], tls_files["private_key"])
+            if hostnames:  # a certificate for other names, from the same test CA
+                paths = pki.make_server_cert(tls_files["ca"], hostnames).write(tls_files["directory"], hostnames[0])
+                context.load_cert_chain(paths.certificate, paths.private_key)
+            else:
+                context.load_cert_chain(tls_files["certificate"], tls_files["private_key"])
         server = LoopbackServer(responder, context).start()
         servers.append(server)
         return server
@@ -164,60 +149,19 @@ def start_server(tls_files):
         server.stop()
 
 
-class _ProxyHandler(socketserver.BaseRequestHandler):
-    def handle(self):
-        self.request.settimeout(SOCKET_TIMEOUT_SECONDS)
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.request.recv(4096)
-            if not chunk:
-                return
-            head += chunk
-        lines = head.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-        method, target, _version = lines[0].split(" ")
-        headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
-        self.server.seen.append({"method": method, "target": target, "headers": headers})
-        if method != "CONNECT":
-            self.request.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
-            return
-        host, port = target.rsplit(":", 1)
-        with socket.create_connection((host, int(port)), timeout=SOCKET_TIMEOUT_SECONDS) as upstream:
-            self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            self._pipe(upstream)
-
-    def _pipe(self, upstream):
-        sockets = [self.request, upstream]
-        while True:
-            readable, _w, _x = select.select(sockets, [], [], SOCKET_TIMEOUT_SECONDS)
-            if not readable:
-                return
-            for source in readable:
-                data = source.recv(65536)
-                if not data:
-                    return
-                (upstream if source is self.request else self.request).sendall(data)
-
-
-class _ProxyServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        pass
+@pytest.fixture
+def connect_proxy():
+    """The tests' CONNECT proxy (tests/support/proxy.py); ``.seen`` lists the requests it got; ``.url`` its URL."""
+    with ConnectProxy() as proxy:
+        yield proxy
 
 
 @pytest.fixture
-def connect_proxy():
-    """An HTTP CONNECT proxy on 127.0.0.1; ``.seen`` lists the requests it got; ``.url`` its URL."""
-    proxy = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
-    proxy.seen = []
-    proxy.url = "http://127.0.0.1:%d" % proxy.server_address[1]
-    thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    timer = threading.Timer(SELF_STOP_SECONDS, proxy.shutdown)
-    timer.daemon = True
-    thread.start()
-    timer.start()
-    yield proxy
-    timer.cancel()
-    proxy.shutdown()
-    proxy.server_close()
+def routing_proxy(start_server):
+    """A CONNECT proxy sending every tunnel to a local TLS CreateSession server for AWS's own host names.
+
+    Yields (proxy, server): the server's certificate holds rolesanywhere.us-east-1.amazonaws.com.
+    """
+    server = start_server(hostnames=(AWS_HOST,))
+    with ConnectProxy(route=("127.0.0.1", server.port)) as proxy:
+        yield proxy, server

@@ -84,7 +84,7 @@ def test_user_errors_are_told_from_unexpected_ones(client, raw_client, code, sta
     with Stubber(raw_client) as stub:
         stub.add_client_error("list_trust_anchors", code, "an answer", status)
         with pytest.raises(api.AnsibleRolesAnywhereError) as caught:
-            api.list_trust_anchors(client)
+            api.list_resources(client, api.TRUST_ANCHOR)
     assert api.aws_error_code(caught.value.exception) == code
     assert api.is_user_error(caught.value) is users_to_fix
 
@@ -98,10 +98,35 @@ def test_missing_credentials_are_a_user_error(monkeypatch):
     session = boto3.session.Session(region_name="us-east-1")
     bare = RetryingBotoClientWrapper(session.client("rolesanywhere", endpoint_url="http://127.0.0.1:9"), api.retry_decorator())
     with pytest.raises(api.AnsibleRolesAnywhereError) as caught:
-        api.list_trust_anchors(bare)
+        api.list_resources(bare, api.TRUST_ANCHOR)
     assert type(caught.value.exception).__name__ == "NoCredentialsError"
     assert api.aws_error_code(caught.value.exception) is None
     assert api.is_user_error(caught.value) is True
+
+
+def test_errors_name_the_call_and_the_kind(client, raw_client):
+    with Stubber(raw_client) as stub:
+        stub.add_client_error("list_crls", "AccessDeniedException", "no", 403)
+        stub.add_client_error("import_crl", "ValidationException", "bad CRL", 400)
+        stub.add_client_error("create_profile", "ValidationException", "bad profile", 400)
+        stub.add_client_error("update_trust_anchor", "ValidationException", "bad name", 400)
+        with pytest.raises(api.AnsibleRolesAnywhereError, match="^Failed to list CRLs"):
+            api.list_resources(client, api.CRL)
+        with pytest.raises(api.AnsibleRolesAnywhereError, match="^Failed to import the CRL"):
+            api.create_resource(client, api.CRL, name="crl", crlData=b"x", trustAnchorArn="arn:aws:rolesanywhere:x")
+        with pytest.raises(api.AnsibleRolesAnywhereError, match="^Failed to create the profile"):
+            api.create_resource(client, api.PROFILE, name="profile", roleArns=[])
+        with pytest.raises(api.AnsibleRolesAnywhereError, match="^Failed to update the trust anchor"):
+            api.update_resource(client, api.TRUST_ANCHOR, ANCHOR_ID, name="anchor")
+        stub.assert_no_pending_responses()
+
+
+def test_create_and_update_send_the_kind_s_fields(client, raw_client):
+    answer = {"trustAnchorId": ANCHOR_ID, "trustAnchorArn": ANCHOR_ARN, "name": "renamed"}
+    with Stubber(raw_client) as stub:
+        stub.add_response("update_trust_anchor", {"trustAnchor": answer}, {"trustAnchorId": ANCHOR_ID, "name": "renamed"})
+        assert api.update_resource(client, api.TRUST_ANCHOR, ANCHOR_ID, name="renamed") == answer
+        stub.assert_no_pending_responses()
 
 
 def test_delete_of_a_missing_resource_is_no_error(client, raw_client):
@@ -116,7 +141,7 @@ def test_listing_follows_next_tokens(client, raw_client):
     with Stubber(raw_client) as stub:
         stub.add_response("list_trust_anchors", {"trustAnchors": [first], "nextToken": "page2"}, {})
         stub.add_response("list_trust_anchors", {"trustAnchors": [second]}, {"nextToken": "page2"})
-        assert [item["name"] for item in api.list_trust_anchors(client)] == ["one", "two"]
+        assert [item["name"] for item in api.list_resources(client, api.TRUST_ANCHOR)] == ["one", "two"]
         stub.assert_no_pending_responses()
 
 

@@ -13,6 +13,7 @@ import threading
 
 import pytest
 
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import credentials_file
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.credentials_file import (
     credentials_file_path,
@@ -144,13 +145,14 @@ def test_write_creates_private_directory_and_file(tmp_path):
 
 
 def test_write_keeps_everything_else_and_tightens_mode(tmp_path):
+    # Issue 13: the mode is kept (here 0640 for a service group), but never any access for others.
     path = tmp_path / "credentials"
     path.write_text("[default]\nregion = eu-west-1\n# keep me\n[other]\naws_access_key_id = KEEP\n")
     os.chmod(path, 0o644)
     write_credentials(str(path), "default", *NEW)
     text = path.read_text()
     assert "# keep me\n" in text and "[other]\naws_access_key_id = KEEP\n" in text and "region = eu-west-1\n" in text
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640 and not os.stat(path).st_mode & 0o007
 
 
 def test_write_follows_symlink(tmp_path):
@@ -197,3 +199,142 @@ def test_failed_write_leaves_old_file(tmp_path, monkeypatch):
         write_credentials(str(path), "default", *NEW)
     assert path.read_text() == "[default]\nregion = x\n"
     assert [p.name for p in tmp_path.iterdir()] == ["credentials"]
+
+
+# --- links, owners, modes, mounts (issue 13) ---------------------------------------------------------------
+
+OTHER_UID = 65534  # nobody
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to own files as another user")
+
+
+@needs_root
+def test_a_symlink_planted_by_another_user_is_not_followed(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("[keep]\na = 1\n")
+    link = tmp_path / "credentials"
+    link.symlink_to(victim)
+    os.lchown(link, OTHER_UID, OTHER_UID)
+    with pytest.raises(ConfigurationError) as caught:
+        write_credentials(str(link), "default", *NEW)
+    assert "%s is a symbolic link owned by nobody (uid 65534), not by you" % link in str(caught.value)
+    assert "Remove the link" in str(caught.value)
+    assert victim.read_text() == "[keep]\na = 1\n" and link.is_symlink()
+
+
+@needs_root
+def test_own_symlink_in_another_users_world_writable_directory_is_not_followed(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chown(shared, OTHER_UID, OTHER_UID)
+    os.chmod(shared, 0o1777)
+    victim = tmp_path / "victim"
+    victim.write_text("")
+    link = shared / "credentials"
+    link.symlink_to(victim)
+    with pytest.raises(ConfigurationError, match="a world-writable directory of nobody"):
+        write_credentials(str(link), "default", *NEW)
+    assert victim.read_text() == ""
+
+
+@needs_root
+def test_another_users_file_is_not_written(tmp_path):
+    path = tmp_path / "credentials"
+    path.write_text("[x]\n")
+    os.chown(path, OTHER_UID, OTHER_UID)
+    with pytest.raises(ConfigurationError) as caught:
+        write_credentials(str(path), "default", *NEW)
+    assert "belongs to nobody (uid 65534), not to you" in str(caught.value) and str(path) in str(caught.value)
+    assert path.read_text() == "[x]\n"
+
+
+@needs_root
+def test_owner_group_and_mode_are_kept(tmp_path):
+    path = tmp_path / "credentials"
+    path.write_text("[x]\n")
+    os.chown(path, 0, OTHER_UID)
+    os.chmod(path, 0o640)
+    write_credentials(str(path), "default", *NEW)
+    info = os.stat(path)
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (0, OTHER_UID, 0o640)
+    assert "[default]" in path.read_text()
+
+
+def test_a_read_only_file_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "credentials"
+    path.write_text("[x]\n")
+    os.chmod(path, 0o400)
+    with pytest.raises(ConfigurationError) as caught:
+        write_credentials(str(path), "default", *NEW)
+    assert "%s is read-only (mode 0400)" % path in str(caught.value) and "chmod u+w %s" % path in str(caught.value)
+    assert path.read_text() == "[x]\n"
+
+
+def test_a_directory_is_refused_with_the_fix(tmp_path):
+    with pytest.raises(ConfigurationError) as caught:
+        write_credentials(str(tmp_path), "default", *NEW)
+    assert "the credentials file %s is a directory" % tmp_path in str(caught.value)
+    assert "AWS_SHARED_CREDENTIALS_FILE" in str(caught.value)
+
+
+# Mount cases run in a private mount namespace (unshare --mount), so nothing leaks to the host.
+MOUNT_SCRIPT = r'''
+import os, subprocess, sys
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.credentials_file import write_credentials
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+case, base = sys.argv[1], sys.argv[2]
+target = os.path.join(base, "aws", "credentials")
+if case == "bind":
+    source = os.path.join(base, "host-credentials")
+    subprocess.check_call(["mount", "--bind", source, target])
+else:
+    subprocess.check_call(["mount", "--bind", os.path.dirname(target), os.path.dirname(target)])
+    subprocess.check_call(["mount", "-o", "remount,bind,ro", os.path.dirname(target)])
+try:
+    write_credentials(target, "default", "AKIDNEW", "SECRETNEW", "TOKENNEW")
+except ConfigurationError as error:
+    print("ERROR " + str(error))
+print("INODE %d" % os.stat(target).st_ino)
+print("MOUNTED %s" % (target in open("/proc/self/mountinfo").read() or os.path.dirname(target) in open("/proc/self/mountinfo").read()))
+print("LEFT %s" % sorted(os.listdir(os.path.dirname(target))))
+'''
+
+
+def run_in_mount_namespace(tmp_path, case):
+    import shutil  # pylint: disable=import-outside-toplevel
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare for a private mount namespace")
+    script = tmp_path / "mount_case.py"
+    script.write_text(MOUNT_SCRIPT)
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable, str(script), case, str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.decode()
+
+
+def test_a_single_file_bind_mount_is_rewritten_in_place(tmp_path):
+    (tmp_path / "aws").mkdir()
+    target = tmp_path / "aws" / "credentials"
+    target.write_text("placeholder\n")
+    source = tmp_path / "host-credentials"
+    source.write_text("[other]\naws_access_key_id = KEEP\n")
+    os.chmod(source, 0o600)
+    inode = os.stat(source).st_ino
+    output = run_in_mount_namespace(tmp_path, "bind")
+    assert "ERROR" not in output and "INODE %d" % inode in output and "MOUNTED True" in output
+    assert "LEFT ['credentials']" in output  # no temporary file left behind
+    text = source.read_text()  # through the mount, the host's file changed
+    assert "[other]\naws_access_key_id = KEEP\n" in text and "aws_secret_access_key = SECRETNEW" in text
+    assert target.read_text() == "placeholder\n"  # outside the namespace the mount point is untouched
+
+
+def test_an_unwritable_directory_is_refused_with_the_fix(tmp_path):
+    (tmp_path / "aws").mkdir()
+    target = tmp_path / "aws" / "credentials"
+    target.write_text("[x]\n")
+    output = run_in_mount_namespace(tmp_path, "readonly")
+    assert "ERROR cannot write in directory %s (read-only file system)" % target.parent in output
+    assert "Make %s writable by you" % (tmp_path / "aws") in output
+    assert target.read_text() == "[x]\n"

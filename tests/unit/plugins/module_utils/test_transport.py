@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import email.utils
 import json
 import random
 import socket
@@ -32,6 +33,7 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors i
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.transport import SessionCredentials
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.x509 import load_signing_material
 from tests.support import pki
+from tests.unit.plugins.module_utils.conftest import AWS_HOST
 
 ACCOUNT = "123456789012"
 ANCHOR = "arn:aws:rolesanywhere:us-east-1:%s:trust-anchor/0b5c4b2a-6f3e-4c1e-9d0a-1f2e3d4c5b6a" % ACCOUNT
@@ -306,6 +308,79 @@ def test_retries_stop_at_their_bound(material, start_server, status, headers, er
         assert 0 <= delay <= transport.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
 
 
+UNAVAILABLE = {"X-Amzn-ErrorType": "ServiceUnavailableException"}
+
+
+@pytest.mark.parametrize("body, headers, asked", [
+    ({"message": "busy", "retryAfterSeconds": 7}, UNAVAILABLE, 7.0),  # botocore model: ServiceUnavailableException
+    ({"message": "busy"}, dict(UNAVAILABLE, **{"Retry-After": "9"}), 9.0),
+    ({"message": "busy"}, dict(UNAVAILABLE, **{"x-amz-retry-after": "4500"}), 4.5),
+])
+def test_the_services_retry_after_is_waited_for(material, start_server, body, headers, asked):
+    from tests.unit.plugins.module_utils.conftest import verifying_responder  # pylint: disable=import-outside-toplevel
+
+    server = start_server(sequence(fixed(503, body, headers), verifying_responder), tls=False)
+    sleeps = Sleeps()
+    assert call(material, server.endpoint, sleep=sleeps).access_key_id
+    assert sleeps == [asked] and len(server.requests) == 2
+
+
+def test_retry_after_as_an_http_date(material, start_server):
+    from tests.unit.plugins.module_utils.conftest import verifying_responder  # pylint: disable=import-outside-toplevel
+
+    when = email.utils.formatdate(time.time() + 12, usegmt=True)
+    server = start_server(sequence(fixed(503, {"message": "busy"}, dict(UNAVAILABLE, **{"Retry-After": when})),
+                                   verifying_responder), tls=False)
+    sleeps = Sleeps()
+    assert call(material, server.endpoint, sleep=sleeps).access_key_id
+    assert len(sleeps) == 1 and 9 <= sleeps[0] <= 12
+
+
+def test_a_longer_retry_after_than_the_bound_is_raised_at_once(material, start_server):
+    server = start_server(fixed(503, {"message": "busy", "retryAfterSeconds": 3600}, UNAVAILABLE), tls=False)
+    sleeps = Sleeps()
+    with pytest.raises(ServiceError) as caught:
+        call(material, server.endpoint, sleep=sleeps, max_attempts=5)
+    assert sleeps == [] and len(server.requests) == 1 and caught.value.retry_after == 3600
+
+
+def test_a_short_retry_after_never_shortens_the_backoff(material, start_server):
+    server = start_server(fixed(503, {"message": "busy", "retryAfterSeconds": 0}, UNAVAILABLE), tls=False)
+    sleeps = Sleeps()
+    with pytest.raises(ServiceError):
+        call(material, server.endpoint, sleep=sleeps, max_attempts=3, rng=random.Random(1))
+    expected = [transport.backoff_seconds(n, rng=rng) for rng in [random.Random(1)] for n in (1, 2)]
+    assert sleeps == expected
+
+
+def test_a_404_from_a_web_server_says_check_the_endpoint_url(material, start_server):
+    server = start_server(fixed(404, b"<html>Not Found</html>"), tls=False)
+    with pytest.raises(CreateSessionError) as caught:
+        call(material, server.endpoint + "/wrong/base")
+    text = str(caught.value)
+    assert "/wrong/base/sessions answered HTTP 404" in text and "not a Roles Anywhere endpoint" in text
+    assert "Check the endpoint URL" in text and not isinstance(caught.value, ResourceNotFoundError)
+
+
+def test_an_aws_endpoint_of_another_region_is_refused_before_sending(material, monkeypatch):
+    monkeypatch.setattr(transport, "send_prepared", _refuse_connection)
+    with pytest.raises(ConfigurationError) as caught:
+        call(material, "https://rolesanywhere.eu-west-1.amazonaws.com")
+    assert "is in region eu-west-1, but the trust anchor ARN is in region us-east-1" in str(caught.value)
+    assert "https://rolesanywhere.us-east-1.amazonaws.com" in str(caught.value)
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"use_fips_endpoint": True}, "FIPS and custom endpoint are not supported"),
+    ({"region": "us-east-1-fips"}, "FIPS and custom endpoint are not supported"),
+    ({"use_dualstack_endpoint": True}, "Dualstack and custom endpoint are not supported"),
+])
+def test_fips_or_dualstack_with_a_custom_endpoint_is_refused_as_aws_does(material, options, words, monkeypatch):
+    monkeypatch.setattr(transport, "send_prepared", _refuse_connection)
+    with pytest.raises(ConfigurationError, match=words):
+        call(material, "https://rolesanywhere.example.internal", **options)
+
+
 @pytest.mark.parametrize("status, error_class", [(403, AccessDeniedError), (400, ValidationError), (404, ResourceNotFoundError)])
 def test_client_errors_are_never_retried(material, start_server, status, error_class):
     server = start_server(fixed(status, {"message": "no"}), tls=False)
@@ -399,14 +474,45 @@ def test_bad_options_fail_before_anything_is_sent(material, start_server, option
 
 # --- proxies -------------------------------------------------------------------------------------------------
 
-def test_https_proxy_from_the_environment_is_used(material, start_server, tls_files, connect_proxy, monkeypatch):
-    server = start_server()
-    monkeypatch.setenv("https_proxy", connect_proxy.url.replace("http://", "http://fleet:p%40ss@"))
-    assert call(material, server.endpoint, ca_bundle=tls_files["ca_bundle"]).access_key_id
-    [seen] = connect_proxy.seen
-    assert seen["method"] == "CONNECT" and seen["target"] == "127.0.0.1:%d" % server.port
+def test_https_proxy_from_the_environment_is_used(material, routing_proxy, tls_files, monkeypatch):
+    # AWS's host name: the proxy (which routes every tunnel to the local server) must see the CONNECT.
+    proxy, server = routing_proxy
+    monkeypatch.setenv("https_proxy", proxy.url.replace("http://", "http://fleet:p%40ss@"))
+    assert call(material, "https://" + AWS_HOST, ca_bundle=tls_files["ca_bundle"]).access_key_id
+    [seen] = proxy.seen
+    assert seen["method"] == "CONNECT" and seen["target"] == AWS_HOST + ":443"
     assert seen["headers"]["Proxy-Authorization"] == "Basic " + base64.b64encode(b"fleet:p@ss").decode()
-    assert len(server.requests) == 1
+    assert len(server.requests) == 1 and server.requests[0]["headers"]["Host"] == AWS_HOST
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_loopback_endpoints_are_never_proxied(material, start_server, tls_files, connect_proxy, monkeypatch, host):
+    # Go: httpproxy useProxy returns false for "localhost" and loopback IPs, whatever NO_PROXY says.
+    server = start_server()
+    monkeypatch.setenv("HTTPS_PROXY", connect_proxy.url)
+    endpoint = "https://%s:%d" % (host, server.port)
+    assert call(material, endpoint, ca_bundle=tls_files["ca_bundle"]).access_key_id
+    assert connect_proxy.seen == [] and len(server.requests) == 1
+
+
+def test_upper_case_proxy_variable_wins_as_in_go(material, routing_proxy, tls_files, monkeypatch):
+    proxy, server = routing_proxy
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")  # Python's urllib would pick this one
+    assert call(material, "https://" + AWS_HOST, ca_bundle=tls_files["ca_bundle"]).access_key_id
+    assert [seen["target"] for seen in proxy.seen] == [AWS_HOST + ":443"] and len(server.requests) == 1
+
+
+def test_proxy_refusing_the_tunnel_names_the_variable_and_no_proxy(material, monkeypatch):
+    from tests.support.proxy import ConnectProxy  # pylint: disable=import-outside-toplevel
+
+    with ConnectProxy(refuse=True) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        with pytest.raises(EndpointConnectionError) as caught:
+            call(material, "https://" + AWS_HOST, max_attempts=1)
+    text = str(caught.value)
+    assert "the proxy refused the tunnel (502 Bad Gateway)" in text and "(from HTTPS_PROXY)" in text
+    assert "NO_PROXY" in text and "use_proxy" not in text and "--with-proxy" not in text
 
 
 def test_use_proxy_false_ignores_the_environment(material, start_server, tls_files, connect_proxy, monkeypatch):
@@ -424,6 +530,22 @@ def test_no_proxy_bypasses_the_proxy(material, start_server, tls_files, connect_
     assert connect_proxy.seen == []
 
 
+def test_no_proxy_domain_bypasses_the_proxy_for_aws_host_names(material, monkeypatch):
+    from tests.support.proxy import ConnectProxy  # pylint: disable=import-outside-toplevel
+
+    with ConnectProxy(refuse=True) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "amazonaws.com")
+        monkeypatch.setattr(transport, "send_prepared", _refuse_connection)
+        with pytest.raises(EndpointConnectionError) as caught:
+            call(material, "https://" + AWS_HOST, max_attempts=1)
+    assert proxy.seen == [] and "via proxy" not in str(caught.value)
+
+
+def _refuse_connection(*_args, **_kwargs):
+    raise ConnectionRefusedError(111, "Connection refused")
+
+
 def test_unreachable_proxy_is_named(material, monkeypatch):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -431,7 +553,7 @@ def test_unreachable_proxy_is_named(material, monkeypatch):
     monkeypatch.setenv("https_proxy", "http://127.0.0.1:%d" % port)
     with pytest.raises(EndpointConnectionError) as caught:
         call(material, "https://rolesanywhere.us-east-1.amazonaws.com", max_attempts=1)
-    assert "via proxy 127.0.0.1:%d" % port in str(caught.value)
+    assert "via proxy 127.0.0.1:%d (from https_proxy)" % port in str(caught.value)
 
 
 def test_https_scheme_proxy_is_refused(monkeypatch):

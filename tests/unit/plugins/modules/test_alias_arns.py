@@ -18,20 +18,15 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import t
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as ra_x509
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import AccessDeniedError, ResourceNotFoundError
 from tests.support import pki
-from tests.support.scenario import make_trust
+from tests.support.aliases import make_aliased_trust
 
 from .conftest import unique
 
 
 @pytest.fixture
 def aliased(emulator, tmp_path):
-    """A trust (anchor, profile, role) whose anchor and profile carry aliases; returns (trust, anchor alias ARN, profile alias ARN)."""
-    trust = make_trust(emulator, tmp_path)
-    client = emulator.boto3_client("rolesanywhere")
-    anchor = client.update_trust_anchor(trustAnchorId=trust.trust_anchor_id, aliasName=unique("fleet/ca"))["trustAnchor"]
-    profile = client.update_profile(profileId=trust.profile_id, aliasName=unique("web"))["profile"]
-    assert anchor["aliasArn"].endswith(":alias/trust-anchor/" + anchor["aliasName"])
-    return trust, anchor["aliasArn"], profile["aliasArn"]
+    """A trust (anchor, profile, role) whose anchor and profile carry aliases: (trust, anchor alias ARN, profile alias ARN)."""
+    return make_aliased_trust(emulator, tmp_path, unique("fleet"))
 
 
 def _create_session(emulator, trust, anchor_arn, profile_arn):

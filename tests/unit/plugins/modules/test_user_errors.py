@@ -198,3 +198,19 @@ def test_without_traceback_settings_nothing_changes(modules):
     result = modules.run("trust_anchor", trust_anchor_id=ANCHOR_ID, enabled=True)
     assert result["failed"] is True and "No trust anchor has id" in result["msg"]
     assert "exception" not in result
+
+
+# --- modules that call no AWS API ------------------------------------------------------------------
+
+
+def test_credential_helper_refusals(tracebacks_on, tmp_path, monkeypatch):
+    """credential_helper fails the collection's one way too (before, its fail_json carried the call stack)."""
+    monkeypatch.setattr(tracebacks_on, "connection", dict)  # no AWS options: the module has none
+    result = refused(tracebacks_on, "credential_helper", "is a directory: give the helper's file path", path=str(tmp_path))
+    assert result["path"] == str(tmp_path)
+    other = tmp_path / "other-tool"
+    other.write_text("#!/bin/sh\nexit 0\n")
+    refused(tracebacks_on, "credential_helper", "is not a rolesanywhere.fleet credential helper", path=str(other), state="absent")
+    assert other.exists()
+    refused(tracebacks_on, "credential_helper", "cannot build the credential helper", path=str(tmp_path / "helper"), interpreter="python3 -x")
+    assert not (tmp_path / "helper").exists()
