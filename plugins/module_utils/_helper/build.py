@@ -33,7 +33,7 @@ import zipfile
 HELPER_PACKAGE = "rolesanywhere_fleet_helper"
 # Every module_utils file the helper runs, as "<package>/<module>" under module_utils; the cache first (a cache
 # hit runs it alone). The helper holds the signing core (_core) and its own commands (_helper): nothing else.
-HELPER_MODULES = ("_core/cache", "_core/errors", "_core/identifiers", "_core/pem", "_core/x509", "_core/signing", "_core/sdk_config",
+HELPER_MODULES = ("_core/cache", "_core/errors", "_core/identifiers", "_core/pem", "_core/x509", "_core/certificate_facts", "_core/signing", "_core/sdk_config",
                   "_core/transport",
                   "_helper/credentials_file", "_helper/imds_server", "_helper/cli")
 HELPER_PACKAGES = ("_core", "_helper")
