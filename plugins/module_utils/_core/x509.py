@@ -471,7 +471,7 @@ def __getattr__(name):
     if name in _FACTS:
         from . import certificate_facts as facts  # pylint: disable=import-outside-toplevel
         return getattr(facts, name)
-    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+    raise AttributeError(name)
 
 
 __all__ = [
