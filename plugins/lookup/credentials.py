@@ -87,7 +87,7 @@ options:
       - section: rolesanywhere_fleet
         key: intermediates
   trust_anchor_arn:
-    description: ARN of the trust anchor the certificate chains to.
+    description: ARN or alias ARN (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/trust-anchor/NAME)) of the trust anchor.
     type: str
     required: true
     env:
@@ -96,7 +96,7 @@ options:
       - section: rolesanywhere_fleet
         key: trust_anchor_arn
   profile_arn:
-    description: ARN of the Roles Anywhere profile. It must be in the trust anchor's region and account.
+    description: ARN or alias ARN of the Roles Anywhere profile. It must be in the trust anchor's region and account.
     type: str
     required: true
     env:
@@ -331,13 +331,13 @@ def _required(settings):
 def check_settings(settings):
     """Every cross-check that needs no file and no network; ConfigurationError on the first problem."""
     # Imported here, not at the top: a cache hit (every host but the first) then costs no cryptography import.
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing  # pylint: disable=import-outside-toplevel
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers  # pylint: disable=import-outside-toplevel
 
-    anchor = signing.validate_arns(settings["trust_anchor_arn"], settings["profile_arn"], settings["role_arn"])
-    settings["duration_seconds"] = signing.validate_duration(settings["duration_seconds"])
-    signing.validate_role_session_name(settings.get("role_session_name"))
+    anchor = identifiers.validate_arns(settings["trust_anchor_arn"], settings["profile_arn"], settings["role_arn"])
+    settings["duration_seconds"] = identifiers.validate_duration(settings["duration_seconds"])
+    identifiers.validate_role_session_name(settings.get("role_session_name"))
     if settings.get("region"):
-        plain, _fips = signing.plain_region(settings["region"])
+        plain, _fips = identifiers.plain_region(settings["region"])
         if plain != anchor["region"]:
             raise ConfigurationError(
                 "region %s differs from the trust anchor's region %s" % (plain, anchor["region"]),

@@ -40,7 +40,8 @@ options:
     aliases: [id]
   crl_arn:
     description:
-      - ARN of the CRL. It must be in the region the module connects to.
+      - ARN of the CRL, or its alias ARN (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/crl/NAME)).
+        It must be in the region the module connects to.
     type: str
     aliases: [arn]
   crl_data:
@@ -56,7 +57,8 @@ options:
     type: path
   trust_anchor:
     description:
-      - The trust anchor the CRL belongs to, by name, ID or ARN.
+      - The trust anchor the CRL belongs to, by name, ID, ARN or alias ARN. An alias ARN is resolved with
+        GetTrustAnchor first, because AWS's ImportCrl does not accept alias ARNs.
       - Required to import a CRL. It cannot be changed afterwards; when it differs from an existing CRL's,
         the module fails and changes nothing.
       - When the trust anchor is a certificate bundle, the CRL must be issued and signed by one of the
@@ -220,7 +222,9 @@ class CrlFlow(ResourceFlow):
         if kind == "name":
             anchor = find_by_name(self.module, self.client, TRUST_ANCHOR, value)
         else:
-            anchor = get_resource(self.client, TRUST_ANCHOR, value["id"] if kind == "arn" else value)
+            # An alias ARN resolves through GetTrustAnchor (which takes one); ImportCrl then gets the canonical ARN,
+            # since its trustAnchorArn refuses alias ARNs (botocore model, ImportCrlRequest.trustAnchorArn).
+            anchor = get_resource(self.client, TRUST_ANCHOR, (value["resource_id"] or value["arn"]) if kind == "arn" else value)
         if anchor is None:
             self.module.fail_user_error("trust_anchor %r does not exist in this account and region" % self.params["trust_anchor"])
         self.anchor = anchor
@@ -229,7 +233,7 @@ class CrlFlow(ResourceFlow):
         """The trust anchor to check a CRL against: the one given, or the existing CRL's."""
         if self.anchor is not None:
             return self.anchor
-        anchor_id = parse_resource_arn(current["trustAnchorArn"], TRUST_ANCHOR.resource_type)["id"]
+        anchor_id = parse_resource_arn(current["trustAnchorArn"], TRUST_ANCHOR.resource_type)["resource_id"]
         return get_resource(self.client, TRUST_ANCHOR, anchor_id)
 
     def check_issuer(self, anchor):

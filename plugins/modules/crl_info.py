@@ -24,7 +24,7 @@ options:
     aliases: [id]
   crl_arn:
     description:
-      - ARN of the CRL to return. It must be in the region the module connects to.
+      - ARN or alias ARN of the CRL to return. It must be in the region the module connects to.
     type: str
     aliases: [arn]
 notes:

@@ -42,7 +42,8 @@ options:
     aliases: [id]
   profile_arn:
     description:
-      - ARN of the profile. It must be in the region the module connects to.
+      - ARN of the profile, or its alias ARN (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/profile/NAME)).
+        It must be in the region the module connects to.
     type: str
     aliases: [arn]
   role_arns:

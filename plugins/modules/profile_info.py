@@ -24,7 +24,7 @@ options:
     aliases: [id]
   profile_arn:
     description:
-      - ARN of the profile to return. It must be in the region the module connects to.
+      - ARN or alias ARN of the profile to return. It must be in the region the module connects to.
     type: str
     aliases: [arn]
 notes:

@@ -43,7 +43,8 @@ options:
     aliases: [id]
   trust_anchor_arn:
     description:
-      - ARN of the trust anchor. It must be in the region the module connects to.
+      - ARN of the trust anchor, or its alias ARN (C(arn:aws:rolesanywhere:REGION:ACCOUNT:alias/trust-anchor/NAME)).
+        It must be in the region the module connects to.
     type: str
     aliases: [arn]
   acm_pca_arn:

@@ -24,7 +24,7 @@ options:
     aliases: [id]
   trust_anchor_arn:
     description:
-      - ARN of the trust anchor to return. It must be in the region the module connects to.
+      - ARN or alias ARN of the trust anchor to return. It must be in the region the module connects to.
     type: str
     aliases: [arn]
 notes:

@@ -24,6 +24,13 @@ from cryptography import x509
 
 from . import awserrors
 
+try:
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers, pem
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import RolesAnywhereError
+except ImportError:  # run from a checkout without the collection layout: the same files, imported directly
+    from plugins.module_utils._core import identifiers, pem  # type: ignore[no-redef]
+    from plugins.module_utils._core.errors import RolesAnywhereError  # type: ignore[no-redef]
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_TAGS = 50
@@ -63,10 +70,12 @@ def default_notification_setting(event: str, channel: str = "ALL") -> dict:
 def load_pem_certificates(text: str) -> List[x509.Certificate]:
     """Certificates of a CERTIFICATE_BUNDLE trust anchor; ValidationException when unusable."""
     try:
-        certificates = x509.load_pem_x509_certificates(text.encode("utf-8"))
-    except ValueError:
+        certificates = pem.parse_certificates(text.encode("utf-8"), "x509CertificateData") if pem.looks_like_pem(text) else None
+    except RolesAnywhereError:
+        certificates = None
+    if not certificates:
         raise awserrors.validation(
-            "Invalid x509CertificateData: expected one or more PEM-encoded X.509 CA certificates") from None
+            "Invalid x509CertificateData: expected one or more PEM-encoded X.509 CA certificates")
     for certificate in certificates:
         if certificate.version != x509.Version.v3 or not _is_ca(certificate):
             raise awserrors.validation(
@@ -78,11 +87,16 @@ def load_pem_certificates(text: str) -> List[x509.Certificate]:
 def load_crl(data: bytes) -> x509.CertificateRevocationList:
     """A CRL given as PEM or DER bytes; ValidationException when unusable."""
     try:
-        if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_crl(data.strip())
-        return x509.load_der_x509_crl(data)
-    except ValueError:
+        return pem.load_crl(data, "crlData")
+    except RolesAnywhereError:
         raise awserrors.validation("Invalid crlData: expected an X.509 v2 CRL in PEM or DER form") from None
+
+
+def _is_alias_arn(arn: str) -> bool:
+    try:
+        return identifiers.parse_rolesanywhere_arn(arn)["alias_name"] is not None
+    except RolesAnywhereError:
+        return False
 
 
 # ImportCrl: "In order to be properly imported, a CRL must be in PEM format" (botocore rolesanywhere 2018-05-10
@@ -168,13 +182,18 @@ class ControlPlane:
         return self._sequence
 
     def _find(self, collection: Dict[str, dict], identifier: str, kind: str, label: str) -> dict:
-        """A resource by ID, ARN or alias ARN of this account and region; 404 otherwise."""
-        resource = collection.get(identifier)
+        """A resource by ID, ARN or alias ARN of this account and region (identifiers.py's rules); 404 otherwise."""
+        resource = collection.get(identifier) if identifiers.is_resource_id(identifier) else None
         if resource is None and identifier.startswith("arn:"):
-            for candidate in collection.values():
-                if identifier in (candidate.get(kind + "Arn"), candidate.get("aliasArn")):
-                    resource = candidate
-                    break
+            try:
+                parts = identifiers.parse_rolesanywhere_arn(identifier)
+            except RolesAnywhereError:
+                parts = None
+            if parts and (parts["partition"], parts["region"], parts["account"]) == (self.partition, self.region, self.account):
+                for candidate in collection.values():
+                    if identifier in (candidate.get(kind + "Arn"), candidate.get("aliasArn")):
+                        resource = candidate
+                        break
         if resource is None:
             raise awserrors.not_found("%s not found: %s" % (label, identifier))
         return resource
@@ -260,6 +279,8 @@ class ControlPlane:
         if alias is None:
             return
         collection = getattr(self, _ALIAS_KINDS[kind])
+        if alias and not identifiers.is_alias_name(alias):  # the AliasName shape, and its documented 'aws/' reservation
+            raise awserrors.validation("Invalid aliasName %s: %s" % (alias, identifiers.alias_name_rule()))
         if alias and any(other is not resource and other.get("aliasName") == alias for other in collection.values()):
             raise awserrors.validation("The alias name %s is already in use" % alias)
         previous = resource.get("aliasName")
@@ -288,10 +309,11 @@ class ControlPlane:
         return {"sourceType": source_type, "sourceData": {"acmPcaArn": data["acmPcaArn"]}}
 
     def _check_pca_arn(self, arn: str) -> None:
-        parts = arn.split(":")
-        if len(parts) < 6 or parts[2] != "acm-pca" or not parts[5].startswith("certificate-authority/"):
-            raise awserrors.validation("Invalid acmPcaArn %s: expected arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID" % arn)
-        if parts[3] != self.region:
+        try:
+            parts = identifiers.parse_acm_pca_arn(arn, "acmPcaArn")
+        except RolesAnywhereError:
+            raise awserrors.validation("Invalid acmPcaArn %s: expected arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID" % arn) from None
+        if parts["region"] != self.region:
             raise awserrors.validation("The ACM PCA %s must be in the trust anchor's region %s" % (arn, self.region))
         if self.certificate_authority is not None:
             self.certificate_authority(arn)
@@ -478,6 +500,10 @@ class ControlPlane:
 
     def import_crl(self, params: dict) -> dict:
         load_imported_crl(params["crlData"])
+        if _is_alias_arn(params["trustAnchorArn"]):
+            # AWS: "This parameter doesn't support alias ARNs. If you specify an alias ARN, the request fails with
+            # ResourceNotFoundException." (botocore model, ImportCrlRequest.trustAnchorArn)
+            raise awserrors.not_found("Trust anchor not found: %s" % params["trustAnchorArn"])
         try:
             anchor = self._find(self.trust_anchors, params["trustAnchorArn"], "trustAnchor", "Trust anchor")
         except awserrors.ServiceError:

@@ -26,6 +26,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+try:
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import pem
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import RolesAnywhereError
+except ImportError:  # run from a checkout without the collection layout: the same files, imported directly
+    from plugins.module_utils._core import pem  # type: ignore[no-redef]
+    from plugins.module_utils._core.errors import RolesAnywhereError  # type: ignore[no-redef]
+
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -332,8 +339,8 @@ class DistributionPointCRLs:
             return cached[0]
         data = self._download(url)
         try:
-            crl = x509.load_pem_x509_crl(data.strip()) if data.lstrip().startswith(b"-----BEGIN") else x509.load_der_x509_crl(data)
-        except ValueError:
+            crl = pem.load_crl(data, url)
+        except RolesAnywhereError:
             raise ValueError("the answer is not a CRL") from None
         expires = self.clock() + self.cache_seconds
         next_update = getattr(crl, "next_update_utc", None) or crl.next_update

@@ -15,7 +15,6 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 from urllib.parse import unquote
@@ -271,6 +270,3 @@ def evaluate_trust_policy(document, context: RequestContext, role_arn: str) -> N
     if failed_condition:
         raise PolicyDenied("a condition in its trust policy is not met for %s (aws:SourceArn is the trust anchor, "
                            "aws:PrincipalTag/x509Subject/CN etc. come from the certificate)" % ", ".join(failed_condition))
-
-
-ROLE_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")

@@ -29,17 +29,17 @@ try:
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import (
         ClockSkewError, InvalidSignatureError, ValidationError)
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.signing import (
-        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, REGION_RE, MIN_DURATION_SECONDS,
-        ROLE_SESSION_NAME_RE, SERVICE, TERMINATOR,
+        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, SERVICE, TERMINATOR,
         _header_lookup, _normalise_signed_headers, _require_cryptography, _utc, canonical_request, credential_scope, mldsa_key_classes,
         string_to_sign)
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import is_region, is_role_session_name
 except ImportError:  # run from a checkout without the collection layout: the same files, imported directly
     from plugins.module_utils._core.errors import ClockSkewError, InvalidSignatureError, ValidationError  # type: ignore[no-redef]
     from plugins.module_utils._core.signing import (  # type: ignore[no-redef]
-        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, REGION_RE, MIN_DURATION_SECONDS,
-        ROLE_SESSION_NAME_RE, SERVICE, TERMINATOR,
+        ALGORITHM_ECDSA, ALGORITHM_MLDSA, ALGORITHM_RSA, AMZ_DATE_FORMAT, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, SERVICE, TERMINATOR,
         _header_lookup, _normalise_signed_headers, _require_cryptography, _utc, canonical_request, credential_scope, mldsa_key_classes,
         string_to_sign)
+    from plugins.module_utils._core.identifiers import is_region, is_role_session_name  # type: ignore[no-redef]
 
 DEFAULT_MAX_SKEW_SECONDS = 300
 # AWS's Python sample names the algorithm after the certificate's own hash while still signing
@@ -170,7 +170,7 @@ def _check_scope(date_stamp, region, service, terminator, request_time):
         raise _bad_signature("Credential scope names service %r / %r, expected rolesanywhere/aws4_request" % (service, terminator))
     if date_stamp != request_time.strftime("%Y%m%d"):
         raise _bad_signature("Credential date %s does not match X-Amz-Date %s" % (date_stamp, request_time.strftime(AMZ_DATE_FORMAT)))
-    if not REGION_RE.match(region) or "fips" in region:
+    if not is_region(region) or "fips" in region:
         raise _bad_signature("Credential should be scoped to a valid region, not %r" % region)
 
 
@@ -213,7 +213,7 @@ def _request_fields(query_pairs, document):
             raise _invalid("durationSeconds", "Value '%s' at 'durationSeconds' failed to satisfy constraint: Member must have value "
                            "between %d and %d" % (duration, MIN_DURATION_SECONDS, MAX_DURATION_SECONDS))
     session_name = document.get("roleSessionName", query.get("roleSessionName"))
-    if session_name is not None and (not isinstance(session_name, str) or not ROLE_SESSION_NAME_RE.match(session_name)):
+    if session_name is not None and not is_role_session_name(session_name):
         raise _invalid("roleSessionName", "Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy "
                        "regular expression pattern: [\\w+=,.@-]{2,64}" % (session_name,))
     return values, duration, session_name

@@ -17,16 +17,15 @@ try:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
+except ImportError:  # pragma: no cover - pem.require_cryptography() says so before any use
+    pass
 
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised only without the library
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = exc
-
+from .._core import pem
 from .._core.errors import ConfigurationError, MaterialError
+from .._core.identifiers import parse_acm_pca_arn
+from .._core.pem import require_cryptography  # noqa: F401  pylint: disable=unused-import
+from .._core.pem import split_pem_certificates  # noqa: F401  pylint: disable=unused-import
 
-CA_ARN_PATTERN = re.compile(r"^arn:(aws[a-z-]*):acm-pca:([a-z0-9-]+):(\d{12}):certificate-authority/[0-9a-fA-F-]{36}$")
 SIGNING_ALGORITHMS = (
     "SHA256WITHECDSA",
     "SHA384WITHECDSA",
@@ -47,28 +46,13 @@ REVOCATION_REASONS = (
     "A_A_COMPROMISE",
 )
 DEFAULT_TEMPLATE_NAME = "EndEntityCertificate/V1"
-_PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
 _HEX_SERIAL = re.compile(r"^(0x)?[0-9a-fA-F]+$")
-
-
-def require_cryptography():
-    """Raise a clear error when the cryptography library is missing on the node running the module."""
-    if not HAS_CRYPTOGRAPHY:
-        raise ConfigurationError(
-            "The Python library 'cryptography' is not installed for the interpreter running this module",
-            "Install it (pip install cryptography, or the OS package python3-cryptography)",
-        )
 
 
 def parse_ca_arn(arn):
     """Return (partition, region, account) of an ACM PCA certificate authority ARN."""
-    match = CA_ARN_PATTERN.match(arn or "")
-    if not match:
-        raise ConfigurationError(
-            "certificate_authority_arn %r is not an ACM Private CA ARN" % (arn,),
-            "Use the form arn:aws:acm-pca:<region>:<account>:certificate-authority/<36-character id>",
-        )
-    return match.group(1), match.group(2), match.group(3)
+    parts = parse_acm_pca_arn(arn, "certificate_authority_arn")
+    return parts["partition"], parts["region"], parts["account"]
 
 
 def default_template_arn(partition):
@@ -77,15 +61,9 @@ def default_template_arn(partition):
 
 
 def load_csr(csr_pem):
-    """Parse and check a PEM CSR; return the cryptography object."""
-    require_cryptography()
-    data = csr_pem.encode("utf-8") if isinstance(csr_pem, str) else csr_pem
-    try:
-        csr = x509.load_pem_x509_csr(data.strip() + b"\n")
-    except ValueError:
-        raise MaterialError("csr is not a PEM certificate signing request", "Pass the csr_pipe result's 'csr' value (-----BEGIN CERTIFICATE REQUEST-----)")
-    if not csr.is_signature_valid:
-        raise MaterialError("csr has an invalid signature", "Create the CSR again with the private key it names")
+    """Parse and check a PEM CSR (signature, and a key IAM Roles Anywhere can use); return the cryptography object."""
+    csr = pem.load_csr(csr_pem, "csr")
+    csr_key_family(csr)
     return csr
 
 
@@ -179,18 +157,13 @@ def format_serial(value):
     return ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
 
 
-def split_pem_certificates(text):
-    """Each PEM certificate block of text, normalised with a trailing newline."""
-    return [block.strip() + "\n" for block in _PEM_CERTIFICATE.findall(text or "")]
-
-
 def certificate_summary(certificate_pem):
     """Non-secret facts of an issued certificate for the module result."""
     require_cryptography()
-    try:
-        cert = x509.load_pem_x509_certificate(certificate_pem.encode("utf-8"))
-    except ValueError:
+    blocks = [block.der for block in pem.pem_blocks(certificate_pem) if block.label == "CERTIFICATE" and block.der]
+    if not blocks:
         raise MaterialError("the certificate returned by ACM Private CA is not PEM", "Check the certificate authority")
+    cert = pem.certificate_from_der(blocks[0], "the certificate returned by ACM Private CA")
     not_after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after
     not_before = getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before
     return {
@@ -248,9 +221,9 @@ def crl_key_of_certificate(certificate_pem, bucket):
     """The S3 key named by the first http CRL distribution point of a PEM certificate, or None."""
     require_cryptography()
     try:
-        certificate = x509.load_pem_x509_certificate(certificate_pem.encode("utf-8"))
+        certificate = pem.parse_certificates(pem.as_bytes(certificate_pem), "the issued certificate")[0]
         points = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    except (ValueError, x509.ExtensionNotFound):
+    except (MaterialError, x509.ExtensionNotFound):
         return None
     for point in points:
         for name in point.full_name or []:
@@ -281,13 +254,9 @@ def crl_location_error(authority):
 
 def crl_lists_serials(crl_bytes, serials):
     """(listed, pem): whether a published CRL (DER or PEM) lists every serial (ints), and the CRL as PEM."""
-    require_cryptography()
     try:
-        if crl_bytes.lstrip().startswith(b"-----BEGIN"):
-            crl = x509.load_pem_x509_crl(crl_bytes.strip() + b"\n")
-        else:
-            crl = x509.load_der_x509_crl(crl_bytes)
-    except ValueError:
-        raise MaterialError("the CRL published by ACM Private CA cannot be read", "Check the CA's CRL configuration")
+        crl = pem.load_crl(crl_bytes, "the CRL published by ACM Private CA")
+    except MaterialError:
+        raise MaterialError("the CRL published by ACM Private CA cannot be read", "Check the CA's CRL configuration") from None
     listed = all(crl.get_revoked_certificate_by_serial_number(serial) is not None for serial in serials)
     return listed, crl.public_bytes(serialization.Encoding.PEM).decode("ascii")

@@ -18,7 +18,6 @@ where resource is the (predicted, in check mode) state in the service's shape wi
 
 from __future__ import annotations
 
-import re
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.text.converters import to_native
@@ -42,6 +41,7 @@ from .api import to_ansible
 from .api import untag_resource
 from .api import update_resource
 from .._core.errors import RolesAnywhereError
+from .._core.pem import PRIVATE_KEY_BLOCK_RE
 from .failing import FailsWithoutTraceback
 from .resources import check_alias_name
 from .resources import check_arn_region
@@ -55,10 +55,6 @@ from .tags import plan_tags
 
 COLLECTION_NAME = "rolesanywhere.fleet"
 COLLECTION_VERSION = "0.1.0"  # keep equal to galaxy.yml's version (a unit test checks it)
-
-# A private key pasted by mistake into a certificate or CRL option must not come back in the
-# result's invocation (module_args) or anywhere else.
-_PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----", re.S)
 
 
 class AnsibleRolesAnywhereModule(FailsWithoutTraceback, AnsibleAWSModule):
@@ -75,7 +71,9 @@ class AnsibleRolesAnywhereModule(FailsWithoutTraceback, AnsibleAWSModule):
         """Register any PEM private key found in a text option as a no_log value (masked in all output)."""
         for value in self.params.values():
             if isinstance(value, str) and "PRIVATE KEY-----" in value:
-                for block in _PRIVATE_KEY_BLOCK.findall(value):
+                # A private key pasted by mistake into a certificate or CRL option must not come back in the
+                # result's invocation (module_args) or anywhere else.
+                for block in PRIVATE_KEY_BLOCK_RE.findall(value):
                     self._module.no_log_values.add(block)
 
     def is_user_error(self, error):
@@ -112,7 +110,12 @@ class AnsibleRolesAnywhereModule(FailsWithoutTraceback, AnsibleAWSModule):
 
 
 def resource_id_from_params(module, kind, id_option, arn_option):
-    """The id given by id_option or arn_option (validated, region checked), or None."""
+    """The identifier given by id_option or arn_option (validated, region checked), or None.
+
+    An ID, or the ID of a canonical ARN; an alias ARN is returned whole: every Get/Update/Delete call takes
+    it in place of the ID (TrustAnchorIdentifier, ProfileIdentifier, CrlIdentifier in botocore's model), and
+    the resource found carries its ID for what follows.
+    """
     resource_id = module.params.get(id_option)
     arn = module.params.get(arn_option)
     if resource_id:
@@ -120,7 +123,7 @@ def resource_id_from_params(module, kind, id_option, arn_option):
     if arn:
         parts = module.validated(parse_resource_arn, arn, kind.resource_type, arn_option)
         module.validated(check_arn_region, parts, module.region, arn_option)
-        return parts["id"]
+        return parts["resource_id"] or parts["arn"]
     return None
 
 

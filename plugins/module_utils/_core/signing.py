@@ -27,15 +27,16 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from .errors import ConfigurationError
+from .pem import require_cryptography
+from .identifiers import (  # noqa: F401  pylint: disable=unused-import
+    DEFAULT_DURATION_SECONDS, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, REGION_RE, parse_role_arn, parse_rolesanywhere_arn,
+    plain_region, region_from_arn, validate_arns, validate_duration, validate_role_session_name)
 
 try:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError as import_error:  # pragma: no cover - exercised only without cryptography
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = import_error
+except ImportError:  # pragma: no cover - pem.require_cryptography() says so before any use
+    pass
 
 ALGORITHM_RSA = "AWS4-X509-RSA-SHA256"
 ALGORITHM_ECDSA = "AWS4-X509-ECDSA-SHA256"
@@ -46,120 +47,10 @@ TERMINATOR = "aws4_request"
 CREATE_SESSION_PATH = "/sessions"
 CONTENT_TYPE = "application/json"
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
-DEFAULT_DURATION_SECONDS = 3600
-MIN_DURATION_SECONDS = 900
-MAX_DURATION_SECONDS = 43200
-
 _UNRESERVED = "-_.~"
-_PARTITION = r"aws(?:-[a-z]+)*"
-_REGION = r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}"
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_ROLE_NAME = r"[\w+=,.@-]{1,64}"
-ROLESANYWHERE_ARN_RE = re.compile(
-    r"^arn:(?P<partition>%s):rolesanywhere:(?P<region>%s):(?P<account>\d{12}):"
-    r"(?P<resource_type>trust-anchor|profile|crl|subject)/(?P<resource_id>%s)$" % (_PARTITION, _REGION, _UUID)
-)
-ROLE_ARN_RE = re.compile(
-    r"^arn:(?P<partition>%s):iam::(?P<account>\d{12}):role/(?P<role_path>(?:[\x21-\x7e]+/)*)(?P<role_name>%s)$"
-    % (_PARTITION, _ROLE_NAME)
-)
-REGION_RE = re.compile(r"^%s$" % _REGION)
-ROLE_SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
 
 
-# --- ARNs and regions ----------------------------------------------------------------------------
-
-def parse_rolesanywhere_arn(arn, expected_type=None, field_name="arn"):
-    """Split a Roles Anywhere ARN into partition, region, account, resource_type, resource_id."""
-    match = ROLESANYWHERE_ARN_RE.match(arn or "") if isinstance(arn, str) else None
-    if match is None or (expected_type and match.group("resource_type") != expected_type):
-        shape = "arn:<partition>:rolesanywhere:<region>:<12-digit account>:%s/<uuid>" % (expected_type or "<type>")
-        raise ConfigurationError(
-            "%s %r is not a Roles Anywhere %s ARN" % (field_name, arn, expected_type or "resource"),
-            "Use the ARN printed by the trust_anchor/profile modules, shaped like %s" % shape,
-        )
-    return match.groupdict()
-
-
-def parse_role_arn(arn, field_name="role_arn"):
-    """Split an IAM role ARN into partition, account, role_path, role_name."""
-    match = ROLE_ARN_RE.match(arn or "") if isinstance(arn, str) else None
-    if match is None:
-        raise ConfigurationError(
-            "%s %r is not an IAM role ARN" % (field_name, arn),
-            "Use a role ARN shaped like arn:<partition>:iam::<12-digit account>:role/<path/name>",
-        )
-    return match.groupdict()
-
-
-def region_from_arn(arn):
-    """The region of a Roles Anywhere ARN; "" for an IAM role ARN (IAM is global)."""
-    if isinstance(arn, str) and arn.startswith("arn:") and ":iam::" in arn:
-        parse_role_arn(arn, "arn")
-        return ""
-    return parse_rolesanywhere_arn(arn)["region"]
-
-
-def plain_region(region):
-    """Strip FIPS pseudo-region decorations: ``fips-us-east-1`` / ``us-gov-west-1-fips`` -> plain region.
-
-    Returns ``(region, fips_requested)``. The signing scope must carry the plain region.
-    """
-    if not isinstance(region, str) or not region.strip():
-        raise ConfigurationError("region %r is empty or not a string" % (region,), "Set region, e.g. us-east-1")
-    text = region.strip().lower()
-    fips = False
-    if text.startswith("fips-"):
-        text, fips = text[len("fips-"):], True
-    if text.endswith("-fips"):
-        text, fips = text[:-len("-fips")], True
-    if not REGION_RE.match(text):
-        raise ConfigurationError("region %r is not an AWS region name" % (region,), "Use a region such as us-east-1 or eu-west-2")
-    return text, fips
-
-
-def validate_arns(trust_anchor_arn, profile_arn, role_arn):
-    """Check the three ARNs' shapes and that they belong together; return the anchor's parts."""
-    anchor = parse_rolesanywhere_arn(trust_anchor_arn, "trust-anchor", "trust_anchor_arn")
-    profile = parse_rolesanywhere_arn(profile_arn, "profile", "profile_arn")
-    role = parse_role_arn(role_arn)
-    if (anchor["region"], anchor["account"]) != (profile["region"], profile["account"]):
-        raise ConfigurationError(
-            "trust_anchor_arn (%s, account %s) and profile_arn (%s, account %s) are not in the same region and account"
-            % (anchor["region"], anchor["account"], profile["region"], profile["account"]),
-            "Use the trust anchor and profile created together in one account and region",
-        )
-    if len({anchor["partition"], profile["partition"], role["partition"]}) != 1:
-        raise ConfigurationError(
-            "the ARNs name different partitions (%s, %s, %s)" % (anchor["partition"], profile["partition"], role["partition"]),
-            "Trust anchor, profile and role must be in the same AWS partition",
-        )
-    return anchor
-
-
-def validate_duration(duration_seconds):
-    if isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int):
-        try:
-            duration_seconds = int(str(duration_seconds).strip())
-        except ValueError:
-            duration_seconds = None
-    if duration_seconds is None or not MIN_DURATION_SECONDS <= duration_seconds <= MAX_DURATION_SECONDS:
-        raise ConfigurationError(
-            "duration_seconds %r is out of range" % (duration_seconds,),
-            "Use a whole number of seconds from %d to %d" % (MIN_DURATION_SECONDS, MAX_DURATION_SECONDS),
-        )
-    return duration_seconds
-
-
-def validate_role_session_name(name):
-    if name is None:
-        return None
-    if not isinstance(name, str) or not ROLE_SESSION_NAME_RE.match(name):
-        raise ConfigurationError(
-            "role_session_name %r is not a valid session name" % (name,),
-            "Use 2 to 64 characters from letters, digits and + = , . @ _ -",
-        )
-    return name
+# --- ARNs, regions, durations, session names: the rules live in identifiers.py (re-exported for callers) --------
 
 
 # --- endpoints ------------------------------------------------------------------------------------
@@ -345,12 +236,7 @@ def string_to_sign(algorithm, amz_date, scope, canonical_request_text):
 
 
 def _require_cryptography():
-    if not HAS_CRYPTOGRAPHY:
-        raise ConfigurationError(
-            "the Python library cryptography is needed to sign and verify requests but cannot be imported (%s)"
-            % CRYPTOGRAPHY_IMPORT_ERROR,
-            "Install it: pip install cryptography (or the OS package python3-cryptography)",
-        )
+    require_cryptography("sign and verify requests")
 
 
 @functools.lru_cache(maxsize=None)

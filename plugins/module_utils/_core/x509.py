@@ -14,35 +14,31 @@ Error messages name files, never key material or passphrases.
 
 from __future__ import annotations
 
-import binascii
 import datetime
 import hashlib
-import os
-import re
 from dataclasses import dataclass, field
 
 from .errors import MaterialError
+from .pem import (  # noqa: F401  pylint: disable=unused-import
+    CERTIFICATE_LABELS, DER_BYTES, PEM_TEXT, PRIVATE_KEY_LABELS, NamedData, backend as _backend, load_certificates,
+    parse_certificates, pem_blocks, read_source, require_cryptography)
 from .signing import algorithm_for_key, mldsa_key_classes
 
 try:
     import cryptography
     from cryptography import x509
-    from cryptography.hazmat.backends import default_backend
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import pkcs12
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError as import_error:  # pragma: no cover - exercised only without cryptography
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = import_error
+except ImportError:  # pragma: no cover - pem.require_cryptography() says so before any use
+    pass
 
 ALGORITHM_RSA = "AWS4-X509-RSA-SHA256"
 ALGORITHM_ECDSA = "AWS4-X509-ECDSA-SHA256"
 SUPPORTED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-PEM_TEXT = "<PEM text>"
-DER_BYTES = "<DER bytes>"
+_IGNORED_LABELS = ("EC PARAMETERS",)  # `openssl ecparam -genkey` writes it before the key
+INTERMEDIATES_HINT = "Point intermediates (--intermediates) to a PEM bundle of the intermediate CA certificates"
 
 
 def _rsa_load_options():
@@ -70,19 +66,6 @@ def check_rsa_private_key(key, description):
     return key
 
 
-def _backend():
-    # cryptography < 3.1 (still shipped by some LTS distributions) requires the backend argument; newer ignore it.
-    return default_backend()
-
-
-_PEM_BLOCK_RE = re.compile(
-    rb"-----BEGIN (?P<label>[A-Z0-9 ]+)-----\r?\n(?P<body>.*?)-----END (?P=label)-----", re.DOTALL
-)
-_CERTIFICATE_LABELS = (b"CERTIFICATE", b"X509 CERTIFICATE", b"X.509 CERTIFICATE")
-_KEY_LABELS = (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"EC PRIVATE KEY", b"RSA PRIVATE KEY")
-_IGNORED_LABELS = (b"EC PARAMETERS",)  # `openssl ecparam -genkey` writes it before the key
-
-
 @dataclass(frozen=True)
 class SigningMaterial:  # pylint: disable=too-many-instance-attributes
     """Everything CreateSession needs from the host's PKI files."""
@@ -100,61 +83,6 @@ class SigningMaterial:  # pylint: disable=too-many-instance-attributes
     source: str
 
 
-# --- reading sources -------------------------------------------------------------------------------
-
-def _require_cryptography():
-    if not HAS_CRYPTOGRAPHY:
-        raise MaterialError(
-            "the Python library cryptography cannot be imported (%s)" % CRYPTOGRAPHY_IMPORT_ERROR,
-            "Install it: pip install cryptography (or the OS package python3-cryptography)",
-        )
-
-
-def _looks_like_path(source):
-    return isinstance(source, os.PathLike) or (isinstance(source, str) and "-----BEGIN" not in source and "\n" not in source)
-
-
-def _read_source(source, what):
-    """Return (data bytes, description) for a path, PEM/DER text or bytes."""
-    if source is None or (isinstance(source, (str, bytes)) and not source.strip()):
-        raise MaterialError("no %s given" % what, "Pass a file path or PEM text")
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        return data, PEM_TEXT if b"-----BEGIN" in data else DER_BYTES
-    if not _looks_like_path(source):
-        return source.encode("utf-8"), PEM_TEXT
-    path = os.path.expanduser(os.fspath(source))
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(), path
-    except FileNotFoundError:
-        raise MaterialError("%s file %s does not exist" % (what, path), "Check the path", source=path) from None
-    except IsADirectoryError:
-        raise MaterialError("%s file %s is a directory" % (what, path), "Give the path of a file", source=path) from None
-    except PermissionError:
-        raise MaterialError(
-            "%s file %s cannot be read (permission denied)" % (what, path),
-            "Run as a user that can read it, or fix its owner and mode", source=path,
-        ) from None
-    except OSError as error:
-        raise MaterialError("%s file %s cannot be read: %s" % (what, path, error.strerror), "Check the file", source=path) from None
-
-
-def _pem_blocks(data):
-    """(label, whole block bytes, decoded DER or None) for each PEM block in data."""
-    blocks = []
-    for match in _PEM_BLOCK_RE.finditer(data):
-        body = match.group("body")
-        der = None
-        if b":" not in body:  # legacy encrypted PEM has Proc-Type/DEK-Info headers: no plain DER inside
-            try:
-                der = binascii.a2b_base64(b"".join(body.split()))
-            except (binascii.Error, ValueError):
-                der = None
-        blocks.append((match.group("label"), match.group(0), der))
-    return blocks
-
-
 def _passphrase_bytes(passphrase):
     if passphrase is None or isinstance(passphrase, bytes):
         return passphrase
@@ -162,58 +90,6 @@ def _passphrase_bytes(passphrase):
 
 
 # --- certificates ----------------------------------------------------------------------------------
-
-def _certificate_from_der(der, description, index):
-    try:
-        return x509.load_der_x509_certificate(der, _backend())
-    except ValueError:
-        raise MaterialError(
-            "certificate #%d in %s is not a valid X.509 certificate" % (index + 1, description),
-            "Check the file: it must hold PEM (-----BEGIN CERTIFICATE-----) or DER certificates", source=description,
-        ) from None
-
-
-def _certificates_from_pem(blocks, description):
-    certificates = []
-    for index, (label, _block, der) in enumerate(b for b in blocks if b[0] in _CERTIFICATE_LABELS):
-        if der is None:
-            raise MaterialError(
-                "certificate #%d in %s is not valid base64 (%s)" % (index + 1, description, label.decode("ascii")),
-                "Check the file for truncation or stray characters", source=description,
-            )
-        certificates.append(_certificate_from_der(der, description, index))
-    return certificates
-
-
-def load_certificates(source):
-    """All certificates in a PEM file/text (in file order), or the one certificate of a DER file."""
-    _require_cryptography()
-    data, description = _read_source(source, "certificate")
-    if not data.strip():
-        return []  # an empty intermediates file means "no intermediates"
-    return _parse_certificates(data, description)
-
-
-def _parse_certificates(data, description):
-    blocks = _pem_blocks(data)
-    if blocks:
-        certificates = _certificates_from_pem(blocks, description)
-        if not certificates:
-            raise MaterialError(
-                "%s holds no certificate (found: %s)" % (description, ", ".join(sorted({b[0].decode("ascii") for b in blocks}))),
-                "Point to the certificate file (-----BEGIN CERTIFICATE-----)", source=description,
-            )
-        return certificates
-    if b"-----BEGIN" in data:
-        raise MaterialError("%s has a PEM header but no complete PEM block" % description, "Check the file for truncation", source=description)
-    try:
-        return [x509.load_der_x509_certificate(data, _backend())]
-    except ValueError:
-        raise MaterialError(
-            "%s is neither a PEM nor a DER certificate" % description,
-            "Use a PEM or DER certificate, a combined PEM (key + certificate) or a PKCS#12 file", source=description,
-        ) from None
-
 
 # --- private keys ----------------------------------------------------------------------------------
 
@@ -344,8 +220,8 @@ def mldsa_key_from_pkcs8(data, description):
     """
     der = data
     if data.lstrip().startswith(b"-----BEGIN"):
-        blocks = _pem_blocks(data)
-        der = blocks[0][2] if blocks else b""
+        blocks = pem_blocks(data)
+        der = (blocks[0].der or b"") if blocks else b""
     try:
         version, algorithm, private_key = _der_items(_der_items(der)[0][1])[:3]
         oid = _der_items(algorithm[1])[0][1]
@@ -398,14 +274,14 @@ def _key_from_data(data, description, passphrase):
 
 
 def _parse_key(data, description, passphrase):
-    blocks = _pem_blocks(data)
+    blocks = pem_blocks(data)
     if not blocks:
         if b"-----BEGIN" in data:
             raise _key_error(description, "has a PEM header but no complete PEM block", "Check the file for truncation")
         return _load_der_key(data, passphrase, description)
-    key_blocks = [block for label, block, _der in blocks if label in _KEY_LABELS]
+    key_blocks = [block.text for block in blocks if block.label in PRIVATE_KEY_LABELS]
     if not key_blocks:
-        labels = sorted({label.decode("ascii") for label, _b, _d in blocks if label not in _IGNORED_LABELS})
+        labels = sorted({block.label for block in blocks if block.label not in _IGNORED_LABELS})
         raise _key_error(description, "holds no private key (found: %s)" % ", ".join(labels),
                          "Point to the key file (PKCS#8, SEC1 or PKCS#1 PEM)")
     if len(key_blocks) > 1:
@@ -415,12 +291,12 @@ def _parse_key(data, description, passphrase):
 
 def load_private_key(source, passphrase=None):
     """The private key in a PEM (PKCS#8 plain/encrypted, SEC1, PKCS#1) or DER file/text."""
-    _require_cryptography()
+    require_cryptography()
     return _load_private_key(source, passphrase)[0]
 
 
 def _load_private_key(source, passphrase):
-    data, description = _read_source(source, "private key")
+    data, description = read_source(source, "private key")
     key = _key_from_data(data, description, passphrase)
     check_key_supported(key, description)
     return key, description
@@ -469,12 +345,12 @@ def key_matches_certificate(private_key, certificate):
 
 def _certificate_bundle(data, description, passphrase):
     """(certificates, embedded key or None) from a PEM / combined PEM / DER / PKCS#12 certificate source."""
-    blocks = _pem_blocks(data)
+    blocks = pem_blocks(data)
     if not data.strip():
         raise MaterialError("certificate %s is empty" % description, "Point to the certificate file", source=description)
     if blocks or b"-----BEGIN" in data:
-        certificates = _parse_certificates(data, description)
-        key_blocks = [block for label, block, _der in blocks if label in _KEY_LABELS]
+        certificates = parse_certificates(data, description)
+        key_blocks = [block.text for block in blocks if block.label in PRIVATE_KEY_LABELS]
         if len(key_blocks) > 1:
             raise _key_error(description, "holds %d private keys" % len(key_blocks), "Keep exactly one private key in the file")
         key = check_rsa_private_key(_load_pem_key(key_blocks[0], passphrase, description), description) if key_blocks else None
@@ -537,6 +413,22 @@ def _intermediate_sources(intermediates):
     return [intermediates]
 
 
+def _check_issuer_given(leaf, chain, description):
+    """When other certificates came with the leaf, one of them must be its issuer (unless it is self-signed).
+
+    Without any, the leaf may be issued by the trust anchor's CA itself; with some that do not include its
+    issuer, an intermediate is missing and CreateSession would answer "Untrusted Signing Certificate".
+    """
+    if not chain or leaf.issuer == leaf.subject or chain[0].subject == leaf.issuer:
+        return
+    raise MaterialError(
+        "the issuer of certificate %s (%s) is not among the certificates given (%s)"
+        % (description, leaf.issuer.rfc4514_string(), "; ".join(c.subject.rfc4514_string() for c in chain)),
+        "Add the certificate of %s to the intermediates bundle (--intermediates)" % leaf.issuer.rfc4514_string(),
+        source=description,
+    )
+
+
 def utc_datetime(value):
     """cryptography's naive-UTC datetimes made aware."""
     if value.tzinfo is None:
@@ -560,8 +452,8 @@ def load_signing_material(certificate, private_key=None, intermediates=None, pas
     certificate may be a combined PEM (key + certificate [+ chain]) or PKCS#12 (then private_key may be
     None). passphrase opens an encrypted key or a PKCS#12 file.
     """
-    _require_cryptography()
-    data, description = _read_source(certificate, "certificate")
+    require_cryptography()
+    data, description = read_source(certificate, "certificate")
     certificates, embedded_key = _certificate_bundle(data, description, passphrase)
     if private_key is not None:
         key, key_description = _load_private_key(private_key, passphrase)
@@ -581,8 +473,9 @@ def load_signing_material(certificate, private_key=None, intermediates=None, pas
         )
     extra = [c for c in certificates if c is not leaf]
     for source in _intermediate_sources(intermediates):
-        extra.extend(load_certificates(source))
+        extra.extend(load_certificates(source, "intermediates", INTERMEDIATES_HINT))
     chain = tuple(_order_chain(leaf, extra))
+    _check_issuer_given(leaf, chain, description)
     leaf_der = _der(leaf)
     return SigningMaterial(
         certificate=leaf,
@@ -599,100 +492,19 @@ def load_signing_material(certificate, private_key=None, intermediates=None, pas
     )
 
 
-# --- facts and checks ---------------------------------------------------------------------------------
-
-def _general_name_text(name):
-    if isinstance(name, x509.DNSName):
-        return "DNS:%s" % name.value
-    if isinstance(name, x509.IPAddress):
-        return "IP:%s" % name.value
-    if isinstance(name, x509.UniformResourceIdentifier):
-        return "URI:%s" % name.value
-    if isinstance(name, x509.RFC822Name):
-        return "email:%s" % name.value
-    if isinstance(name, x509.DirectoryName):
-        return "dirName:%s" % name.value.rfc4514_string()
-    return "other:%s" % (name.value,)
+_FACTS = ("certificate_facts", "end_entity_problems", "needs_renewal")
 
 
-def _extension(certificate, extension_class):
-    try:
-        return certificate.extensions.get_extension_for_class(extension_class).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _iso(value):
-    return utc_datetime(value).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _common_name(name):
-    values = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-    return values[0].value if values else None
-
-
-def certificate_facts(certificate):
-    """Plain facts about a certificate (JSON-friendly; times as ``YYYY-MM-DDTHH:MM:SSZ``)."""
-    _require_cryptography()
-    certificate = getattr(certificate, "certificate", certificate)  # accept SigningMaterial too
-    key = certificate.public_key()
-    sans = _extension(certificate, x509.SubjectAlternativeName)
-    constraints = _extension(certificate, x509.BasicConstraints)
-    facts = {
-        "subject": certificate.subject.rfc4514_string(),
-        "subject_cn": _common_name(certificate.subject),
-        "issuer": certificate.issuer.rfc4514_string(),
-        "serial": certificate.serial_number,
-        "serial_hex": "%x" % certificate.serial_number,
-        "not_before": _iso(not_valid_before(certificate)),
-        "not_after": _iso(not_valid_after(certificate)),
-        "sans": [_general_name_text(name) for name in sans] if sans is not None else [],
-        "is_ca": bool(constraints.ca) if constraints is not None else False,
-        "version": certificate.version.name,
-        "signature_hash": certificate.signature_hash_algorithm.name if certificate.signature_hash_algorithm else None,
-        "fingerprint_sha256": hashlib.sha256(_der(certificate)).hexdigest(),
-        "key_type": key_type_name(key).split(" ")[0],
-        "key_size": key.key_size if hasattr(key, "key_size") else None,
-        "curve": CURVE_NAMES.get(key.curve.name, key.curve.name) if isinstance(key, ec.EllipticCurvePublicKey) else None,
-    }
-    return facts
-
-
-def needs_renewal(certificate, renew_before_seconds, now=None):
-    """True when the certificate expires within renew_before_seconds of now (or already has)."""
-    _require_cryptography()
-    certificate = getattr(certificate, "certificate", certificate)
-    if now is None:
-        now = datetime.datetime.now(datetime.timezone.utc)
-    now = utc_datetime(now)
-    return not_valid_after(certificate) - now <= datetime.timedelta(seconds=renew_before_seconds)
-
-
-def end_entity_problems(certificate):
-    """Why Roles Anywhere would refuse this as an end-entity certificate ([] when it would not)."""
-    _require_cryptography()
-    certificate = getattr(certificate, "certificate", certificate)
-    problems = []
-    if certificate.version != x509.Version.v3:
-        problems.append("it is X.509 %s, not v3" % certificate.version.name)
-    constraints = _extension(certificate, x509.BasicConstraints)
-    if constraints is not None and constraints.ca:
-        problems.append("basicConstraints says CA:true")
-    usage = _extension(certificate, x509.KeyUsage)
-    if usage is None or not usage.digital_signature:
-        problems.append("keyUsage lacks digitalSignature")
-    hash_algorithm = certificate.signature_hash_algorithm
-    if hash_algorithm is not None and hash_algorithm.name in ("md5", "sha1"):
-        problems.append("it is signed with %s (SHA-256 or stronger needed)" % hash_algorithm.name.upper())
-    try:
-        check_key_supported(certificate.public_key(), "the certificate")
-    except MaterialError as error:
-        problems.append(error.message)
-    return problems
+def __getattr__(name):
+    """Facts and checks about a certificate live in certificate_facts.py; x509.<name> still finds them (lazily:
+    certificate_facts imports this module)."""
+    if name in _FACTS:
+        from . import certificate_facts as facts  # pylint: disable=import-outside-toplevel
+        return getattr(facts, name)
+    raise AttributeError(name)
 
 
 __all__ = [
-    "SigningMaterial", "load_signing_material", "load_certificates", "load_private_key", "certificate_facts",
-    "needs_renewal", "end_entity_problems", "check_key_supported", "key_matches_certificate", "key_type_name",
-    "not_valid_after", "not_valid_before",
-]
+    "SigningMaterial", "load_signing_material", "load_certificates", "load_private_key",
+    "check_key_supported", "key_matches_certificate", "key_type_name", "not_valid_after", "not_valid_before",
+]  # and, through __getattr__, certificate_facts, needs_renewal, end_entity_problems

@@ -137,7 +137,11 @@ def key_password(args):
 
 
 def source(value, context):
-    return context.stdin_data() if value == STDIN else value
+    """A path as given, or for "-" stdin's bytes named "standard input" (so messages say where they came from)."""
+    if value != STDIN:
+        return value
+    from .._core.pem import STANDARD_INPUT, NamedData  # pylint: disable=import-outside-toplevel
+    return NamedData(context.stdin_data(), STANDARD_INPUT)
 
 
 def _tpm_key_file(path):
@@ -155,7 +159,7 @@ def load_material(request, context):
     certificate = source(request.certificate, context)
     private_key = request.private_key
     if private_key == STDIN:
-        private_key = None if request.certificate == STDIN else context.stdin_data()
+        private_key = None if request.certificate == STDIN else source(private_key, context)
     intermediates = source(request.intermediates, context) if request.intermediates else None
     try:
         material = load_signing_material(certificate, private_key, intermediates, passphrase=request.password)

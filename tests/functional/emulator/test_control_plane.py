@@ -157,8 +157,10 @@ def test_trust_anchor_source_checks(raw_client, client, ca):
         ({"sourceType": "SELF_SIGNED_REPOSITORY"}, "reserved"),
         ({"sourceType": "AWS_ACM_PCA", "sourceData": {"acmPcaArn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/" + str(uuid.uuid4())}},
          "Cannot use ACM PCA"),
-        ({"sourceType": "AWS_ACM_PCA", "sourceData": {"acmPcaArn": "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/x"}},
+        ({"sourceType": "AWS_ACM_PCA", "sourceData": {"acmPcaArn": "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/" + str(uuid.uuid4())}},
          "region"),
+        ({"sourceType": "AWS_ACM_PCA", "sourceData": {"acmPcaArn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/x"}},
+         "Invalid acmPcaArn"),
     ]
     for source, words in cases:
         status, code, message = error_of(raw_client.create_trust_anchor, name=unique("bad"), source=source)

@@ -42,7 +42,8 @@ def test_invalid_aliases(alias):
 
 def test_parse_resource_arn():
     parts = r.parse_resource_arn(ANCHOR_ARN, "trust-anchor")
-    assert parts == {"partition": "aws", "region": "eu-west-1", "account": "123456789012", "type": "trust-anchor", "id": ANCHOR_ID}
+    assert parts == {"partition": "aws", "region": "eu-west-1", "account": "123456789012", "resource_type": "trust-anchor",
+                     "resource_id": ANCHOR_ID, "alias_name": None, "arn": ANCHOR_ARN}
 
 
 @pytest.mark.parametrize(
