@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - pem.require_cryptography() says so bef
 
 # --- facts and checks ---------------------------------------------------------------------------------
 
-def _general_name_text(name):
+def general_name_text(name):
     if isinstance(name, x509.DNSName):
         return "DNS:%s" % name.value
     if isinstance(name, x509.IPAddress):
@@ -66,7 +66,7 @@ def certificate_facts(certificate):
         "serial_hex": "%x" % certificate.serial_number,
         "not_before": _iso(not_valid_before(certificate)),
         "not_after": _iso(not_valid_after(certificate)),
-        "sans": [_general_name_text(name) for name in sans] if sans is not None else [],
+        "sans": [general_name_text(name) for name in sans] if sans is not None else [],
         "is_ca": bool(constraints.ca) if constraints is not None else False,
         "version": certificate.version.name,
         "signature_hash": certificate.signature_hash_algorithm.name if certificate.signature_hash_algorithm else None,

@@ -12,7 +12,7 @@ import pwd
 import stat
 import subprocess
 
-from .._core.x509 import _general_name_text
+from .._core.certificate_facts import general_name_text
 from .command import PASSPHRASE_NAME, PROFILE_MARKER
 from .renewal import CertificateView, Material
 
@@ -51,7 +51,7 @@ def certificate_view(pem):
         key_type, curve = "ECC", key.curve.name
     else:
         key_type, curve = ("RSA" if isinstance(key, rsa.RSAPublicKey) else type(key).__name__), None
-    return CertificateView(subject=subject, subject_alt_names=[_general_name_text(name) for name in sans],
+    return CertificateView(subject=subject, subject_alt_names=[general_name_text(name) for name in sans],
                            key_type=key_type, key_curve=curve, key_size=getattr(key, "key_size", 0),
                            serial_number=certificate.serial_number, not_after=after)
 
