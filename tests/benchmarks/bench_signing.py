@@ -84,7 +84,7 @@ def signing_rows(iterations):
 
 ENDPOINT_PROGRAMS = {
     "botocore EndpointProvider (ours)": (
-        "from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.signing import resolve_endpoint as r\n"
+        "from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.endpoints import resolve_endpoint as r\n"
         "import time; t=time.perf_counter(); r('eu-west-1'); a=time.perf_counter(); r('eu-west-2', True); b=time.perf_counter()\n"
         "print((a-t)*1000, (b-a)*1000)"
     ),

@@ -160,7 +160,7 @@ class ClientConfig:  # pylint: disable=too-many-instance-attributes
 
         ``fips_from_region``: the caller already stripped a FIPS decoration from region (signing.plain_region).
         """
-        from .signing import plain_region, resolve_endpoint  # pylint: disable=import-outside-toplevel
+        from .endpoints import plain_region, resolve_endpoint  # pylint: disable=import-outside-toplevel
 
         plain, fips_in_name = plain_region(region)
         fips_from_region = fips_from_region or fips_in_name
@@ -265,7 +265,7 @@ def _switch(environ, shared, option, option_name, env_name, config_key):
 
 def _aws_endpoint_region(host):
     """The region of an AWS Roles Anywhere host name (rolesanywhere[-fips].REGION.SUFFIX), else None."""
-    from .signing import PARTITIONS  # pylint: disable=import-outside-toplevel
+    from .endpoints import PARTITIONS  # pylint: disable=import-outside-toplevel
 
     labels = (host or "").lower().rstrip(".").split(".")
     if len(labels) < 3 or labels[0] not in (SERVICE_KEY, SERVICE_KEY + "-fips"):

@@ -31,10 +31,13 @@ import base64
 import hashlib
 import importlib.util
 import io
+import json
 import marshal
 import os
 import pkgutil
 import re
+import subprocess
+import sys
 import zipfile
 import zlib
 
@@ -44,7 +47,7 @@ from .head import CODE_BEGIN, CODE_END, PAYLOAD_BEGIN as _PAYLOAD_BEGIN, PAYLOAD
 # Every module_utils file the helper runs, as "<package>/<module>" under module_utils. The helper holds the
 # signing core (_core) and its own commands (_helper): nothing else.
 HELPER_MODULES = ("_core/files", "_core/refresh", "_core/cache", "_core/errors", "_core/identifiers", "_core/pem",
-                  "_core/x509", "_core/certificate_facts", "_core/signing",
+                  "_core/mldsa_keys", "_core/x509", "_core/certificate_facts", "_core/endpoints", "_core/signing",
                   "_core/sdk_config", "_core/transport", "_helper/command_line", "_helper/credentials_file",
                   "_helper/imds_server", "_helper/session_request", "_helper/certificate_commands",
                   "_helper/refresh_commands", "_helper/cli", "_helper/bootstrap")
@@ -74,7 +77,8 @@ if OUTCOME != HIT:
 
 def _bundle_dependencies():  # pragma: no cover - never called
     """Name every packed module in an import, so that AnsiballZ ships their sources with the module."""
-    from .._core import cache, certificate_facts, errors, files, identifiers, pem, refresh, sdk_config, signing, transport, x509  # noqa: F401 pylint: disable=unused-import
+    from .._core import cache, certificate_facts, endpoints, errors, files, identifiers  # noqa: F401 pylint: disable=unused-import
+    from .._core import mldsa_keys, pem, refresh, sdk_config, signing, transport, x509  # noqa: F401 pylint: disable=unused-import
     from . import bootstrap, certificate_commands, cli, command_line, credentials_file, head, imds_server  # noqa: F401 pylint: disable=unused-import
     from . import refresh_commands, session_request  # noqa: F401 pylint: disable=unused-import
 
@@ -153,11 +157,31 @@ def _fill(source, name, value):
     return pattern.sub(lambda _match: '%s = "%s"' % (name, value), source)
 
 
+# marshal's bytes depend on the process that writes them, not only on the code: an object another reference
+# holds is written with a back-reference flag, and set constants follow the string hash seed. So the code is
+# compiled and marshalled by a fresh interpreter of the same build (isolated, no site, hash seed 0): the same
+# sources then give the same bytes in the credential_helper module, tools/build_helper.py and the tests, and a
+# re-run of the module reports changed=false.
+_COMPILER = (
+    "import json, marshal, sys\n"
+    "items = json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
+    "sys.stdout.buffer.write(marshal.dumps([(name, compile(text, origin, 'exec', dont_inherit=True, optimize=2))"
+    " for name, origin, text in items]))\n"
+)
+
+
 def compile_modules(sources, names):
     """marshal of [(name, code)] of ``names``, compiled by this interpreter without docstrings (-OO: nothing
     reads them at run time, and every byte of the file costs the tokenizer at every start)."""
-    return marshal.dumps([(name, compile(sources[name], "%s/%s.py" % (HELPER_PACKAGE, name), "exec", dont_inherit=True,
-                                         optimize=2)) for name in names])
+    items = [[name, "%s/%s.py" % (HELPER_PACKAGE, name), sources[name].decode("utf-8")] for name in names]
+    environ = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", os.defpath)}
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", _COMPILER], input=json.dumps(items).encode("utf-8"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, timeout=300, check=False)
+    if done.returncode != 0:
+        raise ValueError("cannot compile the helper's modules with %s: %s"
+                         % (sys.executable, done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]))
+    marshal.loads(done.stdout)  # the child's output is this interpreter's marshal format, or this fails here
+    return done.stdout
 
 
 def shebang_line(interpreter):

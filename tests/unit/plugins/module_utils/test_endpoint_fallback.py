@@ -16,7 +16,7 @@ import pytest
 from botocore.endpoint_provider import EndpointProvider
 from botocore.loaders import create_loader
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import endpoints, signing
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
 
 LOADER = create_loader()
@@ -31,7 +31,7 @@ UNLISTED_REGIONS = ("us-newplace-7", "ap-northwest-12", "mx-south-2", "cn-south-
 COMBINATIONS = list(itertools.product((False, True), (False, True)))
 # The table follows the newest botocore; an older one (the floor of the supported range, `make floor`) lacks some of
 # its partitions and regions, so it cannot be the oracle. A botocore that gains a partition still fails below.
-PARTITIONS_BOTOCORE_LACKS = sorted({p.name for p in signing.PARTITIONS} - {p["id"] for p in PARTITIONS_DATA["partitions"]})
+PARTITIONS_BOTOCORE_LACKS = sorted({p.name for p in endpoints.PARTITIONS} - {p["id"] for p in PARTITIONS_DATA["partitions"]})
 needs_current_botocore = pytest.mark.skipif(bool(PARTITIONS_BOTOCORE_LACKS), reason="botocore older than the table (no %s)"
                                             % ", ".join(PARTITIONS_BOTOCORE_LACKS))
 
@@ -55,7 +55,7 @@ def botocore_answer(region, fips, dualstack):
 
 def builtin_answer(region, fips, dualstack):
     try:
-        return signing.builtin_endpoint(region, fips, dualstack)
+        return endpoints.builtin_endpoint(region, fips, dualstack)
     except ConfigurationError as error:
         return "error: %s" % str(error).split(": ", 1)[1].split(". Check", 1)[0]
 
@@ -96,7 +96,7 @@ def test_the_table_is_botocores_partition_table():
     theirs = [(p["id"], p["regionRegex"], p["outputs"]["dnsSuffix"], p["outputs"]["dualStackDnsSuffix"],
                p["outputs"]["supportsFIPS"], p["outputs"]["supportsDualStack"]) for p in PARTITIONS_DATA["partitions"]]
     ours = [(p.name, p.region_regex, p.dns_suffix, p.dual_stack_dns_suffix, p.supports_fips, p.supports_dual_stack)
-            for p in signing.PARTITIONS]
+            for p in endpoints.PARTITIONS]
     assert ours == theirs
 
 
@@ -105,7 +105,7 @@ def test_listed_regions_need_no_region_list():
     for partition in PARTITIONS_DATA["partitions"]:
         for region in partition["regions"]:
             if signing.REGION_RE.match(region):
-                assert signing.partition_of(region).name == partition["id"], region
+                assert endpoints.partition_of(region).name == partition["id"], region
 
 
 @pytest.mark.parametrize("region, fips, dualstack, expected", [
@@ -120,21 +120,21 @@ def test_listed_regions_need_no_region_list():
     ("xx-nowhere-1", False, False, "https://rolesanywhere.xx-nowhere-1.amazonaws.com"),
 ])
 def test_builtin_known_values(region, fips, dualstack, expected):
-    assert signing.builtin_endpoint(region, fips, dualstack) == expected
+    assert endpoints.builtin_endpoint(region, fips, dualstack) == expected
 
 
 def test_a_partition_without_fips_or_dualstack_is_refused_like_botocore(monkeypatch):
-    limited = signing.Partition("aws-test", r"^tt\-\w+\-\d+$", "example.test", "api.example.test", False, False)
-    monkeypatch.setattr(signing, "PARTITIONS", signing.PARTITIONS + (limited,))
-    assert signing.builtin_endpoint("tt-east-1") == "https://rolesanywhere.tt-east-1.example.test"
+    limited = endpoints.Partition("aws-test", r"^tt\-\w+\-\d+$", "example.test", "api.example.test", False, False)
+    monkeypatch.setattr(endpoints, "PARTITIONS", endpoints.PARTITIONS + (limited,))
+    assert endpoints.builtin_endpoint("tt-east-1") == "https://rolesanywhere.tt-east-1.example.test"
     for fips, dualstack, reason in ((True, False, "does not support FIPS"), (False, True, "does not support DualStack"),
                                     (True, True, "does not support one or both")):
         with pytest.raises(ConfigurationError, match=reason) as caught:
-            signing.builtin_endpoint("tt-east-1", fips, dualstack)
+            endpoints.builtin_endpoint("tt-east-1", fips, dualstack)
         assert "endpoint URL" in str(caught.value)
 
 
 @pytest.mark.parametrize("region", ["", "us_east_1", "aws-global", "us-east", 42])
 def test_bad_region_is_refused(region):
     with pytest.raises(ConfigurationError, match="region"):
-        signing.builtin_endpoint(region)
+        endpoints.builtin_endpoint(region)

@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import mldsa_keys, signing
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as material_x509
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import MaterialError
 from tests.emulator import verify
@@ -130,15 +130,15 @@ def test_mldsa_expanded_key_of_another_seed_is_refused(tmp_path):
 
 
 def test_mldsa_without_support_in_cryptography_names_what_to_install(monkeypatch, tmp_path):
-    monkeypatch.setattr(material_x509, "mldsa_key_classes", lambda: {})
+    monkeypatch.setattr(mldsa_keys, "mldsa_key_classes", lambda: {})
     key = MLDSA["ML-DSA-65"][0].generate() if MLDSA else None
     der = aws_layout_pkcs8(key, "ML-DSA-65") if key is not None else (
         _der(0x30, _der(0x02, b"\x00") + _der(0x30, _der(0x06, OIDS["ML-DSA-65"])) + _der(0x04, _der(0x80, b"\x00" * 32))))
     with pytest.raises(MaterialError) as caught:
-        material_x509.mldsa_key_from_pkcs8(pem(der), "/etc/pki/host.key")
+        mldsa_keys.mldsa_key_from_pkcs8(pem(der), "/etc/pki/host.key")
     message = str(caught.value)
     assert "ML-DSA-65" in message and "/etc/pki/host.key" in message and "cryptography 47" in message
-    assert material_x509.mldsa_key_from_pkcs8(b"not a key", "x") is None
+    assert mldsa_keys.mldsa_key_from_pkcs8(b"not a key", "x") is None
 
 
 @needs_mldsa

@@ -22,7 +22,7 @@ from botocore.credentials import Credentials
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import endpoints, signing
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import (
     ClockSkewError,
     ConfigurationError,
@@ -211,7 +211,7 @@ def test_resolve_endpoint_agrees_with_a_boto3_client(region, fips, dualstack):
 
     client = boto3.client("rolesanywhere", region_name=region,
                           config=Config(signature_version=UNSIGNED, use_fips_endpoint=fips, use_dualstack_endpoint=dualstack))
-    assert signing.resolve_endpoint(region, fips, dualstack) == client.meta.endpoint_url.rstrip("/")
+    assert endpoints.resolve_endpoint(region, fips, dualstack) == client.meta.endpoint_url.rstrip("/")
 
 
 @pytest.mark.parametrize("region, fips, dualstack, expected", [
@@ -223,21 +223,21 @@ def test_resolve_endpoint_agrees_with_a_boto3_client(region, fips, dualstack):
     ("fips-us-east-1", False, False, "https://rolesanywhere-fips.us-east-1.amazonaws.com"),
 ])
 def test_resolve_endpoint_known_values(region, fips, dualstack, expected):
-    assert signing.resolve_endpoint(region, fips, dualstack) == expected
+    assert endpoints.resolve_endpoint(region, fips, dualstack) == expected
 
 
 def test_without_botocore_the_built_in_table_resolves(materials, monkeypatch):
     monkeypatch.setitem(sys.modules, "botocore.endpoint_provider", None)  # import fails like a missing package
-    signing.resolve_endpoint.cache_clear()
-    signing._endpoint_provider.cache_clear()  # pylint: disable=protected-access
+    endpoints.resolve_endpoint.cache_clear()
+    endpoints._endpoint_provider.cache_clear()  # pylint: disable=protected-access
     try:
-        assert signing._endpoint_provider() is None  # pylint: disable=protected-access
+        assert endpoints._endpoint_provider() is None  # pylint: disable=protected-access
         assert build(materials[("EC", False)], endpoint=None).host == "rolesanywhere.us-east-1.amazonaws.com"
-        assert signing.resolve_endpoint("fips-cn-north-1", False, True) == "https://rolesanywhere-fips.cn-north-1.api.amazonwebservices.com.cn"
+        assert endpoints.resolve_endpoint("fips-cn-north-1", False, True) == "https://rolesanywhere-fips.cn-north-1.api.amazonwebservices.com.cn"
         assert build(materials[("EC", False)], endpoint="https://example.test").host == "example.test"
     finally:
-        signing.resolve_endpoint.cache_clear()
-        signing._endpoint_provider.cache_clear()  # pylint: disable=protected-access
+        endpoints.resolve_endpoint.cache_clear()
+        endpoints._endpoint_provider.cache_clear()  # pylint: disable=protected-access
 
 
 @pytest.mark.parametrize("endpoint", ["ftp://x", "rolesanywhere.us-east-1.amazonaws.com", "https://", "https://x/?a=b", 42, "https://x:99999"])
