@@ -141,5 +141,3 @@ def split_endpoint(endpoint):
     if port is not None and port != default_port:
         host = "%s:%d" % (host, port)
     return parts.scheme, host, parts.path.rstrip("/")
-
-
