@@ -8,9 +8,11 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleLookupError
-from tests.support.aliases import make_aliased_trust
+from tests.support.aliases import make_aliased_trust, needs_alias_model
 
 from .conftest import options_for
+
+pytestmark = needs_alias_model
 
 
 @pytest.fixture

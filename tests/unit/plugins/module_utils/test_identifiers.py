@@ -18,6 +18,7 @@ from botocore.loaders import create_loader
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers as ids
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+from tests.support.aliases import needs_alias_model
 
 LOADER = create_loader()
 MODELS = {service: LOADER.load_service_model(service, "service-2") for service in ("rolesanywhere", "acm-pca", "iam", "sts")}
@@ -43,6 +44,7 @@ def model_fullmatch(service, name, value):
 
 # --- the rules are botocore's --------------------------------------------------------------------------------
 
+@needs_alias_model
 @pytest.mark.parametrize("key", sorted(ids.MODEL_SHAPES))
 def test_model_shapes_are_botocores(key):
     service, name = key
@@ -50,6 +52,7 @@ def test_model_shapes_are_botocores(key):
     assert {field: shape.get(field) for field in ids.MODEL_SHAPES[key]} == ids.MODEL_SHAPES[key]
 
 
+@needs_alias_model
 def test_alias_arn_shapes_are_where_the_model_says():
     shapes = MODELS["rolesanywhere"]["shapes"]
     assert shapes["TrustAnchorDetail"]["members"]["aliasArn"]["shape"] == "TrustAnchorAliasArn"
@@ -74,6 +77,7 @@ def test_resource_ids_the_model_refuses(value):
         ids.check_resource_id(value)
 
 
+@needs_alias_model
 @pytest.mark.parametrize("kind, arn, shape", [
     ("trust-anchor", ANCHOR_ARN, "TrustAnchorResourceArn"),
     ("trust-anchor", ANCHOR_ALIAS_ARN, "TrustAnchorAliasArn"),
@@ -145,6 +149,7 @@ def test_region_and_account_checks_apply_to_alias_arns():
 
 # --- names, alias names, session names ------------------------------------------------------------------------
 
+@needs_alias_model
 @pytest.mark.parametrize("alias, ok", [
     ("prod", True), ("team/prod-ca_1", True), ("A", True), ("x" * 256, True),
     ("1abc", False), ("a/", False), ("a//b", False), ("-x", False), ("x" * 257, False), ("sp ace", False),
@@ -154,6 +159,7 @@ def test_alias_names_follow_the_model(alias, ok):
     assert model_fullmatch("rolesanywhere", "AliasName", alias) is ok
 
 
+@needs_alias_model
 @pytest.mark.parametrize("alias", ["aws/x", "AWS/x", "Aws/anything"])
 def test_reserved_alias_prefix_is_refused_though_the_pattern_allows_it(alias):
     assert model_fullmatch("rolesanywhere", "AliasName", alias)

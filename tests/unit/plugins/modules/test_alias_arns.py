@@ -18,9 +18,11 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import t
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as ra_x509
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import AccessDeniedError, ResourceNotFoundError
 from tests.support import pki
-from tests.support.aliases import make_aliased_trust
+from tests.support.aliases import make_aliased_trust, needs_alias_model
 
 from .conftest import unique
+
+pytestmark = needs_alias_model
 
 
 @pytest.fixture
