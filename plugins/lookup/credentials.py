@@ -366,7 +366,8 @@ def fetch(settings):
 
     Errors before the request (settings, files, passphrase) propagate as they are and are not remembered:
     they cost no request, and a corrected passphrase must work at once. Errors of CreateSession itself are
-    wrapped in SessionFailure, which the cache remembers for a minute.
+    wrapped in SessionFailure, which the cache remembers for a minute. settings are as credentials() passes them:
+    with the endpoint, CA bundle and client configuration already resolved.
     """
     # Imported here, not at the top: a cache hit (every host but the first) then costs no cryptography import.
     # pylint: disable=import-outside-toplevel
@@ -381,7 +382,7 @@ def fetch(settings):
             material, settings["trust_anchor_arn"], settings["profile_arn"], settings["role_arn"],
             region=settings.get("region") or None, duration_seconds=settings["duration_seconds"],
             role_session_name=settings.get("role_session_name"), verify_ssl=settings["validate_certs"],
-            config=settings.get("client_config") or client_config(settings),
+            config=settings["client_config"],
         )
     except RolesAnywhereError as error:
         raise SessionFailure.wrapping(error) from None
@@ -404,7 +405,7 @@ def _warn(message):
     display.warning("%s: %s" % (PLUGIN_NAME, message))
 
 
-def client_config(settings, environ=None):
+def client_config(settings):
     """The endpoint, FIPS/dual-stack switches, CA bundle and proxies, in the same order as the helper reads them.
 
     The lookup's own options come first where AWS's SDKs put an explicit setting (endpoint_url as the helper's
@@ -414,7 +415,7 @@ def client_config(settings, environ=None):
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import sdk_config  # pylint: disable=import-outside-toplevel
 
     return sdk_config.load_client_config(
-        os.environ if environ is None else environ, endpoint=settings.get("endpoint_url") or None,
+        os.environ, endpoint=settings.get("endpoint_url") or None,
         endpoint_option="endpoint_url", ca_bundle=settings.get("ca_bundle") or None, ca_bundle_option="ca_bundle",
     )
 
