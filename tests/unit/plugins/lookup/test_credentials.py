@@ -369,7 +369,10 @@ def test_unsafe_cache_directory_falls_back_with_a_warning(emulator, trust, crede
     before = create_sessions(emulator)
     results = _run_in_workers(credentials_lookup, options_for(trust, emulator), 2)
     assert all(result.startswith("ASIA") for result in results), results
-    assert create_sessions(emulator) == before + 2  # correct, only without the shared cache
+    # Each worker made a session of its own (correct, only without the shared cache). Counted as distinct keys, not
+    # as requests: under CI load a worker's CreateSession may be retried by the transport (a third request).
+    assert len(set(results)) == 2, results
+    assert create_sessions(emulator) >= before + 2
     assert "the credential cache cannot be used" in " ".join(capfd.readouterr().err.split())  # older cores wrap warnings
     assert os.listdir(str(elsewhere)) == []
 
