@@ -19,13 +19,14 @@ INTEGRATION_ARGS ?=
 took = echo "== $(1) took $$(( $$(date +%s) - $$t0 ))s"
 fail = { echo; echo "make: step '$(1)' FAILED (see the output above)"; exit 1; }
 
-.PHONY: help venv importer-venv tools-venv floor-venv floor hostpython artifact layout sanity units functional integration test-fleet lint test bench demo changelog build clean
+.PHONY: help system-packages venv importer-venv tools-venv floor-venv floor hostpython artifact layout sanity units functional integration test-fleet lint test bench demo changelog build clean
 
 help:
 	@echo "make demo         offline demo: emulator + local CA + localhost enrolment + credentials used on moto"
 	@echo "make test         sanity, unit, functional and integration tests (what CI runs)"
 	@echo "make bench        benchmarks, printed as tables"
 	@echo "make sanity | units | functional | integration | lint | hostpython | floor    one step of make test"
+	@echo "make system-packages   the Debian packages the tests drive (apt-get, as root; make test runs it)"
 	@echo "make test-fleet   the acceptance scale: 20-host enrolment lifecycle, 200-host lookup (slow; make test uses 4 and 40)"
 	@echo "make build        the collection artifact (ansible-galaxy collection build)"
 	@echo "make artifact     build it and check it as Galaxy would (contents, install, galaxy-importer)"
@@ -72,6 +73,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 
 venv: $(VENV)/.installed
 
+# Debian packages the tests drive (tests/system-packages.txt), installed with apt-get when missing (root, as on CI).
+system-packages:
+	@$(PYTHON) tools/install_system_packages.py || $(call fail,system-packages)
+
 # The checkout, mirrored where ansible-test wants it, next to the collections it depends on (ansible-test
 # resolves collection dependencies only inside the same ansible_collections tree).
 layout: venv
@@ -84,12 +89,12 @@ sanity: layout
 	@$(BIN)/python tools/sanity_bootstrap.py
 	@t0=$$(date +%s); cd $(LAYOUT) && $(RUN) ansible-test sanity --local --python $(PYVER) $(SANITY_ARGS) || $(call fail,sanity); $(call took,sanity)
 
-units: layout
+units: layout system-packages
 	@echo "== unit tests"
 	@t0=$$(date +%s); cd $(LAYOUT) && $(PYTEST) -q tests/unit $(PYTEST_ARGS) || $(call fail,units); $(call took,units)
 
 # tests/functional/artifact runs galaxy-importer on the built artifact with the importer venv's Python.
-functional: layout importer-venv tools-venv
+functional: layout importer-venv tools-venv system-packages
 	@echo "== functional tests (emulator, moto, real clients)"
 	@if [ -d $(LAYOUT)/tests/functional ]; then \
 	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 ROLESANYWHERE_TEST_LOOKUP_HOSTS=40 GALAXY_IMPORTER_PYTHON=$(IMPORTER_VENV)/bin/python RA_TOOLS_BIN=$(TOOLS_VENV)/bin $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
