@@ -27,7 +27,6 @@ help:
 	@echo "make bench        benchmarks, printed as tables"
 	@echo "make sanity | units | functional | integration | lint | hostpython | floor    one step of make test"
 	@echo "make system-packages   the Debian packages the tests drive (apt-get, as root; make test runs it)"
-	@echo "make system-packages  the Debian packages the tests drive (apt-get as root; make units/functional run it)"
 	@echo "make test-fleet   the acceptance scale: 20-host enrolment lifecycle, 200-host lookup (slow; make test uses 4 and 40)"
 	@echo "make build        the collection artifact (ansible-galaxy collection build)"
 	@echo "make artifact     build it and check it as Galaxy would (contents, install, galaxy-importer)"
