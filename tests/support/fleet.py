@@ -122,8 +122,8 @@ class Fleet:
             "XDG_CACHE_HOME": self.cache_dir,
             "NO_PROXY": "*", "no_proxy": "*",
         })
-        for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-            env.pop(proxy, None)
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "XDG_RUNTIME_DIR"):
+            env.pop(name, None)  # no proxy; the helper's cache in XDG_CACHE_HOME, whatever the machine's session has
         env.update(extra)
         return env
 
