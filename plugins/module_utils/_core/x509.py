@@ -99,53 +99,44 @@ def _key_error(description, problem, hint):
 
 
 def _load_pem_key(block, passphrase, description):
+    return _load_key(serialization.load_pem_private_key, block, passphrase, description)
+
+
+def _load_der_key(data, passphrase, description):
+    return _load_key(serialization.load_der_private_key, data, passphrase, description)
+
+
+def _load_key(load, data, passphrase, description):
+    """``load`` (cryptography's PEM or DER private-key loader) with one clear error per way it fails."""
+    pem = load is serialization.load_pem_private_key
     password = _passphrase_bytes(passphrase)
     try:
-        return serialization.load_pem_private_key(block, password=password, backend=_backend(), **_rsa_load_options())
+        return load(data, password=password, backend=_backend(), **_rsa_load_options())
     except TypeError as error:
         if "not encrypted" in str(error):
-            return serialization.load_pem_private_key(block, password=None, backend=_backend(), **_rsa_load_options())
+            return load(data, password=None, backend=_backend(), **_rsa_load_options())
         raise _key_error(description, "is encrypted and no passphrase was given", "Pass the key's passphrase") from None
     except ValueError as error:
-        if password is not None and (b"ENCRYPTED" in block or b"Proc-Type: 4,ENCRYPTED" in block):
+        if pem and password is not None and (b"ENCRYPTED" in data or b"Proc-Type: 4,ENCRYPTED" in data):
             if "ASN.1 parsing error" in str(error):  # decrypted, but what it holds cannot be read
                 raise _key_error(description, "was decrypted but holds a key in a form cryptography cannot read",
                                  "An encrypted ML-DSA key must hold the seed-only form; AWS's seed-and-expanded form "
                                  "is read unencrypted only (keep it 0600)") from None
             raise _key_error(description, "could not be decrypted: the passphrase is wrong", "Check the passphrase") from None
-        key = mldsa_key_from_pkcs8(block, description)
-        if key is not None:
-            return key
-        raise _key_error(description, "could not be parsed", "Use PKCS#8, SEC1 or PKCS#1 PEM, or DER") from None
-    except Exception as error:  # unsupported algorithms surface as UnsupportedAlgorithm
-        if mldsa_key_from_pkcs8(block, description) is not None:  # raises the clear error without ML-DSA
-            raise AssertionError("unreachable")
-        raise _key_error(description, "uses an unsupported format (%s)" % type(error).__name__,
-                         "Use an RSA, EC or ML-DSA key in PKCS#8, SEC1 or PKCS#1") from None
-
-
-def _load_der_key(data, passphrase, description):
-    password = _passphrase_bytes(passphrase)
-    try:
-        return serialization.load_der_private_key(data, password=password, backend=_backend(), **_rsa_load_options())
-    except TypeError as error:
-        if "not encrypted" in str(error):
-            return serialization.load_der_private_key(data, password=None, backend=_backend(), **_rsa_load_options())
-        raise _key_error(description, "is encrypted and no passphrase was given", "Pass the key's passphrase") from None
-    except ValueError:
-        if password is not None:
+        if not pem and password is not None:  # DER says nothing about encryption: either may be wrong
             raise _key_error(description, "could not be decrypted or parsed: wrong passphrase or not a key",
                              "Check the passphrase and the file") from None
         key = mldsa_key_from_pkcs8(data, description)
         if key is not None:
             return key
-        raise _key_error(description, "is not a PEM or DER private key",
-                         "Use PKCS#8, SEC1 or PKCS#1 (PEM or DER)") from None
-    except Exception as error:
+        if pem:
+            raise _key_error(description, "could not be parsed", "Use PKCS#8, SEC1 or PKCS#1 PEM, or DER") from None
+        raise _key_error(description, "is not a PEM or DER private key", "Use PKCS#8, SEC1 or PKCS#1 (PEM or DER)") from None
+    except Exception as error:  # unsupported algorithms surface as UnsupportedAlgorithm
         if mldsa_key_from_pkcs8(data, description) is not None:  # raises the clear error without ML-DSA
             raise AssertionError("unreachable")
         raise _key_error(description, "uses an unsupported format (%s)" % type(error).__name__,
-                         "Use an RSA, EC or ML-DSA key") from None
+                         "Use an RSA, EC or ML-DSA key in PKCS#8, SEC1 or PKCS#1") from None
 
 
 def key_type_name(key):
