@@ -9,6 +9,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Optional
 
+from .._core.identifiers import region_from_arn
+
 DEFAULT_SESSION_DURATION = 3600
 PASSPHRASE_NAME = "private-key.passphrase"
 # The markers blockinfile writes around the profile, so that a re-run replaces only its own block.
@@ -81,7 +83,7 @@ def profile_block(settings, aws_profile, material_dir, with_chain):
     """The lines of the AWS config profile (between blockinfile's markers); the region defaults to the anchor's."""
     argv = helper_argv(settings, material_dir, with_chain, use_cache=settings.cache_wanted)
     return "[%s]\ncredential_process = %s\nregion = %s\n" % (
-        profile_section(aws_profile), command_line(argv), settings.region or settings.trust_anchor_arn.split(":")[3])
+        profile_section(aws_profile), command_line(argv), settings.region or region_from_arn(settings.trust_anchor_arn))
 
 
 def systemd_quote(argument):
