@@ -36,6 +36,13 @@ from typing import Dict, List, Optional, Set, Tuple
 from .wsgi import read_body
 
 try:
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+except ImportError:  # run from a checkout without the collection layout: the same files, imported directly
+    from plugins.module_utils._core import identifiers  # type: ignore[no-redef]
+    from plugins.module_utils._core.errors import ConfigurationError  # type: ignore[no-redef]
+
+try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509.oid import ExtensionOID
@@ -127,14 +134,15 @@ def crl_object_key(ca_arn: str, crl_configuration: dict, partition: Optional[str
     they should, so nothing depends on it.
     """
     custom = (crl_configuration.get("CustomPath") or "").strip("/")
-    ca_id = ca_arn.rsplit("/", 1)[-1]
+    ca_id = identifiers.parse_acm_pca_arn(ca_arn)["ca_id"]
     if partition is None:
         return "%s/%s.crl" % (custom or "crl", ca_id)
     return "%s/%s.crl" % (custom, partition) if custom else "crl/%s/%s.crl" % (ca_id, partition)
 
 
-def crl_url(ca_arn: str, crl_configuration: dict, region: str, partition: Optional[str] = None) -> str:
-    """The CRL distribution point ACM PCA writes into issued certificates."""
+def crl_url(ca_arn: str, crl_configuration: dict, partition: Optional[str] = None) -> str:
+    """The CRL distribution point ACM PCA writes into issued certificates (the S3 host of the CA's region)."""
+    region = identifiers.parse_acm_pca_arn(ca_arn)["region"]
     host = crl_configuration.get("CustomCname") or "%s.s3.%s.amazonaws.com" % (crl_configuration["S3BucketName"], region)
     return "http://%s/%s" % (host, crl_object_key(ca_arn, crl_configuration, partition))
 
@@ -287,7 +295,12 @@ class PrivateCaExtension:
         return not_before, not_after
 
     def authority(self, ca_arn: str):
-        return self._acmpca[self.account][ca_arn.split(":")[3]].certificate_authorities.get(ca_arn)
+        """moto's certificate authority of that ARN; None when the ARN is not an ACM PCA ARN (moto answers the error)."""
+        try:
+            region = identifiers.parse_acm_pca_arn(ca_arn, "CertificateAuthorityArn")["region"]
+        except ConfigurationError:
+            return None
+        return self._acmpca[self.account][region].certificate_authorities.get(ca_arn)
 
     def _resign(self, ca_arn: str, certificate_arn: str, request: dict, not_before, not_after) -> None:
         """Sign moto's certificate again with the validity, hash and CRL distribution point AWS would use."""
@@ -316,7 +329,7 @@ class PrivateCaExtension:
         partition = self._partition_for(ca_arn, serial) if is_partitioned(configuration) else None
         if omitted:
             return None
-        url = crl_url(ca_arn, configuration, ca_arn.split(":")[3], partition)
+        url = crl_url(ca_arn, configuration, partition)
         return x509.CRLDistributionPoints([x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)])
 
     def _partition_for(self, ca_arn: str, serial: int) -> str:
@@ -378,7 +391,7 @@ class PrivateCaExtension:
         key = None
         for guid, serials in partitions:  # each partition: its own object, naming its URL as distribution point
             key = crl_object_key(ca_arn, configuration, guid)
-            url = crl_url(ca_arn, configuration, ca_arn.split(":")[3], guid)
+            url = crl_url(ca_arn, configuration, guid)
             bucket.put_object(configuration["S3BucketName"], key, build_crl(authority, number, serials=serials, distribution_point=url))
         return key
 

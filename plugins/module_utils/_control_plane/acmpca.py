@@ -211,10 +211,20 @@ def crl_location(authority, certificate_pem=None):
             return bucket, key
     if crl.get("CrlType") == "PARTITIONED":
         return None
-    ca_id = authority["Arn"].rsplit("/", 1)[-1]
+    ca_id = parse_acm_pca_arn(authority["Arn"], "CertificateAuthorityArn")["ca_id"]
     prefix = (crl.get("CustomPath") or "").strip("/")
     key = "%s/%s.crl" % (prefix, ca_id) if prefix else "crl/%s.crl" % ca_id
     return bucket, key
+
+
+def crl_partition(authority, key):
+    """The partition a CRL object holds (its file name less ``.crl``: AWS's ``<CrlPartition_GUID>.crl``), or None
+    for a CA whose CRL is complete (one CRL lists every revoked certificate; acm-pca CrlConfiguration.CrlType)."""
+    crl = _crl_configuration(authority)
+    if crl is None or crl.get("CrlType") != "PARTITIONED":
+        return None
+    name = key.rsplit("/", 1)[-1]
+    return name[:-len(".crl")] if name.endswith(".crl") else name
 
 
 def crl_key_of_certificate(certificate_pem, bucket):

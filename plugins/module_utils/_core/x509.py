@@ -18,7 +18,7 @@ import datetime
 import hashlib
 from dataclasses import dataclass, field
 
-from .errors import MaterialError
+from .errors import MaterialError, UntrustedCertificateError
 from .pem import (  # noqa: F401  pylint: disable=unused-import
     CERTIFICATE_LABELS, DER_BYTES, PEM_TEXT, PRIVATE_KEY_LABELS, NamedData, backend as _backend, load_certificates,
     parse_certificates, pem_blocks, read_source, require_cryptography)
@@ -328,6 +328,28 @@ def _check_issuer_given(leaf, chain, description):
         % (description, leaf.issuer.rfc4514_string(), "; ".join(c.subject.rfc4514_string() for c in chain)),
         "Add the certificate of %s to the intermediates bundle (--intermediates)" % leaf.issuer.rfc4514_string(),
         source=description,
+    )
+
+
+def untrusted_without_chain_hint(material):
+    """What to check when CreateSession answered "Untrusted Signing Certificate" for a leaf sent without a chain;
+    None when a chain was sent or the leaf is self-signed.
+
+    Before sending, a leaf without intermediates cannot be judged: "The signing certificate MUST have a valid trust
+    chain to a Certificate Authority (CA) certificate configured in the customer account" (userguide
+    authentication.html), so a leaf the trust anchor's CA signed needs nothing more, and one an intermediate CA
+    signed needs that CA in X-Amz-X509-Chain (authentication-sign-process.html; AWS's helper sends --intermediates
+    there). Only the service knows which CAs the trust anchor holds; after its refusal, the leaf's issuer is the
+    first thing to name.
+    """
+    leaf = material.certificate
+    if material.chain_der or leaf.issuer == leaf.subject:
+        return None
+    return (
+        "The certificate was sent without intermediates: if its issuer (%s) is an intermediate CA rather than a "
+        "certificate of the trust anchor, give that CA's certificate as intermediates (--intermediates for the "
+        "helper, intermediates for the lookup, the signer's chain for the enroll role). Otherwise: %s"
+        % (leaf.issuer.rfc4514_string(), UntrustedCertificateError.default_hint[0].lower() + UntrustedCertificateError.default_hint[1:])
     )
 
 
