@@ -6,13 +6,14 @@
 Three hosts enrol (own CA) and each gets credentials through its own credential_process. Then h01 is contained: its
 certificate is revoked (no new session) and an inline Deny on the fleet role covers the sessions it holds.
 
-Which evaluator proves the refusal, and why: moto's IAM authorization cannot (its ``_check_conditions`` answers
-DENIED for every statement whose condition is not met, Deny or Allow), and the emulator hands every non-Roles
-Anywhere request to moto without evaluating identity policies. So the role's real policies, read back from IAM
-(inline and attached), are evaluated by tests/support/iam_policy.py (AWS's documented evaluation logic, tested
-against AWS's own examples) in each session's real request context: ``aws:userid`` as STS reports it for those very
-credentials (GetCallerIdentity, which no policy can deny), and ``aws:TokenIssueTime`` from the credentials the
-emulator issued (their expiration minus the session duration).
+How the refusal is proved: with a real client call. moto's own IAM authorization cannot evaluate a conditional
+Deny (its ``_check_conditions`` answers DENIED for every statement whose condition is not met, Deny or Allow), so
+the emulator's session guard (tests/emulator/session_guard.py) evaluates the session's role policies with
+tests/emulator/iam_policy.py (AWS's documented evaluation logic, tested against AWS's own examples) before moto, and
+answers AccessDenied to an explicit Deny as AWS does. ``s3:ListBuckets`` with each host's held credentials is the
+call. The test also evaluates the role's policies, read back from IAM, in each session's request context as the
+session itself reports it (``aws:userid`` from GetCallerIdentity, which no policy can deny; ``aws:TokenIssueTime``
+from the credentials' expiration minus the session duration), independently of the guard's own reading of moto.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import shlex
 import subprocess
 
 import boto3
+import botocore.exceptions
 
 from tests.support.fleet import Fleet
-from tests.support.iam_policy import ALLOW, EXPLICIT_DENY, evaluate, role_session_request
+from tests.emulator.iam_policy import ALLOW, EXPLICIT_DENY, evaluate, role_session_request
 
 UTC = datetime.timezone.utc
 POLICY_NAME = "rolesanywhere-fleet-contain"
@@ -57,6 +59,18 @@ def session_context(fleet, credentials):
     issued = expiration - datetime.timedelta(seconds=SESSION_SECONDS)
     # the emulator answers whole seconds: the true issue time is in [issued, issued + 1 s)
     return identity["UserId"], identity["Arn"], (issued, issued + datetime.timedelta(microseconds=999999))
+
+
+def list_buckets(fleet, credentials):
+    """s3:ListBuckets with a session's credentials: "ok", or the AWS error code."""
+    s3 = boto3.client("s3", region_name=fleet.region, endpoint_url=fleet.endpoint,
+                      aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+                      aws_session_token=credentials["SessionToken"])
+    try:
+        s3.list_buckets()
+    except botocore.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+    return "ok"
 
 
 def role_policies(iam, role_name):
@@ -99,12 +113,15 @@ def test_contain_refuses_sessions_issued_before(pca_emulator, tmp_path):
     for host, (userid, arn, _bounds) in sessions.items():
         assert userid.endswith(":%x" % serials[host]) and arn.endswith("/%x" % serials[host]), (host, userid, arn)
     assert decisions(iam, role_name, role_arn, sessions) == {host: {ALLOW} for host in fleet.hosts}
+    assert {host: list_buckets(fleet, credentials) for host, credentials in held.items()} == dict.fromkeys(fleet.hosts, "ok")
 
     # contain h01: revoked, and the sessions it holds are denied; h02 and h03 keep working
     contain = {"rolesanywhere_contain_hosts": "h01"}
     run = fleet.playbook("contain", vars_file=fleet.vars_file(), extra_vars=contain)
     assert run.rc == 0, run.tail()
     assert run.recap()["localhost"]["changed"] > 0, run.tail()
+    assert {host: list_buckets(fleet, credentials) for host, credentials in held.items()} == {
+        "h01": "AccessDenied", "h02": "ok", "h03": "ok"}
     assert decisions(iam, role_name, role_arn, sessions) == {"h01": {EXPLICIT_DENY}, "h02": {ALLOW}, "h03": {ALLOW}}
     fleet.forget_cached_credentials()
     identities = fleet.identities()
@@ -129,3 +146,4 @@ def test_contain_refuses_sessions_issued_before(pca_emulator, tmp_path):
     run = fleet.playbook("contain", vars_file=fleet.vars_file(), extra_vars={"rolesanywhere_contain_now": expired})
     assert run.rc == 0 and run.recap()["localhost"]["changed"] == 1, run.tail()
     assert POLICY_NAME not in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    assert list_buckets(fleet, held["h01"]) == "ok"  # (its session would have expired by then in AWS)

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Containment decisions (plugins/module_utils/_control_plane/containment.py).
 
-Whether a planned policy denies a session is judged by the independent evaluator in tests/support/iam_policy.py
-(checked against AWS's documented examples in tests/unit/support/test_iam_policy.py), not by reading the JSON back.
+Whether a planned policy denies a session is judged by the independent evaluator in tests/emulator/iam_policy.py
+(checked against AWS's documented examples in tests/unit/emulator/test_iam_policy.py), not by reading the JSON back.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import containment
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
-from tests.support.iam_policy import ALLOW, EXPLICIT_DENY, evaluate, role_session_request
+from tests.emulator.iam_policy import ALLOW, EXPLICIT_DENY, evaluate, role_session_request
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 12, 6, 23, 40, 0, 250000, tzinfo=UTC)

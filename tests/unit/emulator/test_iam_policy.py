@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the rolesanywhere.fleet collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The test IAM policy evaluator (tests/support/iam_policy.py) against AWS's documented examples.
+"""The test IAM policy evaluator (tests/emulator/iam_policy.py) against AWS's documented examples.
 
 Each example's policy and expected outcome come from the IAM User Guide page named in its docstring
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/...), so the evaluator the containment tests rely on is checked
@@ -14,7 +14,7 @@ import datetime
 
 import pytest
 
-from tests.support.iam_policy import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Request, Unsupported, evaluate, role_session_request
+from tests.emulator.iam_policy import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Request, Unsupported, evaluate, role_session_request
 
 UTC = datetime.timezone.utc
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}

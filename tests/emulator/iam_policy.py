@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the rolesanywhere.fleet collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""An independent evaluator of IAM identity-based policies, for tests (not part of the collection).
+"""An independent evaluator of IAM identity-based policies: the emulator's explicit denies, and the tests'.
 
 Why it exists: moto's IAM authorization (``moto/iam/access_control.py``, ``_check_conditions``) answers DENIED for
 any statement whose Condition is not met, whatever its Effect, so a conditional Deny (the containment statements)
-would deny every request under moto and prove nothing. The emulator does not enforce identity policies on the
-requests it hands to moto either. This module implements AWS's documented logic for the part the tests need, and
-its own tests (tests/unit/support/test_iam_policy.py) check it against AWS's documented examples:
+would deny every request under moto and prove nothing. ``session_guard.py`` uses this module to refuse, as AWS does,
+the requests of role sessions that an explicit Deny of the role's policies covers; tests use it to evaluate a
+policy in a given request context. It implements AWS's documented logic for what they need (not the collection's
+code: the containment module only writes policies), and its own tests (tests/unit/emulator/test_iam_policy.py) check it against AWS's documented examples:
 
 - Evaluation (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html, "Determining
   whether a request is allowed or denied within an account" and "The difference between explicit and implicit
@@ -64,15 +65,17 @@ class Request:
         return None
 
 
-def role_session_request(action: str, role_id: str, session_name: str, issued_at: datetime.datetime, role_arn: str,
+def role_session_request(action: str, role_id: str, session_name: str, issued_at: Optional[datetime.datetime], role_arn: str,
                          resource: str = "*") -> Request:
-    """The request context AWS builds for a role session's request (the keys the tests need)."""
-    return Request(action, resource, {
+    """The request context AWS builds for a role session's request (the keys the tests need; no issue time, no key)."""
+    context = {
         "aws:userid": ["%s:%s" % (role_id, session_name)],
-        "aws:TokenIssueTime": [_iso(issued_at)],
         "aws:PrincipalArn": [role_arn],
         "aws:PrincipalType": ["AssumedRole"],
-    })
+    }
+    if issued_at is not None:
+        context["aws:TokenIssueTime"] = [_iso(issued_at)]
+    return Request(action, resource, context)
 
 
 def evaluate(policies: Sequence[dict], request: Request) -> str:
