@@ -119,7 +119,7 @@ EXAMPLES = r"""
     certificate_serials: ["5c0e1a2b3c4d"]
     profiles: ["{{ enroll_profile_arn }}"]
 
-- name: Later (any run): remove the statements whose sessions have all expired
+- name: Later, in any run, remove the statements whose sessions have all expired
   rolesanywhere.fleet.contain_policy:
     profiles: ["{{ enroll_profile_arn }}"]
     cleanup: true

@@ -53,8 +53,9 @@ def test_date_greater_than_token_issue_time_example():
 
 def test_revoke_older_sessions_policy():
     """id_roles_use_revoke-sessions.html: AWSRevokeOlderSessions denies sessions issued before the time, not after."""
-    revoke = {"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "*", "Resource": "*",
-                                                    "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2014-05-07T23:47:00Z"}}}}
+    revoke = {"Version": "2012-10-17", "Statement": {
+        "Effect": "Deny", "Action": "*", "Resource": "*",
+        "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2014-05-07T23:47:00Z"}}}}
     before = Request("s3:ListBuckets", context={"aws:TokenIssueTime": "2014-05-07T23:46:59Z"})
     after = Request("s3:ListBuckets", context={"aws:TokenIssueTime": "2014-05-07T23:47:01Z"})
     assert evaluate([ALLOW_ALL, revoke], before) == EXPLICIT_DENY
