@@ -44,6 +44,7 @@ import re
 
 from .._core.errors import ConfigurationError
 from .._core.identifiers import MAX_DURATION_SECONDS
+from .acmpca import serial_value
 from .._core.identifiers import MIN_DURATION_SECONDS
 from .._core.identifiers import is_policy_name
 from .._core.identifiers import is_role_session_name
@@ -63,7 +64,6 @@ USERID_KEY = "aws:userid"
 ISSUE_TIME_KEY = "aws:TokenIssueTime"
 USERID_OPERATOR = "StringEqualsIgnoreCase"
 ISSUE_TIME_OPERATOR = "DateLessThan"
-_HEX_RE = re.compile(r"^(0x)?[0-9a-fA-F]+$")
 
 
 def utc(moment):
@@ -109,18 +109,8 @@ def session_names_for_serial(serial):
     AWS documents "hex-encoded serial number" without saying whether a leading zero is kept; both spellings are
     listed when they differ (odd digit count), and the statement compares ignoring case.
     """
-    if isinstance(serial, int) and not isinstance(serial, bool):
-        value = serial
-    else:
-        text = str(serial).strip().replace(":", "").replace(" ", "")
-        if not _HEX_RE.match(text):
-            raise ConfigurationError(
-                "certificate serial %r is not a hexadecimal serial number" % (serial,),
-                "Give it as hex (aa:bb:cc or aabbcc), as x509_certificate_info's serial_number in hex",
-            )
-        value = int(text, 16)
-    if value <= 0:
-        raise ConfigurationError("certificate serial %r is not a positive number" % (serial,))
+    value = serial_value(serial, "certificate_serials entry",
+                         "Give it as hex (aa:bb:cc or aabbcc), as '%x' % x509_certificate_info's serial_number")
     digits = format(value, "x")
     names = [digits]
     if len(digits) % 2:
