@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """playbooks/contain.yml against the emulator: credentials obtained before containment are refused afterwards.
 
-Three hosts enrol (own CA) and each gets credentials through its own credential_process. Then h01 is contained: its
+Three hosts enrol (own CA, or ACM Private CA) and each gets credentials through its own credential_process. Then h01 is contained: its
 certificate is revoked (no new session) and an inline Deny on the fleet role covers the sessions it holds.
 
 How the refusal is proved: with a real client call. moto's own IAM authorization cannot evaluate a conditional
@@ -26,7 +26,9 @@ import subprocess
 
 import boto3
 import botocore.exceptions
+import pytest
 
+from tests.functional.fleet.test_fleet import make_acm_pca
 from tests.support.fleet import Fleet
 from tests.emulator.iam_policy import ALLOW, EXPLICIT_DENY, evaluate, role_session_request
 
@@ -93,12 +95,17 @@ def decisions(iam, role_name, role_arn, sessions):
     return result
 
 
-def test_contain_refuses_sessions_issued_before(pca_emulator, tmp_path):
-    fleet = Fleet(str(tmp_path), pca_emulator["endpoint"], pca_emulator["region"], size=3, name="contain")
+@pytest.mark.parametrize("signer", ["own_ca", "acm_pca"])
+def test_contain_refuses_sessions_issued_before(pca_emulator, tmp_path, signer):
+    name = "contain-" + signer.replace("_", "")
+    fleet = Fleet(str(tmp_path), pca_emulator["endpoint"], pca_emulator["region"], size=3, name=name)
     iam = fleet.boto3("iam")
-    allow = iam.create_policy(PolicyName="contain-fleet-read", PolicyDocument=json.dumps(
+    allow = iam.create_policy(PolicyName=name + "-read", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:ListAllMyBuckets", "s3:GetObject"], "Resource": "*"}]}))
-    run = fleet.trust(rolesanywhere_trust_role_managed_policies=[allow["Policy"]["Arn"]])
+    signer_vars = {"enroll_signer": signer}
+    if signer == "acm_pca":
+        signer_vars["enroll_acm_pca_arn"] = make_acm_pca(fleet)
+    run = fleet.trust(rolesanywhere_trust_role_managed_policies=[allow["Policy"]["Arn"]], **signer_vars)
     assert run.rc == 0, run.tail()
     run = fleet.playbook("enroll")
     assert run.rc == 0, run.tail()
@@ -116,7 +123,8 @@ def test_contain_refuses_sessions_issued_before(pca_emulator, tmp_path):
     assert {host: list_buckets(fleet, credentials) for host, credentials in held.items()} == dict.fromkeys(fleet.hosts, "ok")
 
     # contain h01: revoked, and the sessions it holds are denied; h02 and h03 keep working
-    contain = {"rolesanywhere_contain_hosts": "h01"}
+    contain = {"rolesanywhere_contain_hosts": "h01", "rolesanywhere_revoke_crl_poll_interval": 1,
+               "rolesanywhere_revoke_crl_wait_timeout": 60}
     run = fleet.playbook("contain", vars_file=fleet.vars_file(), extra_vars=contain)
     assert run.rc == 0, run.tail()
     assert run.recap()["localhost"]["changed"] > 0, run.tail()
