@@ -242,6 +242,12 @@ class PrivateCaExtension:
             except InvalidRequest as error:
                 return _answer(start_response, "400 Bad Request", [("Content-Type", JSON_CONTENT_TYPE), ("X-Amzn-ErrorType", error.code)],
                                json.dumps({"__type": error.code, "message": error.message}).encode("utf-8"))
+        if operation == "RevokeCertificate" and isinstance(request, dict) and self._already_revoked(request):
+            # AWS answers a second revocation of a serial with RequestAlreadyProcessedException ("Your request has
+            # already been completed", botocore acm-pca model, RevokeCertificate errors); moto revokes it again
+            code = "RequestAlreadyProcessedException"
+            return _answer(start_response, "400 Bad Request", [("Content-Type", JSON_CONTENT_TYPE), ("X-Amzn-ErrorType", code)],
+                           json.dumps({"__type": code, "message": "Your request has already been completed."}).encode("utf-8"))
         status, headers, answer = _call(moto_app, environ, body)
         if status.startswith("200") and isinstance(request, dict):
             self._after(operation, request, answer, validity)
@@ -256,6 +262,15 @@ class PrivateCaExtension:
                 self._remember_certificate(request, certificate_arn)
         elif operation in ("RevokeCertificate", "UpdateCertificateAuthority"):
             self.schedule_crl(ca_arn)
+
+    def _already_revoked(self, request: dict) -> bool:
+        ca_arn = str(request.get("CertificateAuthorityArn", ""))
+        try:
+            revoked = self._acmpca[self.account][ca_arn.split(":")[3]].describe_certificate_authority(ca_arn).revoked_certificates
+        except Exception:  # pylint: disable=broad-except  # moto's own errors: moto answers the request itself
+            return False
+        wanted = _serial_int(request.get("CertificateSerial"))
+        return wanted is not None and any(_serial_int(serial) == wanted for serial in list(revoked))
 
     # --- IssueCertificate -----------------------------------------------------------------------
 
@@ -416,6 +431,13 @@ def _call(app, environ, body: bytes):
             result.close()
     headers = [(name, value) for name, value in captured["headers"] if name.lower() != "content-length"]
     return captured["status"], headers, b"".join(chunks)
+
+
+def _serial_int(serial) -> Optional[int]:
+    try:
+        return int(str(serial).replace(":", ""), 16)
+    except ValueError:
+        return None
 
 
 def _answer(start_response, status: str, headers, body: bytes):

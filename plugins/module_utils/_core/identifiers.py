@@ -407,6 +407,11 @@ def is_role_session_name(name):
     return _fits(name, "sts", "roleSessionNameType")
 
 
+def is_policy_name(name):
+    """An IAM inline or managed policy name (iam policyNameType: 1..128 of letters, digits and + = , . @ _ -)."""
+    return _fits(name, "iam", "policyNameType")
+
+
 def validate_role_session_name(name, option="role_session_name"):
     """sts roleSessionNameType: 2..64 of letters, digits and + = , . @ _ -; None means "not given"."""
     if name is None:
