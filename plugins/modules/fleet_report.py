@@ -54,9 +54,10 @@ options:
   host_certificates:
     description:
       - What each host that answered holds, keyed by host name.
-      - Each value has C(certificate) (the PEM certificate in use, empty when the host is not enrolled),
-        C(enrollment) (the enroll role's C(enrollment.json), a dict) and C(problem) (why the host could not be
-        read, empty when it could).
+      - Each value has C(certificate) (the PEM certificate in use, empty when there is none),
+        C(certificate_error) (what reading it said when it could not be read; a missing file means the host is
+        not enrolled, any other error is reported as the host's problem) and C(enrollment) (the enroll role's
+        C(enrollment.json), its text or a dict).
     type: dict
     default: {}
   not_seen_days:
@@ -226,7 +227,7 @@ def check_options(params):
                                      "Give it as 2026-01-31T12:00:00Z, or leave it empty for now") from None
     for name, entry in params["host_certificates"].items():
         if not isinstance(entry, dict):
-            raise ConfigurationError("host_certificates[%s] must be a dict with certificate, enrollment and problem" % name,
+            raise ConfigurationError("host_certificates[%s] must be a dict with certificate, certificate_error and enrollment" % name,
                                      "Pass what the report playbook gathers for each host")
 
 
