@@ -21,7 +21,8 @@ description:
   - The JSON layout is C(docs/fleet-report.schema.json) in the collection (JSON Schema); C(docs/fleet-report.md)
     describes it.
   - A file is written only when its content changes. A report that differs from the one in O(dest) only by its
-    generation time is not rewritten, so a re-run that finds nothing new reports no change.
+    generation time is not rewritten, so a re-run that finds nothing new reports no change. In check mode nothing
+    is written and the result says which files would change; in diff mode it holds the JSON before and after.
   - The playbook C(rolesanywhere.fleet.report) reads the hosts' certificates and calls this module.
 author:
   - Contributors to the rolesanywhere.fleet collection (@rolesanywhere)
@@ -96,21 +97,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    description: Reads everything and returns the report and whether files would change; writes nothing.
-    support: full
-  diff_mode:
-    description: Returns the JSON report before and after.
-    support: full
-  idempotent:
-    description: A second run that finds the same fleet and account writes nothing and reports no change.
-    support: full
-  action_group:
-    description: Use C(group/rolesanywhere.fleet.aws) in C(module_defaults) to set AWS connection options for this module.
-    support: full
-    membership:
-      - rolesanywhere.fleet.aws
+  - rolesanywhere.fleet.attributes
 """
 
 EXAMPLES = r"""

@@ -253,8 +253,8 @@ def html_text(report):
         "script-src 'unsafe-inline'\">",
         "<title>IAM Roles Anywhere fleet report %s</title><style>%s</style></head>" % (_e(report["generated_at"]), STYLE),
         "<body><h1>IAM Roles Anywhere fleet report</h1>",
-        "<p>Generated %s%s. Schema version %d.</p>" % (_e(report["generated_at"]), _e(" for " + where if where else ""),
-                                                      report["schema_version"]),
+        "<p>Generated %s%s. Schema version %d.</p>" % (
+            _e(report["generated_at"]), _e(" for " + where if where else ""), report["schema_version"]),
         '<table id="summary"><caption>Summary</caption><tbody>%s</tbody></table>' % items,
         "<h2>Certificate expiry</h2>", timeline_svg(report),
         _hosts_table(report), _revoked_table(report), _anchors_table(report), _profiles_table(report),
