@@ -80,9 +80,11 @@ def _cell(value, sort=None, css=None):
     return "<td%s>%s</td>" % (attributes, _e(value))
 
 
-def _table(table_id, caption, headers, rows):
-    """headers: (label, "number"|"text"); rows: (row attributes, [cell html])."""
-    head = "".join('<th data-type="%s" scope="col">%s</th>' % (kind, _e(label)) for label, kind in headers)
+def _table(table_id, caption, headers, rows, initial_sort=None):
+    """headers: (label, "number"|"text"); rows: (row attributes, [cell html]); initial_sort: the label the page's
+    script sorts by on load."""
+    head = "".join('<th data-type="%s" scope="col"%s>%s</th>' % (kind, ' data-initial-sort=""' if label == initial_sort else "", _e(label))
+                   for label, kind in headers)
     body = "".join("<tr%s>%s</tr>" % (attributes, "".join(cells)) for attributes, cells in rows)
     if not rows:
         body = '<tr class="empty"><td colspan="%d">none</td></tr>' % len(headers)
@@ -114,7 +116,7 @@ def _hosts_table(report):
     headers = (("host", "text"), ("status", "text"), ("subject", "text"), ("serial (hex)", "text"), ("key", "text"),
                ("key store", "text"), ("not after", "text"), ("days left", "number"), ("last authenticated", "text"),
                ("days since", "number"), ("problem", "text"))
-    return _table("hosts", "Hosts", headers, rows)
+    return _table("hosts", "Hosts", headers, rows, initial_sort="days left")
 
 
 def _revoked_table(report):
@@ -233,7 +235,8 @@ th.setAttribute('aria-sort',dir>0?'ascending':'descending');}
 Array.prototype.forEach.call(document.querySelectorAll('table.sortable'),function(table){
 Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th,i){th.addEventListener('click',function(){
 sort(table,i,th.getAttribute('aria-sort')==='ascending'?-1:1);});});});
-var hosts=document.getElementById('hosts');if(hosts){sort(hosts,7,1);}
+Array.prototype.forEach.call(document.querySelectorAll('th[data-initial-sort]'),function(th){
+sort(th.closest('table'),th.cellIndex,1);});
 var box=document.getElementById('expiry-timeline').getBoundingClientRect();
 document.body.setAttribute('data-chart-width',Math.round(box.width));document.body.setAttribute('data-ready','yes');
 })();"""
