@@ -15,7 +15,7 @@ from tests.support.report_scenario import scenario
 
 
 def test_report_page_in_chromium(tmp_path):
-    kwargs, _ = scenario()
+    kwargs = scenario()[0]
     report = build_report(**kwargs)
     page = tmp_path / "fleet-report.html"
     page.write_text(render(report, ["html"])["html"], encoding="utf-8")

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import collections
 import copy
 import datetime
 import json
@@ -24,10 +25,13 @@ from tests.support.report_scenario import NOW, scenario
 SCHEMA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "docs", "fleet-report.schema.json")
 
 
+Built = collections.namedtuple("Built", ["kwargs", "leaves", "report"])
+
+
 @pytest.fixture(scope="module")
 def built():
     kwargs, leaves = scenario()
-    return kwargs, leaves, build_report(**copy.deepcopy(kwargs))
+    return Built(kwargs, leaves, build_report(**copy.deepcopy(kwargs)))
 
 
 def hosts_of(report):
@@ -35,7 +39,7 @@ def hosts_of(report):
 
 
 def test_summary_counts_every_finding(built):
-    _, _, report = built
+    report = built.report
     assert report["summary"] == {
         "hosts": 6, "hosts_enrolled": 4, "hosts_not_enrolled": 2, "hosts_never_seen": 1, "hosts_not_seen": 2,
         "certificates_expiring": 1, "certificates_expired": 0, "hosts_revoked": 1, "revoked_still_authenticating": 1,
@@ -44,7 +48,7 @@ def test_summary_counts_every_finding(built):
 
 
 def test_each_host_has_its_certificate_and_last_authentication(built):
-    _, leaves, report = built
+    leaves, report = built.leaves, built.report
     hosts = hosts_of(report)
     web1, web2 = hosts["web1"], hosts["web2"]
     assert web1["serial"] == str(leaves["web1"].serial) and web1["serial_hex"] == "%x" % leaves["web1"].serial
@@ -59,14 +63,14 @@ def test_each_host_has_its_certificate_and_last_authentication(built):
 
 
 def test_hosts_without_a_certificate_say_why(built):
-    _, _, report = built
+    report = built.report
     hosts = hosts_of(report)
     assert not hosts["web4"]["enrolled"] and hosts["web4"]["problem"] is None and not hosts["web4"]["not_seen"]
     assert not hosts["web5"]["enrolled"] and "no answer" in hosts["web5"]["problem"]
 
 
 def test_a_revoked_serial_that_authenticated_after_its_revocation_is_a_finding(built):
-    _, leaves, report = built
+    leaves, report = built.leaves, built.report
     [finding] = report["revoked_still_authenticating"]
     assert finding["host"] == "web3" and finding["serial"] == str(leaves["web3"].serial)
     assert finding["revoked_at"] == "2026-05-30T12:00:00Z" and finding["seen_at"] == "2026-05-31T12:00:00Z"
@@ -81,18 +85,18 @@ def _rebuilt(change):
 
 
 def test_authentication_before_the_revocation_or_refused_is_no_finding():
-    def before(kwargs, _):
+    def before(kwargs, _leaves):
         kwargs["subjects"][2]["credentials"][0]["seenAt"] = NOW - datetime.timedelta(days=3)
     assert _rebuilt(before)["revoked_still_authenticating"] == []
 
-    def refused(kwargs, _):
+    def refused(kwargs, _leaves):
         kwargs["subjects"][2]["credentials"][0]["failed"] = True
     report = _rebuilt(refused)
     assert report["revoked_still_authenticating"] == [] and hosts_of(report)["web3"]["last_seen_at"] is None
 
 
 def test_a_disabled_crl_still_shows_the_finding_but_revokes_nothing():
-    def disabled(kwargs, _):
+    def disabled(kwargs, _leaves):
         kwargs["crls"][0]["enabled"] = False
     report = _rebuilt(disabled)
     assert [item["crl_enabled"] for item in report["revoked_still_authenticating"]] == [False]
@@ -107,7 +111,7 @@ def test_the_same_serial_from_another_ca_is_not_revoked():
 
 
 def test_without_subject_details_hosts_match_by_name_and_last_seen():
-    def summaries(kwargs, _):
+    def summaries(kwargs, _leaves):
         for subject in kwargs["subjects"]:
             del subject["credentials"]
     report = _rebuilt(summaries)
@@ -117,7 +121,7 @@ def test_without_subject_details_hosts_match_by_name_and_last_seen():
 
 
 def test_trust_anchors_carry_ca_expiry_and_notification_settings(built):
-    _, _, report = built
+    report = built.report
     fleet, pca = report["trust_anchors"]
     assert fleet["ca_not_after"] == "2026-06-21T12:00:00Z" and fleet["ca_expiring"] and fleet["crls"] == ["fleet-crl"]
     assert [(item["event"], item["enabled"], item["threshold"]) for item in fleet["notification_settings"]] == [
@@ -128,7 +132,7 @@ def test_trust_anchors_carry_ca_expiry_and_notification_settings(built):
 
 
 def test_the_report_follows_its_schema(built):
-    _, _, report = built
+    report = built.report
     with open(SCHEMA, encoding="utf-8") as handle:
         schema = json.load(handle)
     jsonschema.validate(json.loads(json.dumps(report)), schema)
@@ -150,14 +154,14 @@ def test_days_round_down_so_the_report_changes_at_most_daily():
 
 @pytest.mark.parametrize("option", ["not_seen_days", "expiring_days"])
 def test_thresholds_must_be_days(option):
-    kwargs, _ = scenario()
+    kwargs = scenario()[0]
     kwargs[option] = -1
     with pytest.raises(ConfigurationError, match=option):
         build_report(**kwargs)
 
 
 def test_reports_that_differ_only_in_their_time_are_the_same(built):
-    _, _, report = built
+    report = built.report
     assert same_report(report, dict(report, generated_at="2030-01-01T00:00:00Z"))
     assert not same_report(report, dict(report, summary=dict(report["summary"], hosts=7)))
     assert not same_report(None, report)
