@@ -154,6 +154,8 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.files import atomic_write
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import parse_acm_pca_arn
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import parse_rolesanywhere_arn
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._report.audit import build_report
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._report.audit import check_thresholds
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._report.audit import parse_time
@@ -184,9 +186,12 @@ def acm_pca_certificates(module, trust_anchors):
         arn = ((anchor.get("source") or {}).get("sourceData") or {}).get("acmPcaArn")
         if not arn or arn in found:
             continue
-        region = arn.split(":")[3] if arn.count(":") >= 5 else None
         try:
-            client = module.client("acm-pca", region=region or None)
+            region = parse_acm_pca_arn(arn)["region"]
+        except ConfigurationError:
+            region = None  # AWS returned it; if it does not parse, ask in the module's own region
+        try:
+            client = module.client("acm-pca", region=region)
             answer = client.get_certificate_authority_certificate(CertificateAuthorityArn=arn)
             found[arn] = ("\n".join(part for part in (answer.get("Certificate"), answer.get("CertificateChain")) if part), None)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
@@ -196,10 +201,12 @@ def acm_pca_certificates(module, trust_anchors):
 
 
 def account_of(resources):
+    """The account of the first trust anchor or profile (the report's header); None without any."""
     for resource in resources:
-        arn = resource.get("trustAnchorArn") or resource.get("profileArn") or ""
-        if arn.count(":") >= 5:
-            return arn.split(":")[4]
+        try:
+            return parse_rolesanywhere_arn(resource.get("trustAnchorArn") or resource.get("profileArn"))["account"]
+        except ConfigurationError:
+            continue
     return None
 
 

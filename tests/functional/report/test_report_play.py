@@ -66,6 +66,7 @@ def test_report_playbook_against_the_emulator(own_emulator, tmp_path):
     with open(SCHEMA, encoding="utf-8") as handle:
         jsonschema.validate(report, json.load(handle))
 
+    assert (report["account"], report["region"]) == (own_emulator.account, own_emulator.region)
     hosts = {row["host"]: row for row in report["hosts"]}
     assert sorted(hosts) == fleet.hosts
     subjects = {item["x509Subject"]: item for item in rolesanywhere.list_subjects()["subjects"]}

@@ -32,6 +32,7 @@ def test_report_rhythm_and_content(modules, emulator, tmp_path):
     with open(dest + "/fleet-report.json", encoding="utf-8") as handle:
         report = json.load(handle)
     assert report == rhythm.again["report"]
+    assert (report["account"], report["region"]) == (emulator.account, emulator.region)
     host1, host2 = report["hosts"]
     assert host1["serial"] == str(trust.leaf.serial) and host1["last_seen_at"] and not host1["not_seen"]
     assert host2["problem"].startswith("no answer from the host")
