@@ -8,11 +8,23 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import x509 as ra_x509
 from tests.support.scenario import make_trust
 
+from tests.emulator.client import EmulatorProcess
 from .conftest import unique
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    """An account of its own: the report reads the whole account (subjects, anchors, profiles), so another test's
+    session in the shared emulator between two runs would make the re-run change, as it should."""
+    process = EmulatorProcess.start(log_path=str(tmp_path_factory.mktemp("report-emulator") / "emulator.log"))
+    yield process
+    process.stop()
 
 
 def test_report_rhythm_and_content(modules, emulator, tmp_path):
