@@ -30,6 +30,7 @@ from .files import (
     read_private_file,
     system,
 )
+from .pkcs11_uri import is_pkcs11_uri, without_pin
 from .refresh import CACHE_POLICY, RefreshPolicy
 
 CACHE_FORMAT = "rolesanywhere-fleet-credential-cache 1"
@@ -109,6 +110,8 @@ def certificate_state(certificate, stdin_data=None):
     fingerprint of data read from stdin; None when the file cannot be stat'ed (nothing is cached then)."""
     if certificate == STDIN:
         return "stdin %s" % data_fingerprint(stdin_data or b"")
+    if is_pkcs11_uri(certificate):  # in a token: reading it would touch the token, which a hit must not do
+        return "pkcs11 %s" % without_pin(certificate)
     path = absolute_path(certificate)
     try:
         st = system.stat(path)
@@ -120,7 +123,7 @@ def certificate_state(certificate, stdin_data=None):
 def _normalise(name, value):
     if value == "":
         value = None
-    if name in _PATH_FIELDS and value is not None and value != STDIN:
+    if name in _PATH_FIELDS and value is not None and value != STDIN and not is_pkcs11_uri(value):
         return absolute_path(value)
     if name == "session_duration":
         return int(value or 3600)
@@ -201,6 +204,10 @@ def resolved_endpoint(values, environ):
 def credential_identity(values, environ):
     """The identity fields of credential-process ``values`` (option dests) in ``environ``."""
     fields = dict((name, values.get(name)) for name in IDENTITY_FIELDS)
+    for name in ("certificate", "private_key"):  # a token key's entry: the URI without its PIN, with the module
+        if is_pkcs11_uri(fields[name]):
+            fields[name] = without_pin(fields[name])
+            fields["pkcs11_lib"] = values.get("pkcs11_lib")
     fields["endpoint"], fields["use_fips_endpoint"], fields["use_dualstack_endpoint"] = resolved_endpoint(values, environ)
     return fields
 
