@@ -8,6 +8,7 @@
     public_key = hsm.generate_key("fleet", "1234", label="ra-ec", key_id=b"\\x01", key_type="EC")
     hsm.import_certificate("fleet", "1234", certificate_der, label="ra-ec", key_id=b"\\x01")
     hsm.key_attributes("fleet", "1234", "ra-ec")   # {"CKA_EXTRACTABLE": False, "CKA_SENSITIVE": True, ...}
+    token = TokenTrust(emulator, tmp_path)       # a token with an EC and an RSA key, certified by a trust's CA
 
 Token operations run in a child process (``python -m tests.support.softhsm ...``): SoftHSM2 reads SOFTHSM2_CONF when
 the module is initialised, once per process, and each test has its own. Keys are generated inside the token,
@@ -22,10 +23,15 @@ import shutil
 import subprocess
 import sys
 
+from tests.support import pki
+from tests.support.scenario import make_trust
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE_CANDIDATES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
                      "/usr/lib64/pkcs11/libsofthsm2.so", "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so")
 P256_OID = bytes.fromhex("06082a8648ce3d030107")
+PIN = "4711"
+TOKEN = "fleet"
 P384_OID = bytes.fromhex("06052b81040022")
 
 
@@ -87,6 +93,44 @@ class SoftHsm(object):
 
     def key_attributes(self, token, pin, label):
         return self._call("attributes", token, pin, label)
+
+
+class PublicOnly(object):
+    """What pki.make_leaf needs of a key it certifies: its public half (the private one stays in the token)."""
+
+    def __init__(self, public_key):
+        self._public_key = public_key
+
+    def public_key(self):
+        return self._public_key
+
+
+class TokenTrust(object):
+    """A SoftHSM2 token with an EC key whose certificate is in the token, and an RSA key whose certificate is a file."""
+
+    def __init__(self, emulator, directory):
+        self.hsm = SoftHsm(os.path.join(directory, "hsm"))
+        self.hsm.init_token(TOKEN, pin=PIN)
+        self.trust = make_trust(emulator, os.path.join(directory, "trust"))
+        ec_public = self.hsm.generate_key(TOKEN, PIN, "ra-ec", b"\x01", "EC")
+        self.ec_leaf = pki.make_leaf(self.trust.issuer, cn="hsm-ec.example.com", private_key=PublicOnly(ec_public))
+        self.hsm.import_certificate(TOKEN, PIN, self.ec_leaf.cert_der, "ra-ec", b"\x01")
+        rsa_public = self.hsm.generate_key(TOKEN, PIN, "ra-rsa", b"\x02", "RSA")
+        self.rsa_leaf = pki.make_leaf(self.trust.issuer, cn="hsm-rsa.example.com", private_key=PublicOnly(rsa_public))
+        self.rsa_certificate = os.path.join(directory, "rsa-leaf.pem")
+        pki.write_cert_pem(self.rsa_certificate, self.rsa_leaf.certificate)
+        self.pin_file = os.path.join(directory, "pin")
+        with open(os.open(self.pin_file, os.O_WRONLY | os.O_CREAT, 0o600), "w", encoding="ascii") as handle:
+            handle.write(PIN + "\n")
+
+    def uri(self, path, pin=True):
+        return "pkcs11:token=%s;%s%s" % (TOKEN, path, "?pin-source=" + self.pin_file if pin else "")
+
+    def args(self, certificate, private_key=None, module=None):
+        trust = self.trust
+        args = ["--certificate", certificate, "--trust-anchor-arn", trust.trust_anchor_arn, "--profile-arn", trust.profile_arn,
+                "--role-arn", trust.role_arn, "--endpoint", trust.endpoint, "--pkcs11-lib", module or self.hsm.module]
+        return args + (["--private-key", private_key] if private_key else [])
 
 
 # --- the child process -------------------------------------------------------------------------------------

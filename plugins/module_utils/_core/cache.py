@@ -123,7 +123,9 @@ def certificate_state(certificate, stdin_data=None):
 def _normalise(name, value):
     if value == "":
         value = None
-    if name in _PATH_FIELDS and value is not None and value != STDIN and not is_pkcs11_uri(value):
+    if name in _PATH_FIELDS and is_pkcs11_uri(value):
+        return without_pin(value)  # a token's object: the PIN (or where it is kept) selects nothing
+    if name in _PATH_FIELDS and value is not None and value != STDIN:
         return absolute_path(value)
     if name == "session_duration":
         return int(value or 3600)
@@ -201,13 +203,17 @@ def resolved_endpoint(values, environ):
     return config.endpoint, config.use_fips_endpoint, config.use_dualstack_endpoint
 
 
+def with_pkcs11_module(fields, module):
+    """``fields`` plus the PKCS#11 module when the certificate or key is in a token (another module, another token);
+    the entries of key files keep the keys they always had."""
+    if is_pkcs11_uri(fields.get("certificate")) or is_pkcs11_uri(fields.get("private_key")):
+        fields["pkcs11_lib"] = module or None
+    return fields
+
+
 def credential_identity(values, environ):
     """The identity fields of credential-process ``values`` (option dests) in ``environ``."""
-    fields = dict((name, values.get(name)) for name in IDENTITY_FIELDS)
-    for name in ("certificate", "private_key"):  # a token key's entry: the URI without its PIN, with the module
-        if is_pkcs11_uri(fields[name]):
-            fields[name] = without_pin(fields[name])
-            fields["pkcs11_lib"] = values.get("pkcs11_lib")
+    fields = with_pkcs11_module(dict((name, values.get(name)) for name in IDENTITY_FIELDS), values.get("pkcs11_lib"))
     fields["endpoint"], fields["use_fips_endpoint"], fields["use_dualstack_endpoint"] = resolved_endpoint(values, environ)
     return fields
 

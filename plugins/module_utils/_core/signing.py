@@ -165,6 +165,12 @@ class KeySigner(object):
         """Release what the signer holds (a token session); signing again reopens it."""
 
 
+def release_key(private_key):
+    """Close what a KeySigner holds (its token session; it reopens to sign again); a key file holds nothing."""
+    if isinstance(private_key, KeySigner):
+        private_key.close()
+
+
 def algorithm_for_key(private_key):
     """The SigV4-X509 algorithm of a key type, as AWS's aws_signing_helper 1.8 names it.
 

@@ -198,13 +198,10 @@ def obtain_credentials(request, context, material=None):
     context.console.debug("CreateSession: region %s, endpoint %s%s, duration %d s" % (
         parameters.region, parameters.endpoint,
         " (from %s)" % request.config.endpoint_source if request.config.endpoint else "", parameters.duration_seconds))
-    try:
-        credentials = create_session(
-            material, parameters.trust_anchor_arn, parameters.profile_arn, parameters.role_arn, parameters=parameters,
-            config=request.config, verify_ssl=request.verify_ssl,
-        )
-    finally:
-        getattr(material.private_key, "close", lambda: None)()  # a token's session: serve and update open it anew
+    credentials = create_session(
+        material, parameters.trust_anchor_arn, parameters.profile_arn, parameters.role_arn, parameters=parameters,
+        config=request.config, verify_ssl=request.verify_ssl,
+    )
     context.console.debug("got credentials %s for %s, expiring %s" % (
         credentials.access_key_id, credentials.assumed_role_arn, credentials.expiration_text))
     return credentials, material

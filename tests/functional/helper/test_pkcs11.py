@@ -19,58 +19,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from tests.functional.helper.helpers import assert_error, run_helper
-from tests.support import pki
-from tests.support.scenario import make_trust
-from tests.support.softhsm import SoftHsm, missing_parts
+from tests.support.softhsm import PIN, TOKEN, TokenTrust, missing_parts
 
 MISSING = missing_parts()
 pytestmark = pytest.mark.skipif(bool(MISSING), reason="PKCS#11 tests need %s" % " and ".join(MISSING))
 
-PIN = "4711"
-TOKEN = "fleet"
-
-
-class PublicOnly(object):
-    """What pki.make_leaf needs of a key it certifies: its public half (the private one stays in the token)."""
-
-    def __init__(self, public_key):
-        self._public_key = public_key
-
-    def public_key(self):
-        return self._public_key
-
-
-class Token(object):
-    """A SoftHSM2 token with an EC key whose certificate is in the token, and an RSA key whose certificate is a file."""
-
-    def __init__(self, emulator, directory):
-        self.hsm = SoftHsm(os.path.join(directory, "hsm"))
-        self.hsm.init_token(TOKEN, pin=PIN)
-        self.trust = make_trust(emulator, os.path.join(directory, "trust"))
-        ec_public = self.hsm.generate_key(TOKEN, PIN, "ra-ec", b"\x01", "EC")
-        self.ec_leaf = pki.make_leaf(self.trust.issuer, cn="hsm-ec.example.com", private_key=PublicOnly(ec_public))
-        self.hsm.import_certificate(TOKEN, PIN, self.ec_leaf.cert_der, "ra-ec", b"\x01")
-        rsa_public = self.hsm.generate_key(TOKEN, PIN, "ra-rsa", b"\x02", "RSA")
-        self.rsa_leaf = pki.make_leaf(self.trust.issuer, cn="hsm-rsa.example.com", private_key=PublicOnly(rsa_public))
-        self.rsa_certificate = os.path.join(directory, "rsa-leaf.pem")
-        pki.write_cert_pem(self.rsa_certificate, self.rsa_leaf.certificate)
-        self.pin_file = os.path.join(directory, "pin")
-        with open(os.open(self.pin_file, os.O_WRONLY | os.O_CREAT, 0o600), "w", encoding="ascii") as handle:
-            handle.write(PIN + "\n")
-
-    def uri(self, path, pin=True):
-        return "pkcs11:token=%s;%s%s" % (TOKEN, path, "?pin-source=" + self.pin_file if pin else "")
-
-    def args(self, certificate, private_key=None, module=None):
-        trust = self.trust
-        args = ["--certificate", certificate, "--trust-anchor-arn", trust.trust_anchor_arn, "--profile-arn", trust.profile_arn,
-                "--role-arn", trust.role_arn, "--endpoint", trust.endpoint, "--pkcs11-lib", module or self.hsm.module]
-        return args + (["--private-key", private_key] if private_key else [])
-
 
 @pytest.fixture(scope="module")
 def token(emulator, tmp_path_factory):
-    return Token(emulator, str(tmp_path_factory.mktemp("pkcs11")))
+    return TokenTrust(emulator, str(tmp_path_factory.mktemp("pkcs11")))
 
 
 @pytest.fixture
@@ -172,6 +129,19 @@ def test_no_matching_token(helper, token, env):
 def test_missing_module(helper, token, env):
     args = token.args(token.uri("object=ra-ec"), module="/nonexistent/libpkcs11.so")
     assert_error(run_helper(helper, ["credential-process"] + args, env), "PKCS#11 module /nonexistent/libpkcs11.so cannot be loaded")
+
+
+def test_default_module_is_p11_kits_proxy(helper, token, env):
+    """Without --pkcs11-lib, AWS's helper loads p11-kit-proxy.so (pkcs11_signer.go initializePKCS11Module)."""
+    import ctypes
+    try:
+        ctypes.CDLL("p11-kit-proxy.so")
+        pytest.skip("p11-kit's proxy is installed here: it would find the token through SoftHSM2's p11-kit module")
+    except OSError:
+        pass
+    args = [arg for arg in token.args(token.uri("object=ra-ec")) if arg not in ("--pkcs11-lib", token.hsm.module)]
+    assert_error(run_helper(helper, ["credential-process"] + args, env), "PKCS#11 module p11-kit-proxy.so cannot be loaded",
+                 "--pkcs11-lib")
 
 
 def test_pin_missing(helper, token, env):
