@@ -29,10 +29,9 @@ The bindings (PyKCS11) are imported on first use only: hosts with key files need
 from __future__ import annotations
 
 import hashlib
-import os
 
 from .errors import ConfigurationError, MaterialError
-from .pkcs11_uri import format_uri, parse_uri, without_pin
+from .pkcs11_uri import format_uri, parse_uri, read_pin, without_pin
 from .signing import ALGORITHM_ECDSA, ALGORITHM_RSA, KeySigner
 
 DEFAULT_MODULE = "p11-kit-proxy.so"
@@ -93,40 +92,6 @@ def _text(value):
     return str(value).rstrip(" \0")
 
 
-# --- the PIN -------------------------------------------------------------------------------------------
-
-def read_pin(uri):
-    """The user PIN of a Pkcs11Uri (pin-value, or the file pin-source names), or None when it gives none."""
-    if "pin-value" in uri.query:
-        return uri.query["pin-value"].decode("utf-8")
-    if "pin-source" not in uri.query:
-        return None
-    source = uri.query["pin-source"].decode("utf-8")
-    # RFC 7512 section 2.3: pin-source is a URI; a "file:" URI or a plain path, as p11-kit and OpenSSL's engine read it.
-    path = source[len("file://"):] if source.startswith("file://") else source[len("file:"):] if source.startswith("file:") else source
-    hint = "Write the token's user PIN into a file only its owner can read (chmod 600) and name it in pin-source"
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError as exc:
-        raise ConfigurationError("%s: pin-source %s cannot be read: %s" % (uri.option, path, exc.strerror or type(exc).__name__),
-                                 hint) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if os.name == "posix" and mode & 0o077:
-            raise ConfigurationError("%s: pin-source %s is accessible by group or others (mode %04o)" % (uri.option, path, mode & 0o7777),
-                                     "Run chmod 600 %s: only its owner may read the token's PIN" % path)
-        data = os.read(fd, 4096)
-    finally:
-        os.close(fd)
-    for newline in (b"\r\n", b"\n"):
-        if data.endswith(newline):
-            data = data[:-len(newline)]
-            break
-    if not data:
-        raise ConfigurationError("%s: pin-source %s is empty" % (uri.option, path), hint)
-    return data.decode("utf-8")
-
-
 # --- tokens and objects --------------------------------------------------------------------------------
 
 class Token(object):
@@ -169,10 +134,6 @@ def _template(p11, uri, object_class):
     return template
 
 
-def _find(session, template):
-    return list(session.findObjects(template))
-
-
 def _attribute(session, handle, attribute):
     try:
         value = session.getAttributeValue(handle, [attribute])[0]
@@ -204,7 +165,7 @@ def _certificate_objects(session, template):
     from cryptography import x509  # pylint: disable=import-outside-toplevel
     p11 = bindings()
     found = []
-    for handle in _find(session, template):
+    for handle in session.findObjects(template):
         value = _attribute(session, handle, p11.CKA_VALUE)
         if value:
             found.append((handle, x509.load_der_x509_certificate(bytes(bytearray(value)))))
@@ -288,7 +249,7 @@ class Pkcs11Signer(KeySigner):
         self._mechanism = None
 
     def __repr__(self):
-        return "Pkcs11Signer(%s)" % self.description
+        return "Pkcs11Signer(%s)" % self.description  # never the PIN
 
     def public_key(self):
         return self._certificate.public_key()
@@ -413,7 +374,7 @@ def find_key(library, key_uri, pin, certificate, certificate_token=None, certifi
                             source=text)
     uri = key_uri
     while True:
-        for handle in _find(session, _template(p11, uri, p11.CKO_PRIVATE_KEY)):
+        for handle in session.findObjects(_template(p11, uri, p11.CKO_PRIVATE_KEY)):
             key_type = {p11.CKK_RSA: "RSA", p11.CKK_EC: "EC"}.get(_attribute(session, handle, p11.CKA_KEY_TYPE))
             if key_type is None:
                 continue

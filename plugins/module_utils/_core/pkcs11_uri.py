@@ -66,7 +66,7 @@ def _attributes(text, separator, known, option, where):
             continue
         name, equals, value = part.partition("=")
         if not equals or not name:
-            raise refusal("%s: the pkcs11: URI's %s part %r is not name=value" % (option, where, part), HINT)
+            raise refusal("%s: the pkcs11: URI has a %s part that is not name=value" % (option, where), HINT)  # not echoed: a PIN?
         if name not in known and not name.startswith("x-"):
             raise refusal("%s: the pkcs11: URI has an unknown %s attribute %r" % (option, where, name), HINT)
         if name in found:
@@ -109,7 +109,7 @@ def parse_uri(value, option="--private-key"):
         raise refusal("%s: the pkcs11: URI's type must be one of %s" % (option, ", ".join(OBJECT_TYPES)), HINT)
     if "pin-value" in query and "pin-source" in query:
         raise refusal("%s: the pkcs11: URI gives both pin-value and pin-source" % option,
-                                 "Keep one: pin-source (a file readable by its owner only) keeps the PIN out of the process list")
+                      "Keep one: pin-source (a file readable by its owner only) keeps the PIN out of the process list")
     if "slot-id" in path:
         try:
             int(path["slot-id"].decode("ascii"), 0)
@@ -142,3 +142,38 @@ def without_pin(value):
         return value
     kept = [part for part in query_text.split("&") if part.partition("=")[0] not in PIN_ATTRIBUTES]
     return SCHEME + path_text + ("?" + "&".join(kept) if kept else "")
+
+
+# --- the PIN -------------------------------------------------------------------------------------------
+
+def read_pin(uri):
+    """The user PIN of a Pkcs11Uri (pin-value, or the file pin-source names), or None when it gives none."""
+    if "pin-value" in uri.query:
+        return uri.query["pin-value"].decode("utf-8")
+    if "pin-source" not in uri.query:
+        return None
+    source = uri.query["pin-source"].decode("utf-8")
+    # RFC 7512 section 2.3: pin-source is a URI; a "file:" URI or a plain path, as p11-kit and OpenSSL's engine read it.
+    path = source[len("file://"):] if source.startswith("file://") else source[len("file:"):] if source.startswith("file:") else source
+    import os  # pylint: disable=import-outside-toplevel  # not on the cache hit's path
+
+    hint = "Write the token's user PIN into a file only its owner can read (chmod 600) and name it in pin-source"
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise refusal("%s: pin-source %s cannot be read: %s" % (uri.option, path, exc.strerror or type(exc).__name__), hint) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if os.name == "posix" and mode & 0o077:
+            raise refusal("%s: pin-source %s is accessible by group or others (mode %04o)" % (uri.option, path, mode & 0o7777),
+                          "Run chmod 600 %s: only its owner may read the token's PIN" % path)
+        data = os.read(fd, 4096)
+    finally:
+        os.close(fd)
+    for newline in (b"\r\n", b"\n"):
+        if data.endswith(newline):
+            data = data[:-len(newline)]
+            break
+    if not data:
+        raise refusal("%s: pin-source %s is empty" % (uri.option, path), hint)
+    return data.decode("utf-8")
