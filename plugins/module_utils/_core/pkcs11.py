@@ -192,6 +192,8 @@ def find_certificate(library, uri, pin):
         found = _certificate_objects(session, template)
         if found:
             matches.append((tokens[0], session, found))
+        else:
+            session.closeSession()
     if not tokens:
         raise MaterialError("no PKCS#11 token matches %s" % text,
                             "List the tokens with pkcs11-tool --list-token-slots (or softhsm2-util --show-slots) and fix "
@@ -201,6 +203,8 @@ def find_certificate(library, uri, pin):
                             "List the objects with pkcs11-tool --list-objects and fix the URI's object (label) or id; "
                             "a certificate that is private needs the PIN in the URI", source=text)
     if len(matches) > 1 or len(matches[0][2]) > 1:
+        for _token, session, _found in matches:
+            session.closeSession()
         raise MaterialError("%d certificates match %s" % (sum(len(m[2]) for m in matches), text),
                             "Narrow the URI with the certificate's id or object (label), or the token's serial", source=text)
     token, session, [(handle, certificate)] = matches[0]
@@ -401,10 +405,8 @@ def load_pkcs11_material(certificate, private_key=None, intermediates=None, modu
     """SigningMaterial whose private_key is a Pkcs11Signer: the certificate is a pkcs11: URI or a file, the key a
     pkcs11: URI (default: the certificate's URI). Intermediates: the file given, else the token's certificates
     that issue the leaf."""
-    from .pem import load_certificates, require_cryptography  # pylint: disable=import-outside-toplevel
+    from .pem import require_cryptography  # pylint: disable=import-outside-toplevel
     from .pkcs11_uri import is_pkcs11_uri  # pylint: disable=import-outside-toplevel
-    from .x509 import (  # pylint: disable=import-outside-toplevel
-        INTERMEDIATES_HINT, SigningMaterial, _check_issuer_given, _der, _order_chain, check_key_supported, not_valid_after)
     require_cryptography()
     if is_pkcs11_uri(certificate) and private_key and not is_pkcs11_uri(private_key):
         raise ConfigurationError("--certificate is a pkcs11: URI but --private-key is a file",
@@ -415,6 +417,18 @@ def load_pkcs11_material(certificate, private_key=None, intermediates=None, modu
     if key_uri is not certificate_uri and key_uri.has_pin():
         pin = read_pin(key_uri)  # the key URI's PIN wins, as in GetPKCS11Signer
     library = open_module(module)
+    try:
+        return _load(library, certificate, certificate_uri, key_uri, pin, private_key, intermediates, reuse_pin)
+    except bindings().PyKCS11Error as exc:  # the token went away or misbehaved while it was read
+        raise MaterialError("the PKCS#11 token of %s failed: %s" % (without_pin(private_key or certificate), _code(exc)),
+                            "Check that the token is present and its module works (pkcs11-tool --module <path> --list-objects)",
+                            source=without_pin(private_key or certificate)) from None
+
+
+def _load(library, certificate, certificate_uri, key_uri, pin, private_key, intermediates, reuse_pin):
+    from .pem import load_certificates  # pylint: disable=import-outside-toplevel
+    from .x509 import (  # pylint: disable=import-outside-toplevel
+        INTERMEDIATES_HINT, SigningMaterial, _check_issuer_given, _der, _order_chain, check_key_supported, not_valid_after)
     token = certificate_id = cert_session = None
     if certificate_uri is not None:
         token, cert_session, leaf, found_id, in_token = find_certificate(library, certificate_uri, pin)
@@ -423,7 +437,7 @@ def load_pkcs11_material(certificate, private_key=None, intermediates=None, modu
         candidates = [] if intermediates else in_token
     else:
         certificates = load_certificates(certificate, "certificate")
-        leaf, candidates, description = certificates[0], certificates[1:], certificate
+        leaf, candidates, description = certificates[0], certificates[1:], getattr(certificate, "name", certificate)
     check_key_supported(leaf.public_key(), description)
     try:
         signer = find_key(library, key_uri, pin, leaf, token, certificate_id, reuse_pin)

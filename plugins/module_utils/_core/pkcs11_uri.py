@@ -18,6 +18,7 @@ def refusal(message, hint):
     from .errors import ConfigurationError  # pylint: disable=import-outside-toplevel
     return ConfigurationError(message, hint)
 
+
 SCHEME = "pkcs11:"
 # RFC 7512 section 2.3: the path attributes (slot-* from RFC 7512's update in PKCS#11 3.0 URIs, which AWS's helper
 # matches too: pkcs11_signer.go matchSlots), each at most once.

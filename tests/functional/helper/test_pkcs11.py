@@ -18,7 +18,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from tests.functional.helper.helpers import assert_error, run_helper
+from tests.functional.helper.helpers import Serving, assert_error, run_helper
+from tests.functional.helper.test_serve import credentials as served, wait_until
 from tests.support.softhsm import PIN, TOKEN, TokenTrust, missing_parts
 
 MISSING = missing_parts()
@@ -88,6 +89,18 @@ def test_update_writes_credentials_from_the_token(helper, token, env):
     parser = configparser.RawConfigParser()
     parser.read(env["AWS_SHARED_CREDENTIALS_FILE"])
     assert parser["default"]["aws_access_key_id"].startswith("ASIA")
+
+
+def test_serve_refreshes_with_the_token(helper, token, env, tmp_path):
+    """Every refresh opens a new session, logs in and signs in the token again."""
+    args = token.args(token.uri("object=ra-ec")) + ["--session-duration", "900", "--refresh-margin", "898"]  # ~2 s
+    with Serving(helper, args, env, tmp_path / "serve.log") as serving:
+        serving.role_name = token.trust.role_name
+        status, _headers, body = served(serving)
+        assert status == 200, body
+        first = json.loads(body)["AccessKeyId"]
+        assert wait_until(lambda: json.loads(served(serving)[2])["AccessKeyId"] != first)
+        assert "Credentials refreshed" in serving.log() and PIN not in serving.log()
 
 
 def test_cache_hit_does_not_touch_the_token(helper, token, emulator, env, tmp_path):

@@ -103,7 +103,7 @@ def test_pin_source_link_is_not_followed(tmp_path):
 @pytest.mark.parametrize("size", [32, 48, 66])  # P-256, P-384, P-521 (66-byte halves: a long-form DER length)
 def test_ecdsa_der_matches_cryptography(size):
     rng = random.Random(size)
-    for _ in range(200):
+    for _sample in range(200):
         r, s = rng.getrandbits(8 * size) >> rng.randrange(0, 16), rng.getrandbits(8 * size)
         raw = r.to_bytes(size, "big") + s.to_bytes(size, "big")
         assert pkcs11.ecdsa_der(raw) == encode_dss_signature(r, s)
