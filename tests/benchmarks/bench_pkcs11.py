@@ -4,7 +4,9 @@
 """Signing latency per key store: a key file against the same kind of key in a SoftHSM2 token.
 
 Rows: "build+sign" (one CreateSession request signed, the token's session open), "load" (for a token: load the
-module once, find the certificate, log in, find and prove the key; for a file: read and parse both files).
+module once, find the certificate, log in, find and prove the key; for a file: read and parse both files). Then the
+cost of a ``credential-process --cache`` hit with the token key against ``python3 -c pass`` (a hit never touches the
+token, so it costs what a hit with a key file costs).
 Skipped, with a line saying why, without SoftHSM2 or PyKCS11. Run from the repository root with PYTHONPATH pointing
 at the collection layout (``make bench`` does):
     python tests/benchmarks/bench_pkcs11.py [iterations]
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -66,7 +69,39 @@ def main(iterations):
     print("%-9s %-9s %-11s %10s %10s %6s" % ("key", "store", "step", "median ms", "p95 ms", "n"))
     for label, store, step, (median, p95), count in rows:
         print("%-9s %-9s %-11s %10.2f %10.2f %6d" % (label, store, step, median, p95, count))
+    cache_hit_ratio()
     return 0
+
+
+def cache_hit_ratio(runs=30):
+    """credential-process --cache hits, token key and key file, against python3 -c pass (interleaved)."""
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper  # pylint: disable=import-outside-toplevel
+    from tests.benchmarks.bench_helper import helper_env, interleaved  # pylint: disable=import-outside-toplevel
+    from tests.emulator.client import EmulatorProcess  # pylint: disable=import-outside-toplevel
+    from tests.functional.helper.helpers import session_args  # pylint: disable=import-outside-toplevel
+    from tests.support.softhsm import TokenTrust  # pylint: disable=import-outside-toplevel
+
+    with tempfile.TemporaryDirectory(prefix="bench-pkcs11-hit-") as directory:
+        helper = os.path.join(directory, "helper")
+        with open(helper, "wb") as handle:
+            handle.write(build_helper(sys.executable))
+        os.chmod(helper, 0o755)
+        emulator = EmulatorProcess.start(log_path=os.path.join(directory, "emulator.log"))
+        try:
+            token = TokenTrust(emulator, directory)
+            env = token.hsm.environ(helper_env(emulator, directory))  # as bench_helper's hits: no endpoint variable
+            commands = {"bare": [sys.executable, "-c", "pass"],
+                        "token key": [helper, "credential-process", "--cache"] + token.args(token.uri("object=ra-ec")),
+                        "key file": [helper, "credential-process", "--cache"] + session_args(token.trust)}
+            for name in ("token key", "key file"):
+                subprocess.run(commands[name], stdout=subprocess.DEVNULL, env=env, check=True)  # fill the cache
+            times = interleaved(commands, env, runs)
+        finally:
+            emulator.stop()
+    bare = times["bare"][0]
+    print("\ncredential-process --cache hit   median ms   / python3 -c pass")
+    for name in ("token key", "key file"):
+        print("  %-28s %9.1f   %.2f" % (name, times[name][0], times[name][0] / bare))
 
 
 if __name__ == "__main__":
