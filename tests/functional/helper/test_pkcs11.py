@@ -134,6 +134,12 @@ def test_missing_objects(helper, token, env, certificate, key, needles):
     assert_error(run_helper(helper, ["credential-process"] + args, env), *needles)
 
 
+def test_several_certificates_match(helper, token, env):
+    token.hsm.import_certificate(TOKEN, PIN, token.ec_leaf.cert_der, "ra-ec-copy", b"\x01")  # same id, another label
+    assert_error(run_helper(helper, ["credential-process"] + token.args(token.uri("id=%01")), env),
+                 "2 certificates match pkcs11:token=fleet;id=%01", "Narrow the URI")
+
+
 def test_no_matching_token(helper, token, env):
     uri = "pkcs11:token=elsewhere;object=ra-ec?pin-source=" + token.pin_file
     assert_error(run_helper(helper, ["credential-process"] + token.args(uri), env), "no PKCS#11 token matches", "token=elsewhere")

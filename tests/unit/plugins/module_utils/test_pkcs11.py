@@ -219,6 +219,41 @@ def test_signer_gives_up_after_one_fresh_try(fake_bindings):
         signer.sign(b"data")
 
 
+class RsaSession(FakeSession):
+    """A token that has only CKM_RSA_PKCS (raw PKCS#1 v1.5 over what it is given), as many smart cards."""
+
+    def sign(self, _handle, payload, mechanism):
+        assert mechanism.mechanism == FakeBindings.CKM_RSA_PKCS
+        numbers = self.key.private_numbers()
+        size = (numbers.public_numbers.n.bit_length() + 7) // 8
+        block = b"\x00\x01" + b"\xff" * (size - 3 - len(payload)) + b"\x00" + payload  # EMSA-PKCS1-v1_5 padding
+        return list(pow(int.from_bytes(block, "big"), numbers.d, numbers.public_numbers.n).to_bytes(size, "big"))
+
+
+class FakeLibrary(object):
+    def __init__(self, mechanisms):
+        self.mechanisms = mechanisms
+
+    def getMechanismList(self, _slot):  # noqa: N802  (PyKCS11's name)
+        return self.mechanisms
+
+
+def test_rsa_key_on_a_token_without_sha256_rsa_pkcs(fake_bindings):
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    key = rsa.generate_private_key(65537, 2048)
+    certificate_stub = type("Certificate", (), {"public_key": lambda self: key.public_key()})()
+    signer = pkcs11.Pkcs11Signer(FakeLibrary([FakeBindings.CKM_RSA_PKCS, 0x1]), certificate_stub, "RSA", "k", False, None, False)
+    signer.attach(RsaSession(signer_key=key), 7, FakeToken())
+    assert signing.algorithm_for_key(signer) == signing.ALGORITHM_RSA
+    key.public_key().verify(signer.sign(b"string to sign"), b"string to sign", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_rsa_prefers_sha256_rsa_pkcs_as_aws_helper(fake_bindings):
+    signer = pkcs11.Pkcs11Signer(FakeLibrary([0x1, 0x40]), None, "RSA", "k", False, None, False)
+    signer.attach(None, 7, FakeToken())
+    assert signer._mechanism_for() == FakeBindings.CKM_SHA256_RSA_PKCS  # pylint: disable=protected-access
+
+
 def test_always_authenticate_key_needs_reuse_pin(fake_bindings):
     key = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(MaterialError, match=r"asks for its PIN at every signature \(CKA_ALWAYS_AUTHENTICATE\).*--reuse-pin"):
