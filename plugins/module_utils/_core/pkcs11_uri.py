@@ -47,7 +47,7 @@ def _decode(text, option, name):
     while index < len(raw):
         byte = raw[index]
         if byte == 0x25:  # '%'
-            pair = raw[index + 1:index + 3].decode("ascii", "replace")
+            pair = str(raw[index + 1:index + 3], "ascii", "replace")
             if len(pair) != 2 or any(c not in _HEX for c in pair):
                 raise refusal("%s: the pkcs11: URI's %s has a malformed percent-encoding" % (option, name), HINT)
             out.append(int(pair, 16))
@@ -89,7 +89,7 @@ class Pkcs11Uri(object):
     def text(self, name):
         """A path attribute as text (labels, serials and models are UTF-8 in PKCS#11 v2.40), or None."""
         value = self.path.get(name)
-        return None if value is None else value.decode("utf-8", "replace")
+        return None if value is None else str(value, "utf-8", "replace")
 
     def has_pin(self):
         return any(name in self.query for name in PIN_ATTRIBUTES)
@@ -106,14 +106,14 @@ def parse_uri(value, option="--private-key"):
     path_text, _question, query_text = rest.partition("?")
     path = _attributes(path_text, ";", PATH_ATTRIBUTES, option, "path")
     query = _attributes(query_text, "&", QUERY_ATTRIBUTES, option, "query")
-    if "type" in path and path["type"].decode("utf-8", "replace") not in OBJECT_TYPES:
+    if "type" in path and str(path["type"], "utf-8", "replace") not in OBJECT_TYPES:
         raise refusal("%s: the pkcs11: URI's type must be one of %s" % (option, ", ".join(OBJECT_TYPES)), HINT)
     if "pin-value" in query and "pin-source" in query:
         raise refusal("%s: the pkcs11: URI gives both pin-value and pin-source" % option,
                       "Keep one: pin-source (a file readable by its owner only) keeps the PIN out of the process list")
     if "slot-id" in path:
         try:
-            int(path["slot-id"].decode("ascii"), 0)
+            int(str(path["slot-id"], "ascii"), 0)
         except ValueError:
             raise refusal("%s: the pkcs11: URI's slot-id is not a number" % option, HINT) from None
     return Pkcs11Uri(path, query, option)
@@ -150,10 +150,10 @@ def without_pin(value):
 def read_pin(uri):
     """The user PIN of a Pkcs11Uri (pin-value, or the file pin-source names), or None when it gives none."""
     if "pin-value" in uri.query:
-        return uri.query["pin-value"].decode("utf-8")
+        return str(uri.query["pin-value"], "utf-8")
     if "pin-source" not in uri.query:
         return None
-    source = uri.query["pin-source"].decode("utf-8")
+    source = str(uri.query["pin-source"], "utf-8")
     # RFC 7512 section 2.3: pin-source is a URI; a "file:" URI or a plain path, as p11-kit and OpenSSL's engine read it.
     path = source[len("file://"):] if source.startswith("file://") else source[len("file:"):] if source.startswith("file:") else source
     import os  # pylint: disable=import-outside-toplevel  # not on the cache hit's path
@@ -177,4 +177,4 @@ def read_pin(uri):
             break
     if not data:
         raise refusal("%s: pin-source %s is empty" % (uri.option, path), hint)
-    return data.decode("utf-8")
+    return str(data, "utf-8")
