@@ -122,7 +122,15 @@ def _tokens(library, uri):
         slots = library.getSlotList(tokenPresent=True)
     except bindings().PyKCS11Error as exc:
         raise MaterialError("the PKCS#11 module lists no tokens: %s" % _code(exc), MODULE_HINT) from None
-    return [token for token in (Token(library, slot) for slot in slots) if token.matches(uri)]
+    tokens = []
+    for slot in slots:
+        try:
+            token = Token(library, slot)
+        except bindings().PyKCS11Error:  # a slot that cannot describe itself is skipped, as AWS's enumerateSlots does
+            continue
+        if token.matches(uri):
+            tokens.append(token)
+    return tokens
 
 
 def _template(p11, uri, object_class):
