@@ -245,6 +245,11 @@ crl_location:
     s3_key:
       description: Object key of the DER CRL.
       type: str
+    partition:
+      description:
+        - The CRL partition of the certificate (the object's name less C(.crl)) when the CA publishes partitioned CRLs
+          (C(CrlType=PARTITIONED)), each partition its own CRL; C(null) for a complete CRL.
+      type: str
 """
 
 import time
@@ -445,7 +450,7 @@ def ensure_revoked(module, client, region, authority):
         raise acmpca.crl_location_error(authority)
     result = dict(changed=True, serial_number_hex=serials[0], serial_numbers_hex=serials, revocation_reason=params["revocation_reason"])
     if location:
-        result["crl_location"] = dict(s3_bucket=location[0], s3_key=location[1])
+        result["crl_location"] = dict(s3_bucket=location[0], s3_key=location[1], partition=acmpca.crl_partition(authority, location[1]))
     if module.check_mode:
         return result
     revoked_now = [revoke_certificate(client, authority["Arn"], serial, params["revocation_reason"]) for serial in serials]

@@ -28,10 +28,8 @@ import os
 import time
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import cache as credential_cache
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.refresh import LOOKUP_POLICY
 
-# The lookup's documented refresh: 5 minutes before expiry, or half-way for shorter lifetimes (the cache
-# caps every margin at half the lifetime). The helper's own default is DEFAULT_REFRESH_MARGIN.
-REFRESH_MARGIN_SECONDS = 300
 FAILURE_TTL_SECONDS = 60
 MATERIAL_FIELDS = ("certificate", "private_key", "intermediates")
 
@@ -125,12 +123,8 @@ class Identity:
 
 
 def cache_directory(environ=None):
-    """``$XDG_RUNTIME_DIR/rolesanywhere-fleet`` when XDG_RUNTIME_DIR is a 0700 directory of ours, else the helper's."""
-    environ = os.environ if environ is None else environ
-    runtime = environ.get("XDG_RUNTIME_DIR", "")
-    if os.path.isabs(runtime) and credential_cache.CredentialCache(runtime).directory_is_private():
-        return credential_cache.cache_directory(environ, os.path.join(runtime, credential_cache.CACHE_DIRECTORY_NAME))
-    return credential_cache.cache_directory(environ)
+    """The helper's cache directory (``$XDG_RUNTIME_DIR/rolesanywhere-fleet`` when private, else on disk)."""
+    return credential_cache.cache_directory(os.environ if environ is None else environ)
 
 
 def _no_warning(_message):
@@ -140,8 +134,9 @@ def _no_warning(_message):
 class LookupCache:
     """The lookup's entries in the helper's ``CredentialCache``."""
 
-    def __init__(self, directory=None, clock=time.time, warn=_no_warning, margin=REFRESH_MARGIN_SECONDS):
-        self.store = credential_cache.CredentialCache(directory or cache_directory())
+    def __init__(self, directory=None, clock=time.time, warn=_no_warning, margin=LOOKUP_POLICY):
+        self.store = credential_cache.CredentialCache(
+            directory or cache_directory(), elsewhere="set XDG_RUNTIME_DIR to a 0700 directory of yours")
         self._clock = clock
         self._warn = warn
         self.margin = margin

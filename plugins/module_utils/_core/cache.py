@@ -73,10 +73,19 @@ def _sha256_hex(data):
 
 
 def cache_directory(environ, override=None):
-    """The per-user cache directory: ``override``, else ``$XDG_CACHE_HOME`` or ``~/.cache``, plus our name."""
+    """The per-user cache directory (the helper's and the lookup's): ``override``, else our name in
+    ``$XDG_RUNTIME_DIR`` when that is a private directory of ours, else in ``$XDG_CACHE_HOME`` or ``~/.cache``.
+
+    XDG_RUNTIME_DIR first: the XDG base directory specification makes it the user's own (0700) and memory-backed
+    (emptied at logout), the right place for credentials that live an hour; a relative one, or one that is not
+    a 0700 directory of this user, is ignored as the specification says. One lstat on the hit path.
+    """
     if override:
         import os  # pylint: disable=import-outside-toplevel  # ~user forms: os knows them
         return os.path.abspath(os.path.expanduser(override))
+    runtime = environ.get("XDG_RUNTIME_DIR", "")
+    if runtime.startswith("/") and directory_is_private(runtime):
+        return join_path(runtime, CACHE_DIRECTORY_NAME)
     base = environ.get("XDG_CACHE_HOME", "")
     if not base.startswith("/"):  # relative XDG_CACHE_HOME is invalid (XDG base directory specification)
         base = join_path(home_directory(), ".cache")
@@ -221,8 +230,9 @@ def credential_identity(values, environ):
 class CredentialCache(object):
     """One directory of cache entries of the current user."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, elsewhere="choose another one with --cache-dir"):
         self.directory = directory
+        self.elsewhere = elsewhere  # the way to another directory, in the words of this cache's user (helper or lookup)
 
     def _path(self, key):
         return join_path(self.directory, key + ".cred")
@@ -233,8 +243,7 @@ class CredentialCache(object):
 
     def ensure_directory(self):
         """Create the directory 0700 (parents as needed); refuse one that someone else owns."""
-        ensure_private_directory(self.directory, "credential cache directory",
-                                 "choose another one with --cache-dir or XDG_CACHE_HOME")
+        ensure_private_directory(self.directory, "credential cache directory", self.elsewhere)
 
     def lookup(self, key, state, margin=None, now=None):
         """The cached payload for ``key`` if still good for ``state`` at ``now``, else None.

@@ -110,6 +110,9 @@ class RefreshPolicy(object):
 # expire (botocore/credentials.py _DEFAULT_ADVISORY_REFRESH_TIMEOUT): 20 keeps a hit from handing an SDK
 # credentials it would refresh at once.
 CACHE_POLICY = RefreshPolicy(DEFAULT_CACHE_MARGIN, at_most_half=True)
+# The credentials lookup: a value is handed out until 5 minutes before expiry (at most half its lifetime before):
+# a module receives it as plain keys, with no refresh of its own, and uses it for one task.
+LOOKUP_POLICY = RefreshPolicy(DEFAULT_UPDATE_MARGIN, at_most_half=True)
 # update: rewrite the credentials file 5 minutes before expiry; retry 1 s, 2 s, ... at most 5 minutes apart.
 UPDATE_POLICY = RefreshPolicy(DEFAULT_UPDATE_MARGIN, Backoff(1.0, 300.0, 0.5))
 # serve: refresh 10 minutes before expiry; retry at most a minute apart while serving the last credentials.

@@ -43,6 +43,7 @@ class EnrollSettings:  # pylint: disable=too-many-instance-attributes
     systemd: str = "none"
     serve_port: int = 9911
     verify: str = "changed"
+    chained_profiles: List[dict] = field(default_factory=list)  # chained.check_chained_profiles' entries
 
     @property
     def base(self):
@@ -141,7 +142,8 @@ def decide(settings, check_mode=False, now=None, run_systemctl=None, cryptograph
     with_chain = bool(material.complete and material.state.get("with_chain"))
     staging_slot = "slot-b" if material.slot == "slot-a" else "slot-a"
     staging = base + "/" + staging_slot
-    blocks = dict((key, profile_block(settings.helper, settings.aws_profile, current, chain)) for key, chain in VARIANTS)
+    blocks = dict((key, profile_block(settings.helper, settings.aws_profile, current, chain, settings.chained_profiles))
+                  for key, chain in VARIANTS)
     profiles, missing_users = _profiles(settings, blocks, with_chain)
     todo = ["renew"] if reasons else []
     if not _helper_up_to_date(settings):

@@ -34,6 +34,7 @@ def helper_env(emulator, tmp_path):
     env = emulator.env()
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         env.pop(name, None)
+    env.pop("XDG_RUNTIME_DIR", None)  # the cache in XDG_CACHE_HOME, whatever the machine's session has
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
     env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "aws" / "credentials")
     return env

@@ -43,6 +43,24 @@ def test_cold_then_hit(helper, trust, emulator, helper_env):
     assert stat.S_IMODE(os.stat(os.path.join(directory, entries[0])).st_mode) == 0o600
 
 
+def test_entries_go_to_a_private_runtime_directory(helper, trust, emulator, helper_env, tmp_path):
+    """With a private XDG_RUNTIME_DIR (systemd's /run/user/UID, memory-backed) the entry goes there, not to disk;
+    the lookup chooses the same directory (one rule: cache_directory in module_utils/_core/cache.py)."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = dict(helper_env, XDG_RUNTIME_DIR=str(runtime))
+    emulator.reset_counters()
+    first = run_helper(helper, cached(trust), env)
+    assert first.returncode == 0, first.stderr
+    assert run_helper(helper, cached(trust), env).stdout == first.stdout
+    assert emulator.counters().get("CreateSession") == 1
+    assert [name for name in os.listdir(str(runtime / "rolesanywhere-fleet")) if name.endswith(".cred")]
+    assert not os.path.exists(cache_dir(helper_env))
+    runtime.chmod(0o755)  # not private: ignored, the entry is made on disk
+    assert run_helper(helper, cached(trust), env).returncode == 0
+    assert os.listdir(cache_dir(helper_env))
+
+
 def test_hit_code_is_compiled_at_build_time(helper, trust, emulator, helper_env, tmp_path):
     """The hit path unmarshals code the builder compiled (it replaces the marshal file once kept in the cache
     directory: no code is read from a writable directory any more); a helper whose code was compiled for

@@ -276,19 +276,13 @@ def test_a_linked_cache_directory_is_refused(settings, tmp_path):
     assert calls == [] and os.listdir(str(target)) == []
 
 
-def test_directory_prefers_a_private_runtime_directory(tmp_path):
+def test_directory_is_the_helpers(tmp_path):
+    """The lookup asks the helper's rule (tests/unit/plugins/module_utils/test_cache.py tests it), so both share entries."""
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
-    cache_home = str(tmp_path / "cache-home")
-    environ = {"XDG_RUNTIME_DIR": str(runtime), "XDG_CACHE_HOME": cache_home}
-    assert lookup_cache.cache_directory(environ) == str(runtime / "rolesanywhere-fleet")
-    fallback = os.path.join(cache_home, "rolesanywhere-fleet")
-    assert lookup_cache.cache_directory({"XDG_CACHE_HOME": cache_home}) == fallback
-    assert lookup_cache.cache_directory(dict(environ, XDG_RUNTIME_DIR="relative/run")) == fallback
-    assert lookup_cache.cache_directory(dict(environ, XDG_RUNTIME_DIR=str(tmp_path / "missing"))) == fallback
-    for mode in (0o755, 0o770, 0o701):  # others could enter it (not the per-user directory it should be)
-        os.chmod(str(runtime), mode)
-        assert lookup_cache.cache_directory(environ) == fallback, oct(mode)
+    for environ in ({"XDG_RUNTIME_DIR": str(runtime)}, {"XDG_CACHE_HOME": str(tmp_path / "cache-home")}):
+        assert lookup_cache.cache_directory(environ) == credential_cache.cache_directory(environ)
+    assert lookup_cache.cache_directory({"XDG_RUNTIME_DIR": str(runtime)}) == str(runtime / "rolesanywhere-fleet")
 
 
 # --- shared between forked workers ---------------------------------------------------------------------

@@ -59,6 +59,26 @@ def test_cache_directory_rules(tmp_path):
     assert cache_directory({"XDG_CACHE_HOME": str(tmp_path)}, str(tmp_path / "x")) == str(tmp_path / "x")
 
 
+def test_cache_directory_prefers_a_private_runtime_directory(tmp_path):
+    """XDG base directory specification: XDG_RUNTIME_DIR is the user's own 0700, memory-backed directory; a relative
+    one, or one that is not such a directory, is ignored."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    cache_home = str(tmp_path / "cache-home")
+    environ = {"XDG_RUNTIME_DIR": str(runtime), "XDG_CACHE_HOME": cache_home}
+    assert cache_directory(environ) == str(runtime / "rolesanywhere-fleet")
+    assert cache_directory(environ, str(tmp_path / "x")) == str(tmp_path / "x")  # --cache-dir still wins
+    fallback = os.path.join(cache_home, "rolesanywhere-fleet")
+    assert cache_directory({"XDG_CACHE_HOME": cache_home}) == fallback
+    assert cache_directory(dict(environ, XDG_RUNTIME_DIR="relative/run")) == fallback
+    assert cache_directory(dict(environ, XDG_RUNTIME_DIR=str(tmp_path / "missing"))) == fallback
+    os.symlink(str(runtime), str(tmp_path / "link"))
+    assert cache_directory(dict(environ, XDG_RUNTIME_DIR=str(tmp_path / "link"))) == fallback  # a link: not ours
+    for mode in (0o755, 0o770, 0o701):  # others could enter it (not the per-user directory it should be)
+        os.chmod(str(runtime), mode)
+        assert cache_directory(environ) == fallback, oct(mode)
+
+
 @pytest.mark.parametrize("field, value", [
     ("certificate", "/etc/pki/other.pem"), ("private_key", "/etc/pki/other.key"), ("intermediates", "/etc/pki/chain.pem"),
     ("trust_anchor_arn", ANCHOR[:-1] + "0"), ("profile_arn", PROFILE[:-1] + "0"), ("role_arn", ROLE + "2"),
