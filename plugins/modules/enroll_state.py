@@ -430,7 +430,7 @@ def main():
     refusal = None
     if settings.helper.helper == "rolesanywhere":
         try:
-            settings.helper_content = build_helper(interpreter)
+            settings.helper_content = build_helper(module.run_command, interpreter)
         except ValueError as error:  # a bad interpreter: the user's to fix
             refusal = "cannot build the credential helper: %s. Fix enroll_helper_interpreter" % error
     if refusal is not None:
@@ -439,7 +439,7 @@ def main():
     common_name = settings.wanted.common_name
     if not 0 < len(common_name) <= 64:
         module.fail_json(msg="The common name must be 1 to 64 characters; set enroll_common_name (got '%s')." % common_name)
-    result = decide(settings, check_mode=module.check_mode, cryptography_available=HAS_CRYPTOGRAPHY)
+    result = decide(settings, check_mode=module.check_mode, run_command=module.run_command, cryptography_available=HAS_CRYPTOGRAPHY)
     result.update(helper_interpreter=interpreter, python=sys.executable, user_id=pwd.getpwuid(os.geteuid()).pw_name)
     module.exit_json(changed=False, **result)
 

@@ -266,7 +266,7 @@ class PrivateCaExtension:
     def _already_revoked(self, request: dict) -> bool:
         ca_arn = str(request.get("CertificateAuthorityArn", ""))
         try:
-            revoked = self._acmpca[self.account][ca_arn.split(":")[3]].describe_certificate_authority(ca_arn).revoked_certificates
+            revoked = self._acmpca[self.account][identifiers.parse_acm_pca_arn(ca_arn)["region"]].describe_certificate_authority(ca_arn).revoked_certificates
         except Exception:  # pylint: disable=broad-except  # moto's own errors: moto answers the request itself
             return False
         wanted = _serial_int(request.get("CertificateSerial"))

@@ -12,6 +12,7 @@ a login user who becomes root with sudo and is h01's enroll_user; no enroll_root
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -98,9 +99,15 @@ def test_fleet_lifecycle_with_both_signers(pca_emulator, tmp_path, ssh_fleet_hos
     pca_arn = make_acm_pca(fleet)
 
     # trust: CA, trust anchor, role and profile, once per signer
-    for signer, extra in (("own_ca", {}), ("acm_pca", {"enroll_acm_pca_arn": pca_arn})):
+    cross_account = {"rolesanywhere_trust_cross_account": True, "rolesanywhere_trust_cross_account_source_identities": ["*.fleet.test"]}
+    for signer, extra in (("own_ca", cross_account), ("acm_pca", {"enroll_acm_pca_arn": pca_arn})):
         run = fleet.trust(name="fleet-" + signer.replace("_", ""), group=signer, enroll_signer=signer, **extra)
         assert run.rc == 0, run.tail()
+    # the trust policy a role in another account needs for these hosts (docs/cross-account.md)
+    with open(os.path.join(os.path.dirname(fleet.vars_file("fleet-ownca")), "cross-account-trust-policy.json"), encoding="utf-8") as handle:
+        statement = json.load(handle)["Statement"][0]
+    assert statement["Principal"] == {"AWS": fleet.groups["own_ca"]["vars"]["enroll_role_arn"]}
+    assert statement["Condition"] == {"StringLike": {"sts:SourceIdentity": ["*.fleet.test"]}}
 
     # enroll: every host gets a key, a certificate and a working profile (proven with the AWS CLI)
     run = fleet.playbook("enroll")
