@@ -209,6 +209,16 @@ options:
         with O(assume_role_arn). Default STS's, one hour.
     type: int
     version_added: 0.2.0
+  pkcs11_lib:
+    description: O(certificate) and O(private_key) may be RFC 7512 C(pkcs11:) URIs of a token's objects (PIN from C(pin-source)
+      or C(pin-value)), as the helper's; this is their PKCS#11 module, as C(--pkcs11-lib) (default C(p11-kit-proxy.so)).
+    env: [{name: ROLESANYWHERE_PKCS11_LIB}]
+    ini: [{section: rolesanywhere_fleet, key: pkcs11_lib}]
+    version_added: 0.2.0
+  reuse_pin:
+    description: Give the user PIN again to a key that asks for it at every signature, as the helper's C(--reuse-pin).
+    type: bool
+    version_added: 0.2.0
   output:
     description:
       - V(full) returns every key listed under RV(_raw).
@@ -350,7 +360,7 @@ CREDENTIAL_KEYS = ("access_key", "secret_key", "session_token")
 REQUIRED_OPTIONS = ("certificate", "trust_anchor_arn", "profile_arn", "role_arn")
 MATERIAL_OPTIONS = ("certificate", "private_key", "intermediates")
 SETTING_OPTIONS = ("trust_anchor_arn", "profile_arn", "role_arn", "region", "endpoint_url", "ca_bundle",
-                   "validate_certs", "duration_seconds", "role_session_name")
+                   "validate_certs", "duration_seconds", "role_session_name", "pkcs11_lib", "reuse_pin")
 
 
 def _required(settings):
@@ -408,8 +418,8 @@ def fetch(settings):
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport, x509
 
     check_settings(settings)  # before any file is parsed or any request sent
-    material = x509.load_signing_material(settings["certificate"], settings.get("private_key"), settings.get("intermediates"),
-                                          settings.get("passphrase"))
+    material = x509.load_signing_material(settings["certificate"], settings.get("private_key"), settings.get("intermediates"), settings.get("passphrase"),
+                                          pkcs11_module=settings.get("pkcs11_lib"), reuse_pin=bool(settings.get("reuse_pin")))
     display.vvv("%s: CreateSession for certificate serial %d (%s), role %s" % (PLUGIN_NAME, material.serial, material.source, settings["role_arn"]))
     try:
         credentials = transport.create_session(

@@ -110,7 +110,7 @@ class Identity:
                     for item in items)))
         if digests:  # a field of the lookup's own: the helper never makes this key
             fields["lookup material"] = "\n".join(digests)
-        self.key = credential_cache.identity_key(fields)
+        self.key = credential_cache.identity_key(credential_cache.with_pkcs11_module(fields, settings.get("pkcs11_lib")))
         certificate = settings["certificate"]
         if _is_path(certificate):
             self.state = credential_cache.certificate_state(fields["certificate"])

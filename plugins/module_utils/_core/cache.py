@@ -30,6 +30,7 @@ from .files import (
     read_private_file,
     system,
 )
+from .pkcs11_uri import is_pkcs11_uri, without_pin
 from .refresh import CACHE_POLICY, RefreshPolicy
 
 CACHE_FORMAT = "rolesanywhere-fleet-credential-cache 1"
@@ -118,6 +119,8 @@ def certificate_state(certificate, stdin_data=None):
     fingerprint of data read from stdin; None when the file cannot be stat'ed (nothing is cached then)."""
     if certificate == STDIN:
         return "stdin %s" % data_fingerprint(stdin_data or b"")
+    if is_pkcs11_uri(certificate):  # in a token: reading it would touch the token, which a hit must not do
+        return "pkcs11 %s" % without_pin(certificate)
     path = absolute_path(certificate)
     try:
         st = system.stat(path)
@@ -129,6 +132,8 @@ def certificate_state(certificate, stdin_data=None):
 def _normalise(name, value):
     if value == "":
         value = None
+    if name in _PATH_FIELDS and is_pkcs11_uri(value):
+        return without_pin(value)  # a token's object: the PIN (or where it is kept) selects nothing
     if name in _PATH_FIELDS and value is not None and value != STDIN:
         return absolute_path(value)
     if name == "session_duration":
@@ -207,9 +212,17 @@ def resolved_endpoint(values, environ):
     return config.endpoint, config.use_fips_endpoint, config.use_dualstack_endpoint
 
 
+def with_pkcs11_module(fields, module):
+    """``fields`` plus the PKCS#11 module when the certificate or key is in a token (another module, another token);
+    the entries of key files keep the keys they always had."""
+    if is_pkcs11_uri(fields.get("certificate")) or is_pkcs11_uri(fields.get("private_key")):
+        fields["pkcs11_lib"] = module or None
+    return fields
+
+
 def credential_identity(values, environ):
     """The identity fields of credential-process ``values`` (option dests) in ``environ``."""
-    fields = dict((name, values.get(name)) for name in IDENTITY_FIELDS)
+    fields = with_pkcs11_module(dict((name, values.get(name)) for name in IDENTITY_FIELDS), values.get("pkcs11_lib"))
     fields["endpoint"], fields["use_fips_endpoint"], fields["use_dualstack_endpoint"] = resolved_endpoint(values, environ)
     return fields
 

@@ -141,6 +141,36 @@ def mldsa_private_key_types():
     return tuple(private for private, _public in mldsa_key_classes().values())
 
 
+class KeySigner(object):
+    """A private key that signs where it lives and never leaves it (a PKCS#11 token: _core/pkcs11.py).
+
+    The signing core takes it wherever it takes a ``cryptography`` private key (``SigningMaterial.private_key``):
+    it asks for ``algorithm`` and for ``sign(data)``, the SigV4-X509 signature over ``data`` exactly as
+    ``sign_string`` makes it for a key file (RSA: PKCS#1 v1.5 over SHA-256; EC: DER-encoded ECDSA over SHA-256).
+    ``public_key()`` is the certificate's public key, so the material's checks read it as they read a file key's.
+    AWS's helper has the same seam: its Signer interface (aws_signing_helper/signer.go) with FileSystemSigner,
+    PKCS11Signer and TPMv2Signer behind it.
+    """
+
+    algorithm = None  # ALGORITHM_RSA or ALGORITHM_ECDSA
+    key_type = None  # "RSA" or "EC", as x509.check_key_supported names a file key's type
+
+    def public_key(self):
+        raise NotImplementedError
+
+    def sign(self, data):
+        raise NotImplementedError
+
+    def close(self):
+        """Release what the signer holds (a token session); signing again reopens it."""
+
+
+def release_key(private_key):
+    """Close what a KeySigner holds (its token session; it reopens to sign again); a key file holds nothing."""
+    if isinstance(private_key, KeySigner):
+        private_key.close()
+
+
 def algorithm_for_key(private_key):
     """The SigV4-X509 algorithm of a key type, as AWS's aws_signing_helper 1.8 names it.
 
@@ -148,6 +178,8 @@ def algorithm_for_key(private_key):
     AWS4-X509-RSA-SHA256, EC keys of every curve (P-256, P-384, P-521) with AWS4-X509-ECDSA-SHA256 (the
     certificate's own hash plays no part), ML-DSA keys with AWS4-X509-MLDSA.
     """
+    if isinstance(private_key, KeySigner):
+        return private_key.algorithm
     _require_cryptography()
     if isinstance(private_key, rsa.RSAPrivateKey):
         return ALGORITHM_RSA
@@ -170,8 +202,10 @@ def sign_string(private_key, text):
     does (file_system_signer.go:52-59, mldsa_utils.go:70-74). AWS's helper signs ML-DSA deterministically;
     cryptography signs hedged (randomised), which verifies the same way but gives other bytes each time.
     """
-    _require_cryptography()
     data = text.encode("utf-8") if isinstance(text, str) else text
+    if isinstance(private_key, KeySigner):  # signs inside its token
+        return private_key.sign(data)
+    _require_cryptography()
     if isinstance(private_key, rsa.RSAPrivateKey):
         return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     if isinstance(private_key, ec.EllipticCurvePrivateKey):

@@ -37,7 +37,7 @@ from .errors import (
 )
 from .refresh import REQUEST_BACKOFF, Backoff
 from .sdk_config import ClientConfig, Proxy, proxy_from_environment  # noqa: F401  pylint: disable=unused-import
-from .signing import DEFAULT_DURATION_SECONDS, session_parameters, sign_create_session_request
+from .signing import DEFAULT_DURATION_SECONDS, release_key, session_parameters, sign_create_session_request
 
 DEFAULT_USER_AGENT = "rolesanywhere.fleet"
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -442,7 +442,10 @@ def create_session(material, trust_anchor_arn, profile_arn, role_arn, *, region=
         )
 
     def prepare():
-        return sign_create_session_request(material, parameters)
+        try:
+            return sign_create_session_request(material, parameters)
+        finally:  # a key in a token: its session is not held while the request travels or waits (it reopens)
+            release_key(material.private_key)
 
     prepared = prepare()  # every input error surfaces here, before anything is sent
     context = ssl_context(config.ca_bundle, verify_ssl, config.ca_bundle_source) if prepared.url.startswith("https:") else None

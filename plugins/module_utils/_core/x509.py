@@ -23,7 +23,8 @@ from .pem import (  # noqa: F401  pylint: disable=unused-import
     CERTIFICATE_LABELS, DER_BYTES, PEM_TEXT, PRIVATE_KEY_LABELS, NamedData, backend as _backend, load_certificates,
     parse_certificates, pem_blocks, read_source, require_cryptography)
 from .mldsa_keys import mldsa_key_from_pkcs8, mldsa_key_name
-from .signing import algorithm_for_key
+from .pkcs11_uri import is_pkcs11_uri
+from .signing import KeySigner, algorithm_for_key
 
 try:
     import cryptography
@@ -237,7 +238,7 @@ def _is_der_sequence(data):
 # --- the whole set -----------------------------------------------------------------------------------
 
 def _public_der(key):
-    public_key = key.public_key() if hasattr(key, "private_bytes") else key
+    public_key = key.public_key() if hasattr(key, "private_bytes") or isinstance(key, KeySigner) else key
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -370,12 +371,18 @@ def not_valid_before(certificate):
     return value if value is not None else utc_datetime(certificate.not_valid_before)
 
 
-def load_signing_material(certificate, private_key=None, intermediates=None, passphrase=None):
+def load_signing_material(certificate, private_key=None, intermediates=None, passphrase=None, pkcs11_module=None,
+                          reuse_pin=False):
     """Load and cross-check leaf certificate, private key and intermediates into a SigningMaterial.
 
     certificate may be a combined PEM (key + certificate [+ chain]) or PKCS#12 (then private_key may be
-    None). passphrase opens an encrypted key or a PKCS#12 file.
+    None). passphrase opens an encrypted key or a PKCS#12 file. A ``pkcs11:`` URI as certificate or private key
+    selects a key in a PKCS#11 token (``pkcs11.load_pkcs11_material``; ``pkcs11_module`` and ``reuse_pin`` are
+    for it only).
     """
+    if is_pkcs11_uri(certificate) or is_pkcs11_uri(private_key):
+        from .pkcs11 import load_pkcs11_material  # pylint: disable=import-outside-toplevel  # loads the bindings
+        return load_pkcs11_material(certificate, private_key, intermediates, pkcs11_module, reuse_pin)
     require_cryptography()
     data, description = read_source(certificate, "certificate")
     certificates, embedded_key = _certificate_bundle(data, description, passphrase)

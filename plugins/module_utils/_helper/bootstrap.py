@@ -12,7 +12,7 @@ matches, see head.CODE_MAGIC), else from the zip's sources.
 import sys
 
 HELPER_PACKAGE = "rolesanywhere_fleet_helper"
-HIT_MODULES = ("_core/files", "_core/refresh", "_core/cache", "_helper/command_line")
+HIT_MODULES = ("_core/files", "_core/refresh", "_core/pkcs11_uri", "_core/cache", "_helper/command_line")
 REST_BEGIN = b"\n# rolesanywhere-fleet-modules-begin\n"
 REST_END = b"\n# rolesanywhere-fleet-modules-end\n"
 PACKAGES = ("", "._core", "._helper")

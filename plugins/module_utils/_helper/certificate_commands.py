@@ -41,8 +41,13 @@ def sign_with_digest(private_key, message, digest_name):
     """
     from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
     from cryptography.hazmat.primitives.asymmetric import ec, padding  # pylint: disable=import-outside-toplevel
-    from .._core.signing import mldsa_private_key_types  # pylint: disable=import-outside-toplevel
+    from .._core.signing import KeySigner, mldsa_private_key_types  # pylint: disable=import-outside-toplevel
 
+    if isinstance(private_key, KeySigner):  # a key in a PKCS#11 token: SigV4-X509's digest only
+        if digest_name != "SHA256":
+            raise ConfigurationError("--digest %s is not available for a key in a PKCS#11 token" % digest_name,
+                                     "Use --digest SHA256 (the digest CreateSession signs with)")
+        return private_key.sign(message)
     if isinstance(private_key, mldsa_private_key_types()):
         return private_key.sign(message)
     algorithm = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}[digest_name]()
@@ -52,9 +57,16 @@ def sign_with_digest(private_key, message, digest_name):
 
 
 def _signing_key(args, context):
+    from .._core.pkcs11_uri import is_pkcs11_uri  # pylint: disable=import-outside-toplevel
     from .._core.x509 import load_private_key, load_signing_material  # pylint: disable=import-outside-toplevel
 
     passphrase = key_password(args)
+    if is_pkcs11_uri(args.private_key) or is_pkcs11_uri(args.certificate):  # the key stays in its token
+        if not args.certificate:
+            raise ConfigurationError("sign-string with a pkcs11: key needs --certificate",
+                                     "Pass the certificate (a file or its pkcs11: URI): the key is proved against it")
+        return load_signing_material(source(args.certificate, context), args.private_key, None,
+                                     pkcs11_module=args.pkcs11_lib, reuse_pin=args.reuse_pin).private_key
     if args.private_key:
         return load_private_key(source(args.private_key, context), passphrase)
     if args.certificate:  # a combined PEM or PKCS#12 file holds the key too
@@ -115,6 +127,9 @@ def run_read_certificate_data(args, context):
     check_unsupported(args)
     if not args.certificate:
         raise ConfigurationError("--certificate is required", "Pass the certificate file (OS certificate stores are not supported yet)")
+    if args.certificate.startswith("pkcs11:"):
+        raise ConfigurationError("read-certificate-data --certificate pkcs11:... is not supported yet",
+                                 "Read the certificate with pkcs11-tool --read-object --type cert --id <id>, or use AWS's aws_signing_helper")
     certificates = load_certificates(source(args.certificate, context))
     if not certificates:
         raise MaterialError("%s holds no certificate" % args.certificate, "Pass a PEM or DER certificate file", source=args.certificate)

@@ -168,6 +168,7 @@ def build_parser():
     read = command("read-certificate-data", run_read_certificate_data, "print the certificate's data as JSON")
     read.add_argument("--certificate", help="certificate file, or - for stdin")
     read.add_argument("--debug", action=GoBooleanFlag, help="log each step on stderr")
+    read.add_argument("--pkcs11-lib", metavar="PATH", help="PKCS#11 module (accepted as by AWS's helper)")
     _add_unsupported(read)
 
     update = command("update", run_update, "keep a profile of the shared credentials file up to date")

@@ -65,6 +65,10 @@ MATERIAL_OPTIONS = (
            "(visible in the process list: prefer --pkcs8-password-file)"),
     Option(PASSWORD_FILE_FLAG, group="password", metavar="PATH", help="file holding that password, readable by its "
            "owner only (chmod 600); one trailing newline is ignored"),
+    # AWS's helper's PKCS#11 flags (cmd/credentials.go): --certificate / --private-key then take pkcs11: URIs.
+    Option("--pkcs11-lib", metavar="PATH", help="PKCS#11 module of the token that pkcs11: URIs name "
+           "(default p11-kit-proxy.so)"),
+    flag("--reuse-pin", help="give the user PIN again to a key that asks for it at every signature (CKA_ALWAYS_AUTHENTICATE)"),
 )
 DEBUG = flag("--debug", help="log each step on stderr (never secrets)")
 SESSION_OPTIONS = (
@@ -101,19 +105,18 @@ SERVE_OPTIONS = (
     Option("--allow-host", kind="append", metavar="NAME",
            help="also answer requests whose Host is this DNS name (default: localhost and IP addresses only)"),
 )
-# Flags of AWS's helper that select keys in PKCS#11 tokens, TPMs and OS certificate stores: accepted, then
-# refused with "not supported yet" (the second element says what they are for).
+# Flags of AWS's helper that select keys in TPMs and OS certificate stores: accepted, then refused with
+# "not supported yet" (the second element says what they are for).
 UNSUPPORTED_VALUE_FLAGS = (
-    ("--pkcs11-lib", "PKCS#11"), ("--tpm-key-password", "TPM keys"), ("--cert-selector", "OS certificate stores"),
+    ("--tpm-key-password", "TPM keys"), ("--cert-selector", "OS certificate stores"),
     ("--system-store-name", "OS certificate stores"), ("--system-store-location", "OS certificate stores"),
 )
 UNSUPPORTED_SWITCHES = (
-    ("--reuse-pin", "PKCS#11"), ("--no-tpm-key-password", "TPM keys"),
-    ("--use-latest-expiring-certificate", "OS certificate stores"),
+    ("--no-tpm-key-password", "TPM keys"), ("--use-latest-expiring-certificate", "OS certificate stores"),
 )
 # Every boolean flag of every command (update's and serve's own ones included): Go's syntax applies to all.
 BOOLEAN_FLAGS = frozenset(
-    [option.name for option in SESSION_OPTIONS + CACHE_OPTIONS + UPDATE_OPTIONS + SERVE_OPTIONS + (DEBUG,)
+    [option.name for option in SESSION_OPTIONS + MATERIAL_OPTIONS + CACHE_OPTIONS + UPDATE_OPTIONS + SERVE_OPTIONS + (DEBUG,)
      if option.kind == "flag"]
     + [name for name, _what in UNSUPPORTED_SWITCHES]
 )

@@ -16,13 +16,13 @@ import os
 from .._core.errors import ConfigurationError, MaterialError
 from .command_line import PASSWORD_FILE_FLAG, STDIN, UNSUPPORTED_SWITCHES, UNSUPPORTED_VALUE_FLAGS
 
-UNSUPPORTED_PREFIXES = (("pkcs11:", "PKCS#11 URIs"), ("handle:", "TPM key handles"))
+UNSUPPORTED_PREFIXES = (("handle:", "TPM key handles"),)
 
 
 # --- input checks --------------------------------------------------------------------------------
 
 def check_unsupported(args):
-    """Refuse PKCS#11, TPM and OS certificate store selections with a clear 'not supported yet'."""
+    """Refuse TPM and OS certificate store selections with a clear 'not supported yet'."""
     for flag, what in UNSUPPORTED_VALUE_FLAGS + UNSUPPORTED_SWITCHES:
         if getattr(args, flag[2:].replace("-", "_"), None):
             raise ConfigurationError(
@@ -52,6 +52,8 @@ class SessionRequest:
     password: bytes = dataclasses.field(default=None, repr=False)
     password_file: str = None
     verify_ssl: bool = True
+    pkcs11_lib: str = None  # the PKCS#11 module of pkcs11: URIs (None: p11-kit's proxy)
+    reuse_pin: bool = False
 
     def with_fresh_password(self):
         """The same request with the password file read again (the enroll role may have renewed the key)."""
@@ -76,6 +78,7 @@ def check_session_arguments(args, environ=None):
             raise ConfigurationError("%s is required" % flag, "Pass the ARN printed by the rolesanywhere.fleet modules")
     if args.certificate == STDIN and args.intermediates == STDIN:
         raise ConfigurationError("--intermediates - cannot share stdin", "Pass the intermediates as a file")
+    check_pkcs11_uris(args)
     # Imported only now: the checks above need no cryptography, so they answer fast.
     from .._core.signing import session_parameters  # pylint: disable=import-outside-toplevel
 
@@ -89,7 +92,18 @@ def check_session_arguments(args, environ=None):
         parameters, config, args.certificate, args.private_key, args.intermediates,
         password=key_password(args),  # a bad password file is bad input: refused before any request
         password_file=getattr(args, "pkcs8_password_file", None), verify_ssl=not args.no_verify_ssl,
+        pkcs11_lib=getattr(args, "pkcs11_lib", None) or None, reuse_pin=bool(getattr(args, "reuse_pin", False)),
     )
+
+
+def check_pkcs11_uris(args):
+    """pkcs11: URIs given as --certificate or --private-key are well formed (checked before any token is opened)."""
+    from .._core.pkcs11_uri import is_pkcs11_uri, parse_uri  # pylint: disable=import-outside-toplevel
+
+    for flag in ("--certificate", "--private-key"):
+        value = getattr(args, flag[2:].replace("-", "_"), None)
+        if is_pkcs11_uri(value):
+            parse_uri(value, flag)
 
 
 def client_config(args, environ=None):
@@ -162,7 +176,8 @@ def load_material(request, context):
         private_key = None if request.certificate == STDIN else source(private_key, context)
     intermediates = source(request.intermediates, context) if request.intermediates else None
     try:
-        material = load_signing_material(certificate, private_key, intermediates, passphrase=request.password)
+        material = load_signing_material(certificate, private_key, intermediates, passphrase=request.password,
+                                         pkcs11_module=request.pkcs11_lib, reuse_pin=request.reuse_pin)
     except MaterialError:
         if isinstance(private_key, str) and _tpm_key_file(private_key):
             raise ConfigurationError("%s holds a TPM (TSS2) key, which is not supported yet" % private_key,

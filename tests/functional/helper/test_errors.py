@@ -107,9 +107,8 @@ def test_malformed_arns(helper, trust, helper_env, flag, value):
     assert_error(run_helper(helper, args, helper_env), flag[2:].replace("-", "_"), "ARN")
 
 
+# PKCS#11 (--pkcs11-lib, --reuse-pin, pkcs11: URIs) is supported: tests/functional/helper/test_pkcs11.py.
 UNSUPPORTED = [
-    ("--pkcs11-lib", "/usr/lib/opensc-pkcs11.so", "PKCS#11"),
-    ("--reuse-pin", None, "PKCS#11"),
     ("--tpm-key-password", "pw", "TPM"),
     ("--no-tpm-key-password", None, "TPM"),
     ("--cert-selector", "Key=x509Subject,Value=CN=host", "certificate stores"),
@@ -119,15 +118,13 @@ UNSUPPORTED = [
 
 
 @pytest.mark.parametrize("command, flag, value, needle", [("credential-process",) + case for case in UNSUPPORTED]
-                         + [("update",) + UNSUPPORTED[2], ("serve",) + UNSUPPORTED[4]])
+                         + [("update",) + UNSUPPORTED[0], ("serve",) + UNSUPPORTED[2]])
 def test_unsupported_flags(helper, trust, helper_env, command, flag, value, needle):
     args = [command] + session_args(trust) + [flag] + ([value] if value else [])
     assert_error(run_helper(helper, args, helper_env), flag, "not supported yet", needle)
 
 
 @pytest.mark.parametrize("flag, value, needle", [
-    ("--certificate", "pkcs11:token=fleet;object=cert", "PKCS#11"),
-    ("--private-key", "pkcs11:token=fleet;object=key", "PKCS#11"),
     ("--private-key", "handle:0x81000001", "TPM"),
 ])
 def test_unsupported_values(helper, trust, helper_env, flag, value, needle):

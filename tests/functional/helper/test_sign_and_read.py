@@ -107,7 +107,7 @@ def test_sign_string_key_from_stdin_and_combined_pem(helper, helper_env, tmp_pat
     (["--digest", "MD5"], ["--digest", "invalid choice"]),
     ([], ["--private-key is required"]),
     (["--private-key", "/nonexistent/key.pem"], ["/nonexistent/key.pem", "does not exist"]),
-    (["--private-key", "pkcs11:token=x"], ["pkcs11:", "not supported yet"]),
+    (["--private-key", "pkcs11:token=x"], ["sign-string with a pkcs11: key needs --certificate"]),
     (["--private-key", "handle:0x81000001"], ["handle:", "not supported yet"]),
     (["--cert-selector", "Key=x509Subject,Value=CN=x"], ["--cert-selector", "not supported yet"]),
 ])
@@ -139,7 +139,7 @@ def test_read_certificate_data_first_certificate_of_a_bundle_and_stdin(helper, h
     (["--certificate", "/nonexistent.pem"], ["/nonexistent.pem", "does not exist"]),
     (["--certificate", "pkcs11:object=x"], ["pkcs11:", "not supported yet"]),
     (["--system-store-name", "MY"], ["--system-store-name", "not supported yet"]),
-    (["--pkcs11-lib", "/usr/lib/p11.so"], ["--pkcs11-lib", "not supported yet"]),
+    (["--pkcs11-lib", "/usr/lib/p11.so"], ["--certificate is required"]),  # accepted, as by AWS's helper
 ])
 def test_read_certificate_data_errors(helper, helper_env, args, needles):
     assert_error(run_helper(helper, ["read-certificate-data"] + args, helper_env), *needles)

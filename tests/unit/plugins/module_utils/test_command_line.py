@@ -64,7 +64,8 @@ def full_parse(argv):
     (["serve"] + BASE[1:], False),
     (BASE + ["--debug"], False),
     (BASE + ["--help"], False),
-    (BASE + ["--pkcs11-lib", "x"], False),
+    (BASE + ["--pkcs11-lib", "x", "--reuse-pin"], True),  # PKCS#11 keys: a hit reads their flags too
+    (BASE + ["--tpm-key-password", "x"], False),
     (BASE + ["--region"], False),  # missing value
     (BASE[:1] + BASE[2:] + ["--cache=true"], True),  # Go's syntax (issue 13): read like --cache
     (BASE[:1] + BASE[2:] + ["--cache=false"], False),
@@ -105,19 +106,21 @@ def test_fast_path_answers_only_fresh_entries(tmp_path, monkeypatch):
 
 def test_hit_path_modules_are_light():
     """What a cache hit runs (bootstrap.HIT_MODULES): fast standard modules and each other, nothing else; sdk_config
-    only inside cache.resolved_endpoint, for a host whose environment or config file sets the endpoint."""
+    only inside cache.resolved_endpoint, for a host whose environment or config file sets the endpoint, and errors
+    only inside pkcs11_uri.refusal, when a pkcs11: URI is refused (never on a hit)."""
     allowed = {"posix", "os", "sys", "time", "fcntl", "_sha256", "_sha2", "hashlib", "binascii", "random"}
+    lazy = {"resolved_endpoint": "_core/sdk_config", "refusal": "_core/errors"}  # function -> what it may import
     for name in bootstrap.HIT_MODULES:
         source = open(os.path.join(MODULE_UTILS, name + ".py"), encoding="utf-8").read()
         package = name.split("/", maxsplit=1)[0]
         tree = ast.parse(source)
-        configured = [node for function in ast.walk(tree) if isinstance(function, ast.FunctionDef)
-                      and function.name == "resolved_endpoint" for node in ast.walk(function)]
+        inside = dict((node, lazy[function.name]) for function in ast.walk(tree) if isinstance(function, ast.FunctionDef)
+                      and function.name in lazy for node in ast.walk(function))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level:
                 target = (node.module or "").replace(".", "/").lstrip("/")
                 resolved = target if node.level == 2 else "%s/%s" % (package, target)
-                if resolved == "_core/sdk_config" and node in configured:
+                if inside.get(node) == resolved:
                     continue
                 assert resolved in bootstrap.HIT_MODULES, (name, resolved)
             elif isinstance(node, ast.ImportFrom):
@@ -135,7 +138,7 @@ VALUES = {
 WORDS = ["c.pem", "k.pem", ANCHOR, PROFILE, ROLE, "us-east-1", "https://127.0.0.1:1", "/tmp/x", "a b", "-", "",
          "--", "=", "x=y", "-x"]
 BOOLEAN_VALUES = list(GO_TRUE + GO_FALSE) + ["yes", "no", "", "TRUE ", "tRUE"]
-EXTRA = ["--debug", "--debug=false", "--pkcs11-lib", "--reuse-pin", "--reuse-pin=0", "--unknown", "-h", "--cert", "stray",
+EXTRA = ["--debug", "--debug=false", "--pkcs11-lib", "--reuse-pin", "--reuse-pin=0", "--tpm-key-password", "--unknown", "-h", "--cert", "stray",
          "--", "-", "--trust-anchor", "--no-verify-ssl=", "--cache-dir=", "--region=", "-5"]
 
 
