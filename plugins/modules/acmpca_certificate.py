@@ -75,7 +75,7 @@ options:
   issue_rate:
     description:
       - IssueCertificate calls per second for the CA's account, Region and endpoint, over every process of the
-        user running the module on its host (the forks of a run delegated there): each waits for its start,
+        user running the module on its host (the forks of a run delegated there). Each waits for its start,
         C(1 / issue_rate) apart. V(0) for no pacing. AWS's default quota is 25 per second per account and Region
         (U(https://docs.aws.amazon.com/general/latest/gr/pca.html#limits_pca)); throttled calls are retried.
     type: float

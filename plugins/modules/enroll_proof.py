@@ -63,6 +63,7 @@ attributes:
     description: The action plugin paces the call on the controller.
     support: full
   async:
+    description: The proof runs in the foreground.
     support: none
   check_mode:
     description: Changes nothing; the proof runs in check mode too.

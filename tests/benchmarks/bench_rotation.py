@@ -41,8 +41,8 @@ def main():
     print("%-34s %10s %8s %12s %12s" % ("run", "wall (s)", "failed", "CS throttled", "IC throttled"))
     for label, run in (("no quotas, no pacing (fixed cost)", unpaced), ("quotas, no pacing", burst), ("quotas, paced", paced)):
         throttled = run.throttled()
-        print("%-34s %10.1f %8d %12d %12d" % (label, run.seconds, len(run.failed_hosts()),
-                                                throttled["CreateSession:throttled"], throttled["IssueCertificate:throttled"]))
+        print("%-34s %10.1f %8d %12d %12d" % (
+            label, run.seconds, len(run.failed_hosts()), throttled["CreateSession:throttled"], throttled["IssueCertificate:throttled"]))
     met = paced.seconds <= limit and not paced.failed_hosts()
     print("paced: %.1f s against the bound 1.2 x N / quota (both phases) + fixed cost = %.1f s: %s"
           % (paced.seconds, limit, "met" if met else "NOT met"))

@@ -37,7 +37,7 @@ def pacer(tmp_path, clock):
 def test_starts_are_one_interval_apart_per_key(tmp_path):
     clock = FakeClock()
     shared = pacer(tmp_path, clock)
-    assert [shared.wait("CreateSession a", 2) for _ in range(4)] == [0.0, 0.5, 1.0, 1.5]
+    assert [shared.wait("CreateSession a", 2) for _attempt in range(4)] == [0.0, 0.5, 1.0, 1.5]
     assert clock.slept == [0.5, 1.0, 1.5]
     # another key has its own queue; a second Pacer on the same directory (another fork) shares the first's
     assert shared.wait("IssueCertificate a", 1) == 0.0
@@ -58,7 +58,7 @@ def test_time_passing_frees_the_queue(tmp_path):
 def test_rate_zero_is_no_pacing_and_bad_rates_are_refused(tmp_path):
     clock = FakeClock()
     shared = pacer(tmp_path, clock)
-    assert [shared.wait("k", 0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert [shared.wait("k", 0) for _attempt in range(3)] == [0.0, 0.0, 0.0]
     assert shared.wait("k", None) == 0.0
     assert not (tmp_path / "pacing").exists()  # nothing written without pacing
     for bad in (-1, "fast", float("nan"), float("inf")):
@@ -116,13 +116,13 @@ def test_processes_get_distinct_starts(tmp_path):
     """Real processes and the real clock: eight forks at once get eight starts 0.1 s apart."""
     directory = str(tmp_path / "pacing")
     queue = multiprocessing.get_context("fork").Queue()
-    workers = [multiprocessing.get_context("fork").Process(target=_take, args=(directory, queue)) for _ in range(8)]
+    workers = [multiprocessing.get_context("fork").Process(target=_take, args=(directory, queue)) for _attempt in range(8)]
     started = time.monotonic()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(30)
-    delays = [queue.get(timeout=5) for _ in workers]
+    delays = [queue.get(timeout=5) for _attempt in workers]
     assert all(delay >= 0 for delay in delays), delays
     # eight reservations took eight distinct starts: the queue's next start is 0.8 s after the first
     with open(os.path.join(directory, pacing.STATE_NAME), encoding="utf-8") as handle:
@@ -149,7 +149,7 @@ def test_pace_waits_per_quota_key_and_goes_unpaced_with_a_warning(tmp_path):
     clock = FakeClock()
     shared = pacer(tmp_path, clock)
     arn = "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/abc"
-    assert [pacing.pace("IssueCertificate", arn, 2, pacer=shared) for _ in range(3)] == [0.0, 0.5, 1.0]
+    assert [pacing.pace("IssueCertificate", arn, 2, pacer=shared) for _attempt in range(3)] == [0.0, 0.5, 1.0]
     assert pacing.pace("IssueCertificate", arn, 0, pacer=shared) == 0.0
     # another account is another quota
     assert pacing.pace("IssueCertificate", arn.replace("111122223333", "444455556666"), 2, pacer=shared) == 0.0
