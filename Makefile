@@ -1,7 +1,17 @@
 # rolesanywhere.fleet developer entry points. `make demo` and `make test` work on a fresh machine with
-# python3, make and git: everything else is installed into .venv from the pinned requirements.
+# python3, Python 3.12 (or newer), make and git: everything else is installed into .venv from the pinned requirements.
 SHELL := /bin/bash
-PYTHON ?= python3
+# .venv runs the newest end of the supported range (ansible 14, ansible-core 2.21), which needs Python >= 3.12:
+# the first of `python3.12` on PATH and pyenv's versions/3.12.*/bin/python3.12 (newest first) that runs (a pyenv
+# shim for a version that is not selected does not). Override with PYTHON=/path/to/python.
+PYTHON_NEWEST := 3.12
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell { echo python$(PYTHON_NEWEST); ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$(PYTHON_NEWEST).*/bin/python$(PYTHON_NEWEST) 2>/dev/null | sort -rV; } \
+  | while read -r p; do "$$p" -c '' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+endif
+# The other venvs (galaxy-importer, tools, the floor) and the helper scripts run on the system's python3 (3.10 or
+# newer): the floor then runs on an older Python than the newest end.
+SYSTEM_PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 BUILD ?= $(CURDIR)/.build
@@ -35,7 +45,7 @@ help:
 # galaxy-importer (what Galaxy runs on an upload) lives in a venv of its own: its pins conflict with requirements-dev.
 IMPORTER_VENV := $(BUILD)/importer-venv
 $(IMPORTER_VENV)/.installed: requirements-importer.txt constraints-importer.txt
-	@test -x $(IMPORTER_VENV)/bin/python || $(PYTHON) -m venv $(IMPORTER_VENV) || { echo "make: cannot create $(IMPORTER_VENV)"; exit 1; }
+	@test -x $(IMPORTER_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(IMPORTER_VENV) || { echo "make: cannot create $(IMPORTER_VENV)"; exit 1; }
 	$(IMPORTER_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-importer.txt || $(call fail,install galaxy-importer)
 	@touch $@
 
@@ -44,7 +54,7 @@ importer-venv: $(IMPORTER_VENV)/.installed
 # ansible-builder, bindep and vermin (requirements-tools.txt) in a venv of their own, apart from requirements-dev.
 TOOLS_VENV := $(BUILD)/tools-venv
 $(TOOLS_VENV)/.installed: requirements-tools.txt constraints-tools.txt
-	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV) || { echo "make: cannot create $(TOOLS_VENV)"; exit 1; }
+	@test -x $(TOOLS_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(TOOLS_VENV) || { echo "make: cannot create $(TOOLS_VENV)"; exit 1; }
 	$(TOOLS_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-tools.txt || $(call fail,install requirements-tools)
 	@touch $@
 
@@ -57,9 +67,10 @@ FLOOR_VENV := $(BUILD)/floor-venv
 FLOOR_BUILD := $(BUILD)/floor
 FLOOR_COLLECTIONS_PACKAGE := ansible==11.0.0
 FLOOR_LAYOUT := $(FLOOR_BUILD)/collections/ansible_collections/rolesanywhere/fleet
+FLOOR_PYVER = $(shell $(FLOOR_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 FLOOR_RUN := env PATH="$(FLOOR_VENV)/bin:$$PATH" PYTHONPATH="$(FLOOR_BUILD)/collections" ANSIBLE_COLLECTIONS_PATH="$(FLOOR_BUILD)/collections" PYTHONDONTWRITEBYTECODE=1
 $(FLOOR_VENV)/.installed: requirements-floor.txt constraints-floor.txt
-	@test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV) || { echo "make: cannot create $(FLOOR_VENV)"; exit 1; }
+	@test -x $(FLOOR_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(FLOOR_VENV) || { echo "make: cannot create $(FLOOR_VENV)"; exit 1; }
 	$(FLOOR_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-floor.txt || $(call fail,install requirements-floor)
 	$(FLOOR_VENV)/bin/python -m pip install --disable-pip-version-check -q --no-deps $(FLOOR_COLLECTIONS_PACKAGE) || $(call fail,install $(FLOOR_COLLECTIONS_PACKAGE))
 	@touch $@
@@ -67,7 +78,10 @@ $(FLOOR_VENV)/.installed: requirements-floor.txt constraints-floor.txt
 floor-venv: $(FLOOR_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "make: cannot create $(VENV) with $(PYTHON) -m venv"; exit 1; }
+	@test -x $(BIN)/python || { \
+	  test -n "$(PYTHON)" || { echo "make: Python $(PYTHON_NEWEST) not found (neither python$(PYTHON_NEWEST) on PATH nor under $${PYENV_ROOT:-$$HOME/.pyenv}/versions): install Python $(PYTHON_NEWEST) (apt-get install python$(PYTHON_NEWEST) python$(PYTHON_NEWEST)-venv, or pyenv install $(PYTHON_NEWEST)) or run make PYTHON=/path/to/python$(PYTHON_NEWEST)"; exit 1; }; \
+	  $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { echo "make: $(PYTHON) is not Python $(PYTHON_NEWEST) or newer, which ansible-core 2.21 needs: install Python $(PYTHON_NEWEST) or run make PYTHON=/path/to/python$(PYTHON_NEWEST)"; exit 1; }; \
+	  $(PYTHON) -m venv $(VENV) || { echo "make: cannot create $(VENV) with $(PYTHON) -m venv"; exit 1; }; }
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt || $(call fail,install requirements)
 	@touch $@
 
@@ -75,7 +89,7 @@ venv: $(VENV)/.installed
 
 # Debian packages the tests drive (tests/system-packages.txt), installed with apt-get when missing (root, as on CI).
 system-packages:
-	@$(PYTHON) tools/install_system_packages.py || $(call fail,system-packages)
+	@$(SYSTEM_PYTHON) tools/install_system_packages.py || $(call fail,system-packages)
 
 # The checkout, mirrored where ansible-test wants it, next to the collections it depends on (ansible-test
 # resolves collection dependencies only inside the same ansible_collections tree).
@@ -122,13 +136,13 @@ floor: floor-venv
 	@site=$$($(FLOOR_VENV)/bin/python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(os.path.dirname(list(m.__path__)[0])))'); \
 	  for ns in amazon community; do ln -sfn "$$site/$$ns" $(FLOOR_BUILD)/collections/ansible_collections/$$ns; done
 	@$(FLOOR_VENV)/bin/python tools/sanity_bootstrap.py
-	@t0=$$(date +%s); cd $(FLOOR_LAYOUT) && $(FLOOR_RUN) ansible-test sanity --local --python $(PYVER) --skip-test pylint $(SANITY_ARGS) || $(call fail,floor sanity); \
+	@t0=$$(date +%s); cd $(FLOOR_LAYOUT) && $(FLOOR_RUN) ansible-test sanity --local --python $(FLOOR_PYVER) --skip-test pylint $(SANITY_ARGS) || $(call fail,floor sanity); \
 	  $(FLOOR_RUN) $(FLOOR_VENV)/bin/python -m pytest -q -n 2 tests/unit $(PYTEST_ARGS) || $(call fail,floor units); $(call took,floor)
 
 # The code that runs on managed hosts (modules, module_utils: the helper is built from them) stays valid for Python 3.8.
 hostpython: tools-venv
 	@echo "== host-side Python 3.8 (vermin)"
-	@t0=$$(date +%s); $(PYTHON) tools/check_host_python.py --vermin $(TOOLS_VENV)/bin/vermin || $(call fail,hostpython); $(call took,hostpython)
+	@t0=$$(date +%s); $(SYSTEM_PYTHON) tools/check_host_python.py --vermin $(TOOLS_VENV)/bin/vermin || $(call fail,hostpython); $(call took,hostpython)
 
 lint: layout
 	@echo "== ansible-lint (production profile)"

@@ -5,6 +5,7 @@ Usage: python3 tools/build_helper.py OUTPUT [--interpreter "/usr/bin/env python3
 """
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 import types
@@ -20,6 +21,14 @@ def load_builder():
         sys.modules[package] = types.ModuleType(package)
         sys.modules[package].__path__ = [MODULE_UTILS]
     return importlib.import_module(package + "._helper.build")
+
+
+def checkout_run_command():
+    """tests/support/commands.py's run_command (build_helper runs the compiler through a module's run_command)."""
+    spec = importlib.util.spec_from_file_location("_rolesanywhere_fleet_commands", os.path.join(ROOT, "tests", "support", "commands.py"))
+    commands = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(commands)
+    return commands.run_command
 
 
 def read_checkout_source(name):
@@ -38,7 +47,7 @@ def main(argv=None):
     if args.zipapp:
         content = builder.build_zipapp(sources, shebang=args.interpreter)
     else:
-        content = builder.build_helper(args.interpreter, sources)
+        content = builder.build_helper(checkout_run_command(), args.interpreter, sources)
     temp = args.output + ".tmp"
     with open(temp, "wb") as handle:
         handle.write(content)

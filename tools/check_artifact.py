@@ -49,6 +49,7 @@ REQUIRED = (
     "plugins/modules/trust_anchor.py", "plugins/module_utils/_core/signing.py", "plugins/lookup/credentials.py",
     "roles/enroll/tasks/main.yml", "roles/enroll/meta/argument_specs.yml",
     "playbooks/trust.yml", "playbooks/enroll.yml", "playbooks/rotate.yml", "playbooks/revoke.yml", "playbooks/demo.yml",
+    "playbooks/report.yml", "docs/fleet-report.schema.json",
 )
 GALAXY_IMPORTER_CONFIG = """[galaxy-importer]
 RUN_ANSIBLE_TEST = False

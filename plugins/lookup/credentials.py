@@ -182,6 +182,33 @@ options:
     ini:
       - section: rolesanywhere_fleet
         key: role_session_name
+  assume_role_arn:
+    description:
+      - A role (in this account or another) to assume with the Roles Anywhere session (STS C(AssumeRole), role
+        chaining); the lookup then returns that role's credentials.
+      - The chained credentials are cached like the Roles Anywhere session, per identity and role, so a run still
+        makes one C(CreateSession) per identity, and one C(AssumeRole) per role.
+      - STS is reached as botocore reaches it (C(AWS_ENDPOINT_URL_STS), C(AWS_ENDPOINT_URL), proxies); O(ca_bundle)
+        and O(validate_certs) apply to it too.
+    type: str
+    version_added: 0.2.0
+  external_id:
+    description: The external ID the role's trust policy requires (C(sts:ExternalId)); only with O(assume_role_arn).
+    type: str
+    version_added: 0.2.0
+  assume_role_session_name:
+    description:
+      - Session name of the chained role, 2 to 64 characters from letters, digits and C(+=,.@_-); only with
+        O(assume_role_arn). Default C(rolesanywhere-fleet).
+      - Not O(role_session_name), which names the Roles Anywhere session.
+    type: str
+    version_added: 0.2.0
+  assume_role_duration:
+    description:
+      - Lifetime of the chained credentials in seconds, 900 to 3600 (AWS limits role chaining to one hour); only
+        with O(assume_role_arn). Default STS's, one hour.
+    type: int
+    version_added: 0.2.0
   output:
     description:
       - V(full) returns every key listed under RV(_raw).
@@ -280,7 +307,7 @@ _raw:
       description: When the credentials expire, in ISO 8601 UTC (C(2024-07-06T12:38:59Z)).
       type: str
     role_arn:
-      description: ARN of the IAM role.
+      description: ARN of the IAM role (O(assume_role_arn) when given).
       type: str
     assumed_role_arn:
       description: ARN of the assumed-role session (C(arn:aws:sts::<account>:assumed-role/<role>/<session>)).
@@ -305,6 +332,13 @@ from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils.lookup_cache i
     Identity,
     LookupCache,
     SessionFailure,
+)
+from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils.lookup_chain import (
+    ASSUME_OPTIONS,
+    ChainedIdentity,
+    assume_role,
+    check_assume_settings,
+    describe_failure,
 )
 
 display = Display()
@@ -421,7 +455,9 @@ def client_config(settings):
 
 
 def credentials(settings, cache=None):
-    """Credentials for settings: from the shared cache when fresh there, else one CreateSession."""
+    """Credentials for settings: from the shared cache when fresh there, else one CreateSession (and, with
+    assume_role_arn, the chained role's, cached the same way, else one AssumeRole)."""
+    check_assume_settings(settings)  # before any request
     config = client_config(settings)
     # The cache key holds what the request really goes to, wherever it was configured.
     settings = dict(settings, endpoint_url=config.endpoint, ca_bundle=config.ca_bundle,
@@ -434,10 +470,32 @@ def credentials(settings, cache=None):
         raise
     cache = cache or LookupCache(warn=_warn)
     try:
-        return cache.get_or_create(identity, lambda: fetch(settings))
+        value = cache.get_or_create(identity, lambda: fetch(settings))
     except CacheUnavailable as error:
         _warn("the credential cache cannot be used, so this evaluation calls CreateSession by itself (%s)" % error)
-        return fetch(settings).value
+        value = fetch(settings).value
+        if settings.get("assume_role_arn"):
+            return chain(value, settings).value
+        return value
+    if not settings.get("assume_role_arn"):
+        return value
+    try:
+        return cache.get_or_create(ChainedIdentity(identity, settings), lambda: chain(value, settings))
+    except CacheUnavailable:
+        return chain(value, settings).value
+
+
+def chain(source, settings):
+    """The chained role's credentials (AssumeRole with the Roles Anywhere session's); failures as SessionFailure."""
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers  # pylint: disable=import-outside-toplevel
+
+    region = identifiers.plain_region(settings["region"])[0] if settings.get("region") else identifiers.region_from_arn(settings["trust_anchor_arn"])
+    display.vvv("%s: AssumeRole %s with %s" % (PLUGIN_NAME, settings["assume_role_arn"], source["assumed_role_arn"]))
+    try:
+        value, payload, expires = assume_role(source, settings, region)
+    except Exception as error:  # pylint: disable=broad-except  # botocore's errors: one clear line, no traceback
+        raise SessionFailure(describe_failure(error, settings["assume_role_arn"]), "AssumeRoleError") from None
+    return Fetched(value, payload, expires)
 
 
 def shape(value, output):
@@ -462,7 +520,7 @@ class LookupModule(LookupBase):
                 "%s Pass it to the lookup, or set %s or the [rolesanywhere_fleet] section of ansible.cfg"
                 % (error.message, " / ".join(self._sources_of(error.message)))
             ) from None
-        settings = dict((name, self.get_option(name)) for name in ("passphrase",) + MATERIAL_OPTIONS + SETTING_OPTIONS)
+        settings = dict((name, self.get_option(name)) for name in ("passphrase",) + MATERIAL_OPTIONS + SETTING_OPTIONS + ASSUME_OPTIONS)
         output = self.get_option("output")
         _required(settings)
         try:

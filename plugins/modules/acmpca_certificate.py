@@ -74,10 +74,9 @@ options:
         default: DAYS
   issue_rate:
     description:
-      - IssueCertificate calls per second for the CA's account, Region and endpoint, over every process of the
-        user running the module on its host (the forks of a run delegated there). Each waits for its start,
-        C(1 / issue_rate) apart. V(0) for no pacing. AWS's default quota is 25 per second per account and Region
-        (U(https://docs.aws.amazon.com/general/latest/gr/pca.html#limits_pca)); throttled calls are retried.
+      - IssueCertificate calls per second for the CA's account, Region and endpoint over all processes of the user running
+        the module on its host (the forks of a run), each started C(1 / issue_rate) apart; V(0) for no pacing. AWS's default
+        quota is 25 per second per account and Region (U(https://docs.aws.amazon.com/general/latest/gr/pca.html#limits_pca)).
     type: float
     default: 0
   idempotency_token:
@@ -253,6 +252,11 @@ crl_location:
     s3_key:
       description: Object key of the DER CRL.
       type: str
+    partition:
+      description:
+        - The CRL partition of the certificate (the object's name less C(.crl)) when the CA publishes partitioned CRLs
+          (C(CrlType=PARTITIONED)), each partition its own CRL; C(null) for a complete CRL.
+      type: str
 """
 
 import time
@@ -398,8 +402,7 @@ def ensure_issued(module, client, partition, authority):
     result = dict(changed=True, signing_algorithm=request["SigningAlgorithm"], template_arn=request["TemplateArn"])
     if module.check_mode:
         return result
-    pacing.pace("IssueCertificate", authority["Arn"], module.params["issue_rate"], endpoint_url=module.params.get("endpoint_url") or "",
-                warn=module.warn)
+    pacing.pace("IssueCertificate", authority["Arn"], module.params["issue_rate"], endpoint_url=module.params["endpoint_url"] or "", warn=module.warn)
     certificate_arn = issue_certificate(client, **request)
     result["certificate_arn"] = certificate_arn
     if not module.params["wait"]:
@@ -458,7 +461,7 @@ def ensure_revoked(module, client, region, authority):
         raise acmpca.crl_location_error(authority)
     result = dict(changed=True, serial_number_hex=serials[0], serial_numbers_hex=serials, revocation_reason=params["revocation_reason"])
     if location:
-        result["crl_location"] = dict(s3_bucket=location[0], s3_key=location[1])
+        result["crl_location"] = dict(s3_bucket=location[0], s3_key=location[1], partition=acmpca.crl_partition(authority, location[1]))
     if module.check_mode:
         return result
     revoked_now = [revoke_certificate(client, authority["Arn"], serial, params["revocation_reason"]) for serial in serials]
@@ -476,8 +479,7 @@ def issue_or_revoke(module):
         raise ConfigurationError("state=issued needs csr or csr_path")
     # The CA lives in its ARN's region: calls anywhere else cannot find it.
     pacing.check_rate(params["issue_rate"], "issue_rate")
-    # ACM PCA answers ThrottlingException over its quotas, which AWSRetry alone does not retry.
-    client = module.client("acm-pca", region=region, retry_decorator=api.retry_decorator())
+    client = module.client("acm-pca", region=region, retry_decorator=api.retry_decorator())  # ACM PCA's ThrottlingException too
     authority = active_certificate_authority(client, params["certificate_authority_arn"])
     if params["state"] == "issued":
         return ensure_issued(module, client, partition, authority)

@@ -230,7 +230,7 @@ def executable_mode(module, path, existing):
 def ensure_present(module, path, existing):
     refusal = None
     try:
-        content = build_helper(module.params["interpreter"])
+        content = build_helper(module.run_command, module.params["interpreter"])
     except ValueError as error:  # a bad interpreter: the user's to fix
         refusal = "cannot build the credential helper: %s" % error
     except (OSError, ImportError) as error:  # a broken installation: keep the traceback

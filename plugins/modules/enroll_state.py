@@ -149,6 +149,36 @@ options:
     type: str
     choices: [changed, always, never]
     default: changed
+  chained_profiles:
+    description:
+      - AWS config profiles written after the Roles Anywhere profile, each assuming O(chained_profiles[].role_arn)
+        with its credentials (C(source_profile)), as the AWS SDKs' assume-role provider reads them
+        (C(enroll_chained_profiles)).
+      - Assuming a role with a role session's credentials is role chaining, which AWS limits to one hour.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The profile's name (C(aws --profile NAME)).
+        type: str
+        required: true
+      role_arn:
+        description: The IAM role to assume, in this account or another.
+        type: str
+        required: true
+      external_id:
+        description: The external ID the role's trust policy requires (C(sts:ExternalId)).
+        type: str
+      duration:
+        description: Session duration in seconds, 900 to 3600 (role chaining's limit); the SDK's default when omitted.
+        type: int
+      region:
+        description: The profile's region; the Roles Anywhere profile's when omitted.
+        type: str
+      role_session_name:
+        description: The session name; the SDK chooses one when omitted.
+        type: str
 attributes:
   check_mode:
     description: Reads only; runs the same in check mode (where a unit not yet written is not to be started).
@@ -310,6 +340,8 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.chained import check_chained_profiles
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.command import HelperSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import EnrollSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import decide
@@ -351,6 +383,14 @@ ARGUMENT_SPEC = dict(
     systemd=dict(type="str", choices=["none", "serve", "update"], default="none"),
     serve_port=dict(type="int", default=9911),
     verify=dict(type="str", choices=["changed", "always", "never"], default="changed"),
+    chained_profiles=dict(type="list", elements="dict", default=[], options=dict(
+        name=dict(type="str", required=True),
+        role_arn=dict(type="str", required=True),
+        external_id=dict(type="str", no_log=False),  # an external ID is not a secret (IAM User Guide, confused deputy)
+        duration=dict(type="int"),
+        region=dict(type="str"),
+        role_session_name=dict(type="str"),
+    )),
 )
 
 
@@ -372,17 +412,25 @@ def settings_from(params):
         helper=helper, wanted=wanted, root=root, directory=params["directory"], user=params["user"],
         profile_users=params["profile_users"], aws_profile=params["aws_profile"], ca_bundle_sha1=params["ca_bundle_sha1"],
         aws_signing_helper_sha256=params["aws_signing_helper_sha256"], systemd=params["systemd"],
-        serve_port=params["serve_port"], verify=params["verify"])
+        serve_port=params["serve_port"], verify=params["verify"],
+        chained_profiles=check_chained_profiles(params["chained_profiles"], params["aws_profile"]))
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    settings = settings_from(module.params)
+    try:
+        settings = settings_from(module.params)
+    except ConfigurationError as error:
+        refusal = str(error)
+    else:
+        refusal = None
+    if refusal is not None:
+        module.fail_json(msg=refusal)  # outside the except block: no traceback attached to a user error
     interpreter = module.params["helper_interpreter"] or sys.executable
     refusal = None
     if settings.helper.helper == "rolesanywhere":
         try:
-            settings.helper_content = build_helper(interpreter)
+            settings.helper_content = build_helper(module.run_command, interpreter)
         except ValueError as error:  # a bad interpreter: the user's to fix
             refusal = "cannot build the credential helper: %s. Fix enroll_helper_interpreter" % error
     if refusal is not None:
@@ -391,7 +439,7 @@ def main():
     common_name = settings.wanted.common_name
     if not 0 < len(common_name) <= 64:
         module.fail_json(msg="The common name must be 1 to 64 characters; set enroll_common_name (got '%s')." % common_name)
-    result = decide(settings, check_mode=module.check_mode, cryptography_available=HAS_CRYPTOGRAPHY)
+    result = decide(settings, check_mode=module.check_mode, run_command=module.run_command, cryptography_available=HAS_CRYPTOGRAPHY)
     result.update(helper_interpreter=interpreter, python=sys.executable, user_id=pwd.getpwuid(os.geteuid()).pw_name)
     module.exit_json(changed=False, **result)
 

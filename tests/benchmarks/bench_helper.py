@@ -27,11 +27,11 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import (  # noqa: E402
-    build_helper,
     build_zipapp,
     helper_sources,
 )
 from tests.emulator.client import EmulatorProcess  # noqa: E402
+from tests.support.commands import build_helper  # noqa: E402
 from tests.functional.helper.helpers import Serving, session_args  # noqa: E402
 from tests.support.scenario import make_trust  # noqa: E402
 

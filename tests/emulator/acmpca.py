@@ -36,6 +36,13 @@ from typing import Dict, List, Optional, Set, Tuple
 from .wsgi import read_body
 
 try:
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+except ImportError:  # run from a checkout without the collection layout: the same files, imported directly
+    from plugins.module_utils._core import identifiers  # type: ignore[no-redef]
+    from plugins.module_utils._core.errors import ConfigurationError  # type: ignore[no-redef]
+
+try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509.oid import ExtensionOID
@@ -127,14 +134,15 @@ def crl_object_key(ca_arn: str, crl_configuration: dict, partition: Optional[str
     they should, so nothing depends on it.
     """
     custom = (crl_configuration.get("CustomPath") or "").strip("/")
-    ca_id = ca_arn.rsplit("/", 1)[-1]
+    ca_id = identifiers.parse_acm_pca_arn(ca_arn)["ca_id"]
     if partition is None:
         return "%s/%s.crl" % (custom or "crl", ca_id)
     return "%s/%s.crl" % (custom, partition) if custom else "crl/%s/%s.crl" % (ca_id, partition)
 
 
-def crl_url(ca_arn: str, crl_configuration: dict, region: str, partition: Optional[str] = None) -> str:
-    """The CRL distribution point ACM PCA writes into issued certificates."""
+def crl_url(ca_arn: str, crl_configuration: dict, partition: Optional[str] = None) -> str:
+    """The CRL distribution point ACM PCA writes into issued certificates (the S3 host of the CA's region)."""
+    region = identifiers.parse_acm_pca_arn(ca_arn)["region"]
     host = crl_configuration.get("CustomCname") or "%s.s3.%s.amazonaws.com" % (crl_configuration["S3BucketName"], region)
     return "http://%s/%s" % (host, crl_object_key(ca_arn, crl_configuration, partition))
 
@@ -234,6 +242,12 @@ class PrivateCaExtension:
             except InvalidRequest as error:
                 return _answer(start_response, "400 Bad Request", [("Content-Type", JSON_CONTENT_TYPE), ("X-Amzn-ErrorType", error.code)],
                                json.dumps({"__type": error.code, "message": error.message}).encode("utf-8"))
+        if operation == "RevokeCertificate" and isinstance(request, dict) and self._already_revoked(request):
+            # AWS answers a second revocation of a serial with RequestAlreadyProcessedException ("Your request has
+            # already been completed", botocore acm-pca model, RevokeCertificate errors); moto revokes it again
+            code = "RequestAlreadyProcessedException"
+            return _answer(start_response, "400 Bad Request", [("Content-Type", JSON_CONTENT_TYPE), ("X-Amzn-ErrorType", code)],
+                           json.dumps({"__type": code, "message": "Your request has already been completed."}).encode("utf-8"))
         status, headers, answer = _call(moto_app, environ, body)
         if status.startswith("200") and isinstance(request, dict):
             self._after(operation, request, answer, validity)
@@ -248,6 +262,15 @@ class PrivateCaExtension:
                 self._remember_certificate(request, certificate_arn)
         elif operation in ("RevokeCertificate", "UpdateCertificateAuthority"):
             self.schedule_crl(ca_arn)
+
+    def _already_revoked(self, request: dict) -> bool:
+        ca_arn = str(request.get("CertificateAuthorityArn", ""))
+        try:
+            revoked = self._acmpca[self.account][identifiers.parse_acm_pca_arn(ca_arn)["region"]].describe_certificate_authority(ca_arn).revoked_certificates
+        except Exception:  # pylint: disable=broad-except  # moto's own errors: moto answers the request itself
+            return False
+        wanted = _serial_int(request.get("CertificateSerial"))
+        return wanted is not None and any(_serial_int(serial) == wanted for serial in list(revoked))
 
     # --- IssueCertificate -----------------------------------------------------------------------
 
@@ -287,7 +310,12 @@ class PrivateCaExtension:
         return not_before, not_after
 
     def authority(self, ca_arn: str):
-        return self._acmpca[self.account][ca_arn.split(":")[3]].certificate_authorities.get(ca_arn)
+        """moto's certificate authority of that ARN; None when the ARN is not an ACM PCA ARN (moto answers the error)."""
+        try:
+            region = identifiers.parse_acm_pca_arn(ca_arn, "CertificateAuthorityArn")["region"]
+        except ConfigurationError:
+            return None
+        return self._acmpca[self.account][region].certificate_authorities.get(ca_arn)
 
     def _resign(self, ca_arn: str, certificate_arn: str, request: dict, not_before, not_after) -> None:
         """Sign moto's certificate again with the validity, hash and CRL distribution point AWS would use."""
@@ -316,7 +344,7 @@ class PrivateCaExtension:
         partition = self._partition_for(ca_arn, serial) if is_partitioned(configuration) else None
         if omitted:
             return None
-        url = crl_url(ca_arn, configuration, ca_arn.split(":")[3], partition)
+        url = crl_url(ca_arn, configuration, partition)
         return x509.CRLDistributionPoints([x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)])
 
     def _partition_for(self, ca_arn: str, serial: int) -> str:
@@ -378,7 +406,7 @@ class PrivateCaExtension:
         key = None
         for guid, serials in partitions:  # each partition: its own object, naming its URL as distribution point
             key = crl_object_key(ca_arn, configuration, guid)
-            url = crl_url(ca_arn, configuration, ca_arn.split(":")[3], guid)
+            url = crl_url(ca_arn, configuration, guid)
             bucket.put_object(configuration["S3BucketName"], key, build_crl(authority, number, serials=serials, distribution_point=url))
         return key
 
@@ -403,6 +431,13 @@ def _call(app, environ, body: bytes):
             result.close()
     headers = [(name, value) for name, value in captured["headers"] if name.lower() != "content-length"]
     return captured["status"], headers, b"".join(chunks)
+
+
+def _serial_int(serial) -> Optional[int]:
+    try:
+        return int(str(serial).replace(":", ""), 16)
+    except ValueError:
+        return None
 
 
 def _answer(start_response, status: str, headers, body: bytes):

@@ -18,6 +18,13 @@ from typing import Optional
 
 from . import awserrors
 
+try:
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+except ImportError:  # run from a checkout without the collection layout: the same files, imported directly
+    from plugins.module_utils._core import identifiers  # type: ignore[no-redef]
+    from plugins.module_utils._core.errors import ConfigurationError  # type: ignore[no-redef]
+
 TEST_ACCESS_KEY = "testing"
 TEST_SECRET_KEY = "testing"  # moto accepts any key; this is not a secret
 ACCOUNT_HEADER = "x-moto-account-id"
@@ -43,6 +50,22 @@ class AssumedCredentials:
 
     def __repr__(self):
         return "AssumedCredentials(access_key_id=%r, assumed_role_arn=%r)" % (self.access_key_id, self.assumed_role_arn)
+
+
+def _role_parts(role_arn: str) -> Optional[dict]:
+    """partition, account, role_path, role_name of an IAM role ARN (identifiers.py's rule); None when it is not one."""
+    try:
+        return identifiers.parse_role_arn(role_arn)
+    except ConfigurationError:
+        return None
+
+
+def _pca_region(pca_arn: str) -> str:
+    """The region of an ACM PCA ARN (identifiers.py's rule); a ValidationException naming the ARN otherwise."""
+    try:
+        return identifiers.parse_acm_pca_arn(pca_arn, "acmPcaArn")["region"]
+    except ConfigurationError:
+        raise _pca_error(pca_arn, "not an ACM Private CA ARN") from None
 
 
 def _pca_error(arn: str, reason: str) -> awserrors.ServiceError:
@@ -76,10 +99,12 @@ class InProcessMoto:
 
     def get_role(self, role_arn: str) -> Optional[RoleInfo]:
         backend = self._iam[self.account]["aws"]
-        role_name = role_arn.rsplit("/", 1)[-1]
+        parts = _role_parts(role_arn)
+        if parts is None:
+            return None
         for role in list(backend.roles.values()):
-            if role.arn == role_arn or (role.name == role_name and role_arn.split(":")[4] == self.account
-                                        and role_arn.endswith(role.path + role.name)):
+            if role.arn == role_arn or (parts["account"] == self.account and role.name == parts["role_name"]
+                                        and role.path == parts["role_path"]):
                 return RoleInfo(role.arn, role.name, role.id, role.assume_role_policy_document or "",
                                 int(role.max_session_duration or 3600))
         return None
@@ -96,8 +121,7 @@ class InProcessMoto:
                                   role.arn, role.user_id)
 
     def ca_certificate(self, pca_arn: str) -> bytes:
-        region = pca_arn.split(":")[3]
-        backend = self._acmpca[self.account][region]
+        backend = self._acmpca[self.account][_pca_region(pca_arn)]
         try:
             certificate, _chain = backend.get_certificate_authority_certificate(pca_arn)
         except Exception as error:  # moto raises its own exception classes; any of them means "unusable"
@@ -129,8 +153,11 @@ class RemoteMoto:
     def get_role(self, role_arn: str) -> Optional[RoleInfo]:
         from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
 
+        parts = _role_parts(role_arn)
+        if parts is None:
+            return None
         try:
-            role = self._clients["iam"].get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
+            role = self._clients["iam"].get_role(RoleName=parts["role_name"])["Role"]
         except ClientError:
             return None
         if role["Arn"] != role_arn:

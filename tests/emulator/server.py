@@ -9,7 +9,8 @@ Routing, per request:
 - SigV4 scope service ``rolesanywhere``: the control plane, routed by botocore's model;
 - anything else: moto (in-process WSGI application, or forwarded to ``--moto-url``); with the in-process
   moto, ``X-Amz-Target: ACMPrivateCA.*`` requests pass through ``acmpca.PrivateCaExtension`` on the way
-  (CRL publication, Validity, SigningAlgorithm, IdempotencyToken).
+  (CRL publication, Validity, SigningAlgorithm, IdempotencyToken), and requests of role sessions pass
+  ``session_guard.SessionGuard`` (an explicit Deny of the role's policies answers AccessDenied, as AWS does).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .backends import InProcessMoto, RemoteMoto
 from .control_plane import MAX_TRUST_ANCHORS, ControlPlane
 from .faults import CREATE_SESSION, FAMILY_OF, Counters, Drop, Faults
 from .model import ServiceModel
+from .session_guard import SessionGuard
 from .sessions import SessionService
 from .tls import server_context, write_tls_files
 from .wsgi import read_body
@@ -77,6 +79,7 @@ class Emulator:
         self._forwarder = None
         # moto's ACM PCA keys and revocations are only reachable in this process: a remote moto stays as it is
         self.private_ca = None if moto_url else PrivateCaExtension(account, region, crl_delay)
+        self.session_guard = None if moto_url else SessionGuard(account)
         if moto_url:
             import urllib3  # pylint: disable=import-outside-toplevel
             self._forwarder = urllib3.PoolManager(maxsize=16, retries=False)
@@ -95,6 +98,10 @@ class Emulator:
         if scope and scope.group(2) == "rolesanywhere":
             return self._control_plane(environ, start_response)
         self.counters.add("moto:%s" % (scope.group(2) if scope else "unsigned"))
+        refusal = self.session_guard.refusal(environ) if self.session_guard else None
+        if refusal is not None:  # an explicit Deny of the session's role covers the request (session_guard.py)
+            self.counters.add("moto:explicit-deny")
+            return self._respond(start_response, *refusal)
         return self._to_moto(environ, start_response)
 
     def _respond(self, start_response, status: int, headers, body: bytes):

@@ -80,9 +80,10 @@ class Fleet:
     host_vars: Dict[str, dict] = field(default_factory=dict)
     group_vars: Dict[str, object] = field(default_factory=dict)
     groups: Dict[str, dict] = field(default_factory=dict)  # name -> {"hosts": [...], "vars": {...}}
+    ssh_hosts: object = None  # tests.support.ssh_hosts.SshHosts: real SSH hosts instead of the local connection
 
     def __post_init__(self):
-        self.hosts = ["h%02d" % index for index in range(1, self.size + 1)]
+        self.hosts = sorted(self.ssh_hosts.hosts) if self.ssh_hosts else ["h%02d" % index for index in range(1, self.size + 1)]
         self.trust_dir = os.path.join(self.scratch, "trust-%s" % self.name)
         self.cache_dir = os.path.join(self.scratch, "host-cache")
         self.controller_tmp = os.path.join(self.scratch, "controller-tmp")
@@ -98,10 +99,14 @@ class Fleet:
     def write_inventory(self):
         hosts = {}
         for host in self.hosts:
-            hosts[host] = {"enroll_root": self.root(host), "enroll_common_name": "%s.fleet.test" % host}
+            if self.ssh_hosts:  # the host's own files are where the role writes them: no enroll_root
+                hosts[host] = dict(self.ssh_hosts.hosts[host].inventory_vars(), enroll_common_name="%s.fleet.test" % host)
+            else:
+                hosts[host] = {"enroll_root": self.root(host), "enroll_common_name": "%s.fleet.test" % host}
             hosts[host].update(self.host_vars.get(host, {}))
-        group = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-                 "enroll_endpoint_url": self.endpoint}
+        group = {"enroll_endpoint_url": self.endpoint}
+        if not self.ssh_hosts:
+            group.update({"ansible_connection": "local", "ansible_python_interpreter": sys.executable})
         group.update(self.group_vars)
         children = {name: {"hosts": {host: {} for host in spec["hosts"]}, "vars": spec["vars"]} for name, spec in self.groups.items()}
         self.inventory = os.path.join(self.scratch, "inventory.yml")
@@ -167,7 +172,23 @@ class Fleet:
         return {host: self.certificate(host).serial_number for host in self.hosts}
 
     def config_file(self, host) -> str:
-        return os.path.join(self.root(host), "root/.aws/config")
+        """Where the host's enroll_user's AWS config is, seen from here."""
+        user = self.host_vars.get(host, {}).get("enroll_user", "root")
+        return os.path.join(self.root(host), "root/.aws/config" if user == "root" else "home/%s/.aws/config" % user)
+
+    def config_file_here(self, host) -> str:
+        """The host's AWS config, usable by a client here: on SSH hosts, a copy whose credential_process (the host's
+        helper, key and certificate, by the host's paths) runs in the host's mount namespace."""
+        if not self.ssh_hosts:
+            return self.config_file(host)
+        parser = configparser.RawConfigParser()
+        parser.read(self.config_file(host))
+        command = self.ssh_hosts.hosts[host].inside(shlex.split(parser.get("profile rolesanywhere", "credential_process")))
+        parser.set("profile rolesanywhere", "credential_process", " ".join(shlex.quote(part) for part in command))
+        wrapped = os.path.join(self.scratch, "%s-aws-config" % host)
+        with open(wrapped, "w", encoding="utf-8") as handle:
+            parser.write(handle)
+        return wrapped
 
     def forget_cached_credentials(self):
         """Empty the helpers' cache, so the next call makes a real CreateSession."""
@@ -176,7 +197,7 @@ class Fleet:
 
     def caller_identity(self, host) -> Run:
         """`aws sts get-caller-identity` through the host's profile, with no AWS key in the environment."""
-        env = self.env(AWS_CONFIG_FILE=self.config_file(host), AWS_PROFILE="rolesanywhere")
+        env = self.env(AWS_CONFIG_FILE=self.config_file_here(host), AWS_PROFILE="rolesanywhere")
         for key in TEST_KEYS:
             env.pop(key)
         completed = subprocess.run([os.path.join(BIN, "aws"), "sts", "get-caller-identity", "--endpoint-url", self.endpoint,
@@ -191,6 +212,8 @@ class Fleet:
         parser = configparser.RawConfigParser()
         parser.read(self.config_file(host))
         command = shlex.split(parser.get("profile rolesanywhere", "credential_process"))
+        if self.ssh_hosts:  # the profile's paths are the host's: run it in the host's mount namespace
+            command = self.ssh_hosts.hosts[host].inside(command)
         env = self.env()
         for key in TEST_KEYS:
             env.pop(key)

@@ -132,21 +132,23 @@ def check_idempotency_token(token):
     return token
 
 
-def normalise_serial(serial):
-    """Colon-separated lowercase hex (AWS's form for RevokeCertificate) from hex with or without colons, or an int."""
+def serial_value(serial, option="certificate_serial", hint="Give it as hex (aa:bb:cc or aabbcc), or pass the certificate instead"):
+    """The serial as an int, from hex with or without colons (or 0x), or an int; ConfigurationError names ``option``."""
     if isinstance(serial, int):
         value = serial
     else:
         text = str(serial).strip().replace(":", "").replace(" ", "")
         if not _HEX_SERIAL.match(text):
-            raise ConfigurationError(
-                "certificate_serial %r is not a hexadecimal serial number" % (serial,),
-                "Give it as hex (aa:bb:cc or aabbcc), or pass the certificate instead",
-            )
+            raise ConfigurationError("%s %r is not a hexadecimal serial number" % (option, serial), hint)
         value = int(text, 16)
     if value <= 0:
-        raise ConfigurationError("certificate_serial must be a positive number")
-    return format_serial(value)
+        raise ConfigurationError("%s must be a positive number" % option)
+    return value
+
+
+def normalise_serial(serial):
+    """Colon-separated lowercase hex (AWS's form for RevokeCertificate) from hex with or without colons, or an int."""
+    return format_serial(serial_value(serial))
 
 
 def format_serial(value):
@@ -211,10 +213,20 @@ def crl_location(authority, certificate_pem=None):
             return bucket, key
     if crl.get("CrlType") == "PARTITIONED":
         return None
-    ca_id = authority["Arn"].rsplit("/", 1)[-1]
+    ca_id = parse_acm_pca_arn(authority["Arn"], "CertificateAuthorityArn")["ca_id"]
     prefix = (crl.get("CustomPath") or "").strip("/")
     key = "%s/%s.crl" % (prefix, ca_id) if prefix else "crl/%s.crl" % ca_id
     return bucket, key
+
+
+def crl_partition(authority, key):
+    """The partition a CRL object holds (its file name less ``.crl``: AWS's ``<CrlPartition_GUID>.crl``), or None
+    for a CA whose CRL is complete (one CRL lists every revoked certificate; acm-pca CrlConfiguration.CrlType)."""
+    crl = _crl_configuration(authority)
+    if crl is None or crl.get("CrlType") != "PARTITIONED":
+        return None
+    name = key.rsplit("/", 1)[-1]
+    return name[:-len(".crl")] if name.endswith(".crl") else name
 
 
 def crl_key_of_certificate(certificate_pem, bucket):

@@ -83,8 +83,11 @@ USER_ERROR_CODES = frozenset(
         "InvalidRequestException",
         "InvalidSignatureException",
         "InvalidStateException",
+        "LimitExceeded",  # IAM (contain_policy): e.g. a role's inline policies over 10,240 characters
         "LimitExceededException",
         "MalformedCSRException",
+        "MalformedPolicyDocument",  # IAM
+        "NoSuchEntity",  # IAM: the role went away during the run
         "MissingAuthenticationToken",
         "ResourceNotFoundException",
         "SignatureDoesNotMatch",

@@ -66,6 +66,7 @@ MODEL_SHAPES = {
     ("iam", "policyPathType"): {"min": 1, "max": 512, "pattern": "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"},
     ("sts", "roleSessionNameType"): {"min": 2, "max": 64, "pattern": "[\\w+=,.@-]*"},
     ("sts", "roleDurationSecondsType"): {"min": 900, "max": 43200},
+    ("sts", "externalIdType"): {"min": 2, "max": 1224, "pattern": "[\\w+=,.@:\\/-]*"},
 }
 
 
@@ -372,8 +373,43 @@ def validate_duration(duration_seconds, option="duration_seconds"):
     return duration_seconds
 
 
+# IAM User Guide, "Roles terms and concepts" (role chaining) and STS AssumeRole's DurationSeconds: credentials of a
+# role session (Roles Anywhere's are) that assume another role are role chaining, limited to one hour; AssumeRole
+# fails with "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining".
+MAX_CHAINED_DURATION_SECONDS = 3600
+
+
+def validate_chained_duration(duration_seconds, option="duration"):
+    """AssumeRole's DurationSeconds for a role assumed with role-session credentials: 900..3600."""
+    if (isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int)
+            or not _shape("sts", "roleDurationSecondsType")["min"] <= duration_seconds <= MAX_CHAINED_DURATION_SECONDS):
+        raise ConfigurationError(
+            "%s %r is out of range for a chained role" % (option, duration_seconds),
+            "Use 900 to %d seconds: AWS limits a role assumed with another role's credentials (role chaining) to one "
+            "hour" % MAX_CHAINED_DURATION_SECONDS,
+        )
+    return duration_seconds
+
+
+def validate_external_id(external_id, option="external_id"):
+    """sts externalIdType: 2..1224 of letters, digits and + = , . @ : / _ -; None means "not given"."""
+    if external_id is None:
+        return None
+    if not _fits(external_id, "sts", "externalIdType"):
+        raise ConfigurationError(
+            "%s is not a valid external ID (length %d)" % (option, len(external_id) if isinstance(external_id, str) else 0),
+            "Use 2 to 1224 characters from letters, digits and + = , . @ : / _ -, as the role's trust policy expects",
+        )
+    return external_id
+
+
 def is_role_session_name(name):
     return _fits(name, "sts", "roleSessionNameType")
+
+
+def is_policy_name(name):
+    """An IAM inline or managed policy name (iam policyNameType: 1..128 of letters, digits and + = , . @ _ -)."""
+    return _fits(name, "iam", "policyNameType")
 
 
 def validate_role_session_name(name, option="role_session_name"):

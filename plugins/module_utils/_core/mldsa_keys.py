@@ -96,6 +96,22 @@ def mldsa_key_name(key):
     return None
 
 
+def mldsa_certificate_variant(certificate_der):
+    """"ML-DSA-44", "ML-DSA-65" or "ML-DSA-87" when the certificate's public key is ML-DSA, else None.
+
+    Read from the SubjectPublicKeyInfo's algorithm OID, as AWS's helper does (mldsa_utils.go IsMLDSACertificate),
+    so that it works where the installed cryptography cannot load ML-DSA public keys.
+    """
+    try:
+        certificate = _der_items(certificate_der)[0][1]
+        tbs_items = _der_items(_der_items(certificate)[0][1])
+        spki = tbs_items[6 if tbs_items[0][0] == 0xA0 else 5][1]
+        oid = _der_items(_der_items(spki)[0][1])[0][1]
+    except (IndexError, ValueError):
+        return None
+    return _MLDSA_OIDS.get(oid, (None,))[0]
+
+
 def _backend_has_mldsa():
     try:
         from cryptography.hazmat.backends.openssl.backend import backend  # pylint: disable=import-outside-toplevel

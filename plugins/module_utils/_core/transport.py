@@ -32,6 +32,7 @@ from .errors import (
     ServiceError,
     ThrottledError,
     TLSError,
+    UntrustedCertificateError,
     error_for_response,
 )
 from .refresh import REQUEST_BACKOFF, Backoff
@@ -474,4 +475,7 @@ def create_session(material, trust_anchor_arn, profile_arn, role_arn, *, region=
             continue
         error = _response_error(status, headers, body, attempt)
         error.retry_after = asked
+        if isinstance(error, UntrustedCertificateError):
+            from .x509 import untrusted_without_chain_hint  # pylint: disable=import-outside-toplevel
+            error.hint = untrusted_without_chain_hint(material) or error.hint
         raise error

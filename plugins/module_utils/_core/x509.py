@@ -18,7 +18,7 @@ import datetime
 import hashlib
 from dataclasses import dataclass, field
 
-from .errors import MaterialError
+from .errors import MaterialError, UntrustedCertificateError
 from .pem import (  # noqa: F401  pylint: disable=unused-import
     CERTIFICATE_LABELS, DER_BYTES, PEM_TEXT, PRIVATE_KEY_LABELS, NamedData, backend as _backend, load_certificates,
     parse_certificates, pem_blocks, read_source, require_cryptography)
@@ -99,53 +99,44 @@ def _key_error(description, problem, hint):
 
 
 def _load_pem_key(block, passphrase, description):
+    return _load_key(serialization.load_pem_private_key, block, passphrase, description)
+
+
+def _load_der_key(data, passphrase, description):
+    return _load_key(serialization.load_der_private_key, data, passphrase, description)
+
+
+def _load_key(load, data, passphrase, description):
+    """``load`` (cryptography's PEM or DER private-key loader) with one clear error per way it fails."""
+    pem = load is serialization.load_pem_private_key
     password = _passphrase_bytes(passphrase)
     try:
-        return serialization.load_pem_private_key(block, password=password, backend=_backend(), **_rsa_load_options())
+        return load(data, password=password, backend=_backend(), **_rsa_load_options())
     except TypeError as error:
         if "not encrypted" in str(error):
-            return serialization.load_pem_private_key(block, password=None, backend=_backend(), **_rsa_load_options())
+            return load(data, password=None, backend=_backend(), **_rsa_load_options())
         raise _key_error(description, "is encrypted and no passphrase was given", "Pass the key's passphrase") from None
     except ValueError as error:
-        if password is not None and (b"ENCRYPTED" in block or b"Proc-Type: 4,ENCRYPTED" in block):
+        if pem and password is not None and (b"ENCRYPTED" in data or b"Proc-Type: 4,ENCRYPTED" in data):
             if "ASN.1 parsing error" in str(error):  # decrypted, but what it holds cannot be read
                 raise _key_error(description, "was decrypted but holds a key in a form cryptography cannot read",
                                  "An encrypted ML-DSA key must hold the seed-only form; AWS's seed-and-expanded form "
                                  "is read unencrypted only (keep it 0600)") from None
             raise _key_error(description, "could not be decrypted: the passphrase is wrong", "Check the passphrase") from None
-        key = mldsa_key_from_pkcs8(block, description)
-        if key is not None:
-            return key
-        raise _key_error(description, "could not be parsed", "Use PKCS#8, SEC1 or PKCS#1 PEM, or DER") from None
-    except Exception as error:  # unsupported algorithms surface as UnsupportedAlgorithm
-        if mldsa_key_from_pkcs8(block, description) is not None:  # raises the clear error without ML-DSA
-            raise AssertionError("unreachable")
-        raise _key_error(description, "uses an unsupported format (%s)" % type(error).__name__,
-                         "Use an RSA, EC or ML-DSA key in PKCS#8, SEC1 or PKCS#1") from None
-
-
-def _load_der_key(data, passphrase, description):
-    password = _passphrase_bytes(passphrase)
-    try:
-        return serialization.load_der_private_key(data, password=password, backend=_backend(), **_rsa_load_options())
-    except TypeError as error:
-        if "not encrypted" in str(error):
-            return serialization.load_der_private_key(data, password=None, backend=_backend(), **_rsa_load_options())
-        raise _key_error(description, "is encrypted and no passphrase was given", "Pass the key's passphrase") from None
-    except ValueError:
-        if password is not None:
+        if not pem and password is not None:  # DER says nothing about encryption: either may be wrong
             raise _key_error(description, "could not be decrypted or parsed: wrong passphrase or not a key",
                              "Check the passphrase and the file") from None
         key = mldsa_key_from_pkcs8(data, description)
         if key is not None:
             return key
-        raise _key_error(description, "is not a PEM or DER private key",
-                         "Use PKCS#8, SEC1 or PKCS#1 (PEM or DER)") from None
-    except Exception as error:
+        if pem:
+            raise _key_error(description, "could not be parsed", "Use PKCS#8, SEC1 or PKCS#1 PEM, or DER") from None
+        raise _key_error(description, "is not a PEM or DER private key", "Use PKCS#8, SEC1 or PKCS#1 (PEM or DER)") from None
+    except Exception as error:  # unsupported algorithms surface as UnsupportedAlgorithm
         if mldsa_key_from_pkcs8(data, description) is not None:  # raises the clear error without ML-DSA
             raise AssertionError("unreachable")
         raise _key_error(description, "uses an unsupported format (%s)" % type(error).__name__,
-                         "Use an RSA, EC or ML-DSA key") from None
+                         "Use an RSA, EC or ML-DSA key in PKCS#8, SEC1 or PKCS#1") from None
 
 
 def key_type_name(key):
@@ -337,6 +328,28 @@ def _check_issuer_given(leaf, chain, description):
         % (description, leaf.issuer.rfc4514_string(), "; ".join(c.subject.rfc4514_string() for c in chain)),
         "Add the certificate of %s to the intermediates bundle (--intermediates)" % leaf.issuer.rfc4514_string(),
         source=description,
+    )
+
+
+def untrusted_without_chain_hint(material):
+    """What to check when CreateSession answered "Untrusted Signing Certificate" for a leaf sent without a chain;
+    None when a chain was sent or the leaf is self-signed.
+
+    Before sending, a leaf without intermediates cannot be judged: "The signing certificate MUST have a valid trust
+    chain to a Certificate Authority (CA) certificate configured in the customer account" (userguide
+    authentication.html), so a leaf the trust anchor's CA signed needs nothing more, and one an intermediate CA
+    signed needs that CA in X-Amz-X509-Chain (authentication-sign-process.html; AWS's helper sends --intermediates
+    there). Only the service knows which CAs the trust anchor holds; after its refusal, the leaf's issuer is the
+    first thing to name.
+    """
+    leaf = material.certificate
+    if material.chain_der or leaf.issuer == leaf.subject:
+        return None
+    return (
+        "The certificate was sent without intermediates: if its issuer (%s) is an intermediate CA rather than a "
+        "certificate of the trust anchor, give that CA's certificate as intermediates (--intermediates for the "
+        "helper, intermediates for the lookup, the signer's chain for the enroll role). Otherwise: %s"
+        % (leaf.issuer.rfc4514_string(), UntrustedCertificateError.default_hint[0].lower() + UntrustedCertificateError.default_hint[1:])
     )
 
 

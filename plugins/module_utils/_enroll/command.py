@@ -9,6 +9,9 @@ import shlex
 from dataclasses import dataclass
 from typing import Optional
 
+from .._core.identifiers import region_from_arn
+from .chained import chained_sections
+
 DEFAULT_SESSION_DURATION = 3600
 PASSPHRASE_NAME = "private-key.passphrase"
 # The markers blockinfile writes around the profile, so that a re-run replaces only its own block.
@@ -77,11 +80,13 @@ def profile_section(aws_profile):
     return "default" if aws_profile == "default" else "profile " + aws_profile
 
 
-def profile_block(settings, aws_profile, material_dir, with_chain):
-    """The lines of the AWS config profile (between blockinfile's markers); the region defaults to the anchor's."""
+def profile_block(settings, aws_profile, material_dir, with_chain, chained=()):
+    """The lines of the AWS config profile (between blockinfile's markers), then the chained profiles that assume
+    roles with its credentials (chained.py, checked entries); the region defaults to the trust anchor's."""
     argv = helper_argv(settings, material_dir, with_chain, use_cache=settings.cache_wanted)
-    return "[%s]\ncredential_process = %s\nregion = %s\n" % (
-        profile_section(aws_profile), command_line(argv), settings.region or settings.trust_anchor_arn.split(":")[3])
+    region = settings.region or region_from_arn(settings.trust_anchor_arn)
+    return "[%s]\ncredential_process = %s\nregion = %s\n%s" % (
+        profile_section(aws_profile), command_line(argv), region, chained_sections(chained, aws_profile, region))
 
 
 def systemd_quote(argument):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import pwd
 import socket
-import subprocess
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -43,6 +42,7 @@ class EnrollSettings:  # pylint: disable=too-many-instance-attributes
     systemd: str = "none"
     serve_port: int = 9911
     verify: str = "changed"
+    chained_profiles: List[dict] = field(default_factory=list)  # chained.check_chained_profiles' entries
 
     @property
     def base(self):
@@ -92,7 +92,7 @@ def _profiles(settings, blocks, with_chain):
     return profiles, missing
 
 
-def _unit(settings, with_chain, renewing, check_mode, run_systemctl):
+def _unit(settings, with_chain, renewing, check_mode, run_command):
     name = "rolesanywhere-%s.service" % settings.aws_profile
     path = "%s/etc/systemd/system/%s" % (settings.root, name)
     contents = dict((key, systemd_unit(unit_argv(settings.helper, settings.base + "/current", chain, settings.systemd,
@@ -110,7 +110,7 @@ def _unit(settings, with_chain, renewing, check_mode, run_systemctl):
         not_started = "check mode: the new unit is not written yet"
     else:
         not_started = ""
-    running = not not_started and up_to_date and not renewing and unit_enabled_and_active(name, run_systemctl)
+    running = not not_started and up_to_date and not renewing and unit_enabled_and_active(name, run_command)
     return {"name": name, "file": path, "directory": os.path.dirname(path), "content": contents,
             "up_to_date": up_to_date, "not_started_because": not_started, "running": bool(running)}
 
@@ -133,15 +133,17 @@ def _proofs(settings, staging, profiles):
     return {"new": new, "installed": installed}
 
 
-def decide(settings, check_mode=False, now=None, run_systemctl=None, cryptography_available=True):
-    """The decision for this host (a JSON-friendly dict); changes nothing."""
+def decide(settings, check_mode=False, now=None, run_command=None, cryptography_available=True):
+    """The decision for this host (a JSON-friendly dict); changes nothing. ``run_command`` is the module's
+    AnsibleModule.run_command: it asks systemctl whether the unit runs (only when systemd runs this host)."""
     base, current = settings.base, settings.base + "/current"
     material = read_material(current)
     reasons = renewal_reasons(material, settings.wanted, now)
     with_chain = bool(material.complete and material.state.get("with_chain"))
     staging_slot = "slot-b" if material.slot == "slot-a" else "slot-a"
     staging = base + "/" + staging_slot
-    blocks = dict((key, profile_block(settings.helper, settings.aws_profile, current, chain)) for key, chain in VARIANTS)
+    blocks = dict((key, profile_block(settings.helper, settings.aws_profile, current, chain, settings.chained_profiles))
+                  for key, chain in VARIANTS)
     profiles, missing_users = _profiles(settings, blocks, with_chain)
     todo = ["renew"] if reasons else []
     if not _helper_up_to_date(settings):
@@ -157,7 +159,7 @@ def decide(settings, check_mode=False, now=None, run_systemctl=None, cryptograph
         todo.append("profile")
     unit = None
     if settings.systemd != "none":
-        unit = _unit(settings, with_chain, bool(reasons), check_mode, run_systemctl or subprocess.run)
+        unit = _unit(settings, with_chain, bool(reasons), check_mode, run_command)
         if not unit["up_to_date"]:
             todo.append("unit")
         if not unit["running"] and not unit["not_started_because"]:

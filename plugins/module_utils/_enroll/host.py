@@ -10,7 +10,6 @@ import json
 import os
 import pwd
 import stat
-import subprocess
 
 from .._core.certificate_facts import general_name_text
 from .command import PASSPHRASE_NAME, PROFILE_MARKER
@@ -131,14 +130,14 @@ def systemd_runs_host():
     return os.path.isdir("/run/systemd/system")
 
 
-def unit_enabled_and_active(name, run=subprocess.run):
-    """True when systemctl says the unit is enabled and active (then starting it again changes nothing)."""
+def unit_enabled_and_active(name, run_command):
+    """True when systemctl says the unit is enabled and active (then starting it again changes nothing).
+    ``run_command``: the module's AnsibleModule.run_command (ansible-test's pylint rule ansible-bad-function)."""
     for verb in ("is-enabled", "is-active"):
         try:
-            done = run(["systemctl", verb, "--quiet", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=60, check=False)
-        except (OSError, subprocess.SubprocessError):
+            returncode = run_command(["systemctl", verb, "--quiet", name], handle_exceptions=False)[0]
+        except OSError:  # no systemctl
             return False
-        if done.returncode != 0:
+        if returncode != 0:
             return False
     return True

@@ -36,7 +36,6 @@ import marshal
 import os
 import pkgutil
 import re
-import subprocess
 import sys
 import zipfile
 import zlib
@@ -170,18 +169,22 @@ _COMPILER = (
 )
 
 
-def compile_modules(sources, names):
+def compile_modules(sources, names, run_command):
     """marshal of [(name, code)] of ``names``, compiled by this interpreter without docstrings (-OO: nothing
-    reads them at run time, and every byte of the file costs the tokenizer at every start)."""
+    reads them at run time, and every byte of the file costs the tokenizer at every start).
+
+    ``run_command`` runs the compiler: a module's AnsibleModule.run_command (modules run commands through it, as
+    ansible-test's pylint rule ansible-bad-function requires), or one with its signature and result
+    (tests/support/commands.py for tools/build_helper.py and the tests)."""
     items = [[name, "%s/%s.py" % (HELPER_PACKAGE, name), sources[name].decode("utf-8")] for name in names]
-    environ = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", os.defpath)}
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", _COMPILER], input=json.dumps(items).encode("utf-8"),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, timeout=300, check=False)
-    if done.returncode != 0:
+    returncode, stdout, stderr = run_command([sys.executable, "-I", "-S", "-c", _COMPILER], data=json.dumps(items).encode("utf-8"),
+                                             binary_data=True, encoding=None, environ_update={"PYTHONHASHSEED": "0"},
+                                             expand_user_and_vars=False)
+    if returncode != 0:
         raise ValueError("cannot compile the helper's modules with %s: %s"
-                         % (sys.executable, done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]))
-    marshal.loads(done.stdout)  # the child's output is this interpreter's marshal format, or this fails here
-    return done.stdout
+                         % (sys.executable, stderr.decode("utf-8", "replace").strip().splitlines()[-1:]))
+    marshal.loads(stdout)  # the child's output is this interpreter's marshal format, or this fails here
+    return stdout
 
 
 def shebang_line(interpreter):
@@ -194,15 +197,16 @@ def shebang_line(interpreter):
     return "#!%s\n" % interpreter
 
 
-def build_helper(interpreter=DEFAULT_INTERPRETER, sources=None):
-    """The helper file's bytes: head, the zipapp, the start-up and hit code, the other modules' code."""
+def build_helper(run_command, interpreter=DEFAULT_INTERPRETER, sources=None):
+    """The helper file's bytes: head, the zipapp, the start-up and hit code, the other modules' code.
+    ``run_command``: see compile_modules."""
     sources = sources if sources is not None else helper_sources()
     shebang = shebang_line(interpreter)
     digest = sources_digest(sources)
     first = (BOOTSTRAP_MODULE,) + HIT_MODULES
     head = sources[HEAD_MODULE].decode("utf-8")
     head = _fill(_fill(head, "SOURCES_SHA256", digest), "CODE_MAGIC", importlib.util.MAGIC_NUMBER.hex())
-    rest = zlib.compress(compile_modules(sources, [name for name in HELPER_MODULES if name not in first]), 9)
+    rest = zlib.compress(compile_modules(sources, [name for name in HELPER_MODULES if name not in first], run_command), 9)
     parts = [
         shebang,
         "# rolesanywhere.fleet credential helper %s sha256:%s (generated from the collection's module_utils; do not edit)\n"
@@ -212,7 +216,7 @@ def build_helper(interpreter=DEFAULT_INTERPRETER, sources=None):
         _comment_lines(base64.b64encode(build_zipapp(sources)).decode("ascii")),
         _PAYLOAD_END.decode("ascii"),
         CODE_BEGIN.decode("ascii"),
-        _comment_lines(compile_modules(sources, first).hex()),
+        _comment_lines(compile_modules(sources, first, run_command).hex()),
         CODE_END.decode("ascii").rstrip("\n"),
         REST_BEGIN.decode("ascii"),
         _comment_lines(base64.b64encode(rest).decode("ascii")),

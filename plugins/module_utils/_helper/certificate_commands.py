@@ -15,24 +15,36 @@ SIGNING_TEST_VERSION = 1
 # --- sign-string and read-certificate-data -------------------------------------------------------
 
 def signing_test_message(public_key):
-    """``prefix || version || SHA256("IAM RA" || public key bytes)``, as AWS's helper builds it."""
+    """``prefix || version || SHA256("IAM RA" || public key bytes)``, as AWS's helper builds it.
+
+    Only RSA and EC keys get the suffix: for any other key (ML-DSA) AWS's helper leaves it empty
+    (aws/rolesanywhere-credential-helper v1.8.0 cmd/sign_string.go getFixedStringToSign).
+    """
     import hashlib  # pylint: disable=import-outside-toplevel
     from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
-    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa  # pylint: disable=import-outside-toplevel
 
+    message = SIGNING_TEST_PREFIX + str(SIGNING_TEST_VERSION).encode("ascii")
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         key_bytes = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    else:
+    elif isinstance(public_key, rsa.RSAPublicKey):
         key_bytes = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    suffix = hashlib.sha256(b"IAM RA" + key_bytes).digest()
-    return SIGNING_TEST_PREFIX + str(SIGNING_TEST_VERSION).encode("ascii") + suffix
+    else:
+        return message
+    return message + hashlib.sha256(b"IAM RA" + key_bytes).digest()
 
 
 def sign_with_digest(private_key, message, digest_name):
-    """PKCS#1 v1.5 (RSA) or DER ECDSA (EC) over ``digest_name`` of message; raw signature bytes."""
+    """PKCS#1 v1.5 (RSA) or DER ECDSA (EC) over ``digest_name`` of message; raw signature bytes.
+
+    ML-DSA keys sign the message itself and ignore ``--digest``, as AWS's helper does (file_system_signer.go Sign).
+    """
     from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
     from cryptography.hazmat.primitives.asymmetric import ec, padding  # pylint: disable=import-outside-toplevel
+    from .._core.signing import mldsa_private_key_types  # pylint: disable=import-outside-toplevel
 
+    if isinstance(private_key, mldsa_private_key_types()):
+        return private_key.sign(message)
     algorithm = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}[digest_name]()
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         return private_key.sign(message, ec.ECDSA(algorithm))
@@ -69,18 +81,30 @@ def run_sign_string(args, context):
 
 
 def certificate_data(certificate):
-    """The official ``read-certificate-data`` document (same keys, order and spelling)."""
+    """The official ``read-certificate-data`` document (same keys, order and spelling).
+
+    As AWS's helper (v1.8.0 aws_signing_helper/signer.go ReadCertificateData): an ML-DSA certificate (found by
+    its SubjectPublicKeyInfo OID) has keyType "ML-DSA-44|65|87" and that name as its only supported algorithm;
+    otherwise keyType is "RSA", "EC" or "" with the SHA256/384/512 algorithms of it.
+    """
     import base64  # pylint: disable=import-outside-toplevel
     from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
     from cryptography.hazmat.primitives.asymmetric import ec, rsa  # pylint: disable=import-outside-toplevel
+    from .._core.mldsa_keys import mldsa_certificate_variant  # pylint: disable=import-outside-toplevel
 
-    public_key = certificate.public_key()
-    key_type = "RSA" if isinstance(public_key, rsa.RSAPublicKey) else "EC" if isinstance(public_key, ec.EllipticCurvePublicKey) else ""
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    variant = mldsa_certificate_variant(der)
+    if variant:
+        key_type, algorithms = variant, [variant]
+    else:
+        public_key = certificate.public_key()
+        key_type = "RSA" if isinstance(public_key, rsa.RSAPublicKey) else "EC" if isinstance(public_key, ec.EllipticCurvePublicKey) else ""
+        algorithms = ["%sSHA256" % key_type, "%sSHA384" % key_type, "%sSHA512" % key_type]
     return {
         "keyType": key_type,
-        "certificateData": base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode("ascii"),
+        "certificateData": base64.b64encode(der).decode("ascii"),
         "serialNumber": str(certificate.serial_number),
-        "supportedAlgorithms": ["%sSHA256" % key_type, "%sSHA384" % key_type, "%sSHA512" % key_type],
+        "supportedAlgorithms": algorithms,
     }
 
 

@@ -6,8 +6,8 @@
 Only the first section headed exactly ``[<profile>]`` changes, and in it only the three credential keys;
 every other line (keys, comments, blank lines, other sections, the last line) is kept byte for byte.
 A missing profile is appended. The file is rewritten under an exclusive lock, atomically (temporary file
-and rename, keeping the file's group and mode; a new file is 0600 in a 0700 directory), or in place when it
-cannot be renamed over (a single-file bind mount). Symbolic links another user could have planted are not
+and rename, keeping the file's group and mode but never access for others; a new file is 0600 in a 0700
+directory), or in place when it cannot be renamed over (a single-file bind mount). Symbolic links another user could have planted are not
 followed, another user's file is not written (AWS's helper, update.go, truncates in place and follows links).
 """
 
@@ -263,8 +263,22 @@ def _replace(path, data, info):
 
 
 def kept_mode(mode):
-    """The file's permission bits, without any access for others: credentials are never world-readable."""
+    """The file's permission bits, without any access for others: credentials are never world-readable.
+
+    A deliberate difference from AWS's helper, which rewrites the file in place (update.go
+    GetWriteOnlyCredentialsFile: os.OpenFile(path, O_WRONLY|O_TRUNC, 0200); the mode argument applies only to a
+    new file), so an existing file keeps every bit, "other" included: fresh credentials would go on being
+    readable by every local user. Owner and group bits stay as they are (a service group may read the file).
+    """
     return stat.S_IMODE(mode) & ~0o007
+
+
+def tightening_notice(path, mode):
+    """What to tell the user when the rewrite takes access away from others; None when there is none to take."""
+    if stat.S_IMODE(mode) == kept_mode(mode):
+        return None
+    return ("the credentials file %s was readable or writable by other users (mode %04o); it is now %04o "
+            "(update never leaves credentials open to others)" % (path, stat.S_IMODE(mode), kept_mode(mode)))
 
 
 def _rewrite_in_place(path, data, info):
@@ -284,8 +298,10 @@ def _rewrite_in_place(path, data, info):
         os.close(fd)
 
 
-def write_credentials(path, profile, access_key_id, secret_access_key, session_token):
+def write_credentials(path, profile, access_key_id, secret_access_key, session_token, notice=None):
     """Rewrite ``profile`` in the credentials file at ``path``; returns the file's real path.
+
+    ``notice(message)`` is called when the rewrite removes the access others had to the file (``kept_mode``).
 
     Under an exclusive lock on the file: read, rewrite, then replace it by a temporary file and a rename (keeping
     group and mode), or rewrite it in place when it cannot be renamed over (a single-file bind mount). Refused with
@@ -315,4 +331,7 @@ def write_credentials(path, profile, access_key_id, secret_access_key, session_t
             raise _unwritable(directory, error, "in directory") or error from None
     finally:
         lock.__exit__(None, None, None)
+    message = tightening_notice(real, info.st_mode)
+    if message and notice is not None:
+        notice(message)
     return real

@@ -26,7 +26,7 @@ def one_line(error):
 def _update_once(fetch, args, context, path):
     credentials = fetch()
     written = write_credentials(path, args.profile, credentials.access_key_id, credentials.secret_access_key,
-                                credentials.session_token)
+                                credentials.session_token, notice=context.console.log)
     context.console.debug("profile [%s] of %s updated" % (args.profile, written))
     return credentials
 

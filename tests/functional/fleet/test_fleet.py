@@ -6,15 +6,20 @@
 Both signers in one fleet: hosts h01-h10 get their certificates from an own CA on the controller, h11-h20 from
 ACM Private CA (moto), each group with its own trust anchor, role and profile. The AWS CLI (first check) and
 credential_process + STS (later checks) prove each host's own AWS config profile against the emulator.
+Every host is a real SSH host (tests/support/ssh_hosts.py): Ansible reaches it over SSH with key login, h01 through
+a login user who becomes root with sudo and is h01's enroll_user; no enroll_root.
 """
 
 from __future__ import annotations
 
+import json
 import os
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.support import ssh_hosts
 from tests.support.fleet import Fleet, session_serial
 
 # 20 hosts is the acceptance fleet (`make test-fleet`); `make test` runs the same lifecycle over 4 hosts so that
@@ -23,6 +28,7 @@ FLEET_SIZE = int(os.environ.get("ROLESANYWHERE_TEST_FLEET_SIZE", "20"))
 if FLEET_SIZE < 4 or FLEET_SIZE % 2:
     raise ValueError("ROLESANYWHERE_TEST_FLEET_SIZE must be an even number >= 4, not %d" % FLEET_SIZE)
 # one own-CA host (first half of the fleet) and one ACM PCA host (second half)
+LOGIN_USER = "ops"
 REVOKED = ["h%02d" % min(3, FLEET_SIZE // 2), "h%02d" % max(FLEET_SIZE // 2 + 1, FLEET_SIZE - 3)]
 
 
@@ -65,19 +71,43 @@ def assert_sessions_use(fleet, expected_serials, cli=False):
         assert session_serial(identity) == expected_serials[host], host
 
 
-def test_fleet_lifecycle_with_both_signers(pca_emulator, tmp_path):
-    """Half the fleet signed by an own CA, half by ACM PCA; every playbook runs once over the whole fleet."""
+@pytest.fixture
+def ssh_fleet_hosts(tmp_path):
+    """Every host a real SSH host (an sshd in a mount namespace of its own, tests/support/ssh_hosts.py), logged in
+    to as root with a key, except h01: a login user who becomes root through sudo and is the host's enroll_user."""
+    missing = ssh_hosts.missing_parts()
+    if missing:
+        pytest.fail("SSH hosts need %s: run `make system-packages` as root" % ", ".join(missing))
+    users = {"h%02d" % index: "root" for index in range(1, FLEET_SIZE + 1)}
+    users["h01"] = LOGIN_USER
+    hosts = ssh_hosts.SshHosts(str(tmp_path), users).start()
+    try:
+        yield hosts
+    finally:
+        hosts.stop()
+
+
+def test_fleet_lifecycle_with_both_signers(pca_emulator, tmp_path, ssh_fleet_hosts):
+    """Half the fleet signed by an own CA, half by ACM PCA; every playbook runs once over the whole fleet, over SSH."""
     # h02's key is encrypted: its passphrase file must survive re-runs (changed=0) and the rotations below
     fleet = Fleet(str(tmp_path), pca_emulator["endpoint"], pca_emulator["region"], size=FLEET_SIZE, name="fleet",
-                  host_vars={"h02": {"enroll_key_passphrase": "fleet-passphrase-0c41-never-shown"}})
+                  ssh_hosts=ssh_fleet_hosts,
+                  host_vars={"h02": {"enroll_key_passphrase": "fleet-passphrase-0c41-never-shown"},
+                             "h01": {"enroll_user": LOGIN_USER}})
     half = FLEET_SIZE // 2
     fleet.groups = {"own_ca": {"hosts": fleet.hosts[:half], "vars": {}}, "acm_pca": {"hosts": fleet.hosts[half:], "vars": {}}}
     pca_arn = make_acm_pca(fleet)
 
     # trust: CA, trust anchor, role and profile, once per signer
-    for signer, extra in (("own_ca", {}), ("acm_pca", {"enroll_acm_pca_arn": pca_arn})):
+    cross_account = {"rolesanywhere_trust_cross_account": True, "rolesanywhere_trust_cross_account_source_identities": ["*.fleet.test"]}
+    for signer, extra in (("own_ca", cross_account), ("acm_pca", {"enroll_acm_pca_arn": pca_arn})):
         run = fleet.trust(name="fleet-" + signer.replace("_", ""), group=signer, enroll_signer=signer, **extra)
         assert run.rc == 0, run.tail()
+    # the trust policy a role in another account needs for these hosts (docs/cross-account.md)
+    with open(os.path.join(os.path.dirname(fleet.vars_file("fleet-ownca")), "cross-account-trust-policy.json"), encoding="utf-8") as handle:
+        statement = json.load(handle)["Statement"][0]
+    assert statement["Principal"] == {"AWS": fleet.groups["own_ca"]["vars"]["enroll_role_arn"]}
+    assert statement["Condition"] == {"StringLike": {"sts:SourceIdentity": ["*.fleet.test"]}}
 
     # enroll: every host gets a key, a certificate and a working profile (proven with the AWS CLI)
     run = fleet.playbook("enroll")
@@ -85,10 +115,13 @@ def test_fleet_lifecycle_with_both_signers(pca_emulator, tmp_path):
     first = fleet.serials()
     assert len(set(first.values())) == FLEET_SIZE
     assert_sessions_use(fleet, first, cli=True)
-    for host in (fleet.hosts[0], fleet.hosts[-1]):
+    for host, owner in ((fleet.hosts[0], ssh_hosts.LOGIN_UID), (fleet.hosts[-1], 0)):
         key_dir = os.path.join(fleet.root(host), "etc/rolesanywhere")
         assert os.stat(key_dir).st_mode & 0o777 == 0o700
-        assert os.stat(os.path.join(key_dir, "current/private-key.pem")).st_mode & 0o777 == 0o600
+        key = os.stat(os.path.join(key_dir, "current/private-key.pem"))
+        assert (key.st_uid, key.st_mode & 0o777) == (owner, 0o600), host  # h01's key belongs to its enroll_user
+    # each host wrote into its own tree only: nothing reached this machine's /etc/rolesanywhere
+    assert not os.path.isdir("/etc/rolesanywhere") or os.listdir("/etc/rolesanywhere") == []
     assert os.path.exists(os.path.join(fleet.root(fleet.hosts[-1]), "etc/rolesanywhere/current/chain.pem"))  # ACM PCA's
 
     # a second run changes nothing

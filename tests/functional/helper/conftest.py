@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
+from tests.support.commands import build_helper
 from tests.support.scenario import make_trust
 
 

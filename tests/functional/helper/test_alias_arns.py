@@ -64,3 +64,24 @@ def test_missing_intermediate_is_named(helper, emulator, helper_env, tmp_path):
     assert_error(run_helper(helper, ["credential-process"] + args, helper_env),
                  "is not among the certificates given", "--intermediates", trust.intermediate.certificate.subject.rfc4514_string())
     assert not emulator.counters().get("CreateSession")
+
+
+def test_leaf_sent_without_its_intermediate_names_the_issuer_after_the_refusal(helper, emulator, helper_env, tmp_path):
+    """No intermediates given: nothing to judge before sending (the trust anchor's CA may have signed the leaf,
+    userguide authentication.html); after AWS's "Untrusted Signing Certificate", the hint names the leaf's issuer
+    and --intermediates."""
+    trust = make_trust(emulator, tmp_path / "chain", intermediate=True)
+    args = session_args(trust)
+    del args[args.index("--intermediates"):args.index("--intermediates") + 2]
+    emulator.reset_counters()
+    result = run_helper(helper, ["credential-process"] + args, helper_env)
+    assert_error(result, "Untrusted Signing Certificate", "sent without intermediates",
+                 trust.intermediate.certificate.subject.rfc4514_string(), "--intermediates")
+    assert emulator.counters().get("CreateSession") == 1
+
+
+def test_leaf_of_the_anchor_ca_needs_no_intermediates(helper, emulator, helper_env, tmp_path):
+    trust = make_trust(emulator, tmp_path / "direct")
+    assert "--intermediates" not in session_args(trust)
+    result = run_helper(helper, ["credential-process"] + session_args(trust), helper_env)
+    assert result.returncode == 0, result.stderr

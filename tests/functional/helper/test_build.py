@@ -19,13 +19,13 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import (
     HELPER_MODULES,
     HELPER_PACKAGES,
-    build_helper,
     build_zipapp,
     describe_helper,
     helper_sources,
     read_module_source,
 )
 from tests.functional.helper.helpers import run_helper, session_args
+from tests.support.commands import build_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")

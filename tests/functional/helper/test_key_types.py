@@ -68,3 +68,21 @@ def test_p521_certificate_gets_credentials(helper, emulator, helper_env, tmp_pat
     assert trust.leaf.issued.private_key.curve.name == "secp521r1"
     emulator.reset_counters()
     _assert_credentials(run_helper(helper, ["credential-process"] + session_args(trust), helper_env), emulator)
+
+
+@pytest.mark.skipif("ML-DSA-65" not in MLDSA, reason="the installed cryptography has no ML-DSA")
+def test_mldsa65_read_certificate_data_and_sign_string_as_aws_helper(helper, emulator, helper_env, tmp_path):
+    """read-certificate-data names the ML-DSA variant as keyType and only algorithm, and sign-string signs the
+    fixed string without the public-key suffix, pure ML-DSA (aws/rolesanywhere-credential-helper v1.8.0
+    aws_signing_helper/signer.go ReadCertificateData; cmd/sign_string.go getFixedStringToSign)."""
+    trust = make_trust(emulator, tmp_path / "trust", name_prefix="mldsa")
+    key = MLDSA["ML-DSA-65"][0].generate()
+    leaf = trust.issue("mldsa.example.com", private_key=key, name="mldsa65")
+    result = run_helper(helper, ["read-certificate-data", "--certificate", leaf.certificate], helper_env)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["keyType"] == "ML-DSA-65"
+    assert document["supportedAlgorithms"] == ["ML-DSA-65"]
+    result = run_helper(helper, ["sign-string", "--private-key", leaf.private_key, "--format", "bin", "--digest", "SHA384"], helper_env)
+    assert result.returncode == 0, result.stderr
+    key.public_key().verify(result.stdout, b"AWS Roles Anywhere Credential Helper Signing Test1")  # raises when it does not verify

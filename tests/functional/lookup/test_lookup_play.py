@@ -66,6 +66,9 @@ def test_verbose_output_shows_no_secret(emulator, tmp_path):
     inventory = runner.write_inventory(tmp_path / "inventory.json", 3)
     result_file = str(tmp_path / "credentials.json")
     environment = runner.ansible_environment(emulator, tmp_path)
+    # ansible-core 2.21 adds the module arguments (`invocation`) to results only when asked (INJECT_INVOCATION,
+    # default false; older cores always did): ask, so that -vvv prints them and the masking is seen.
+    environment["ANSIBLE_INJECT_INVOCATION"] = "true"
     variables = runner.trust_vars(trust, emulator, ra_certificate=leaf.certificate, ra_private_key=leaf.private_key,
                                   ra_passphrase=PASSPHRASE, result_file=result_file)
     sessions = counter(emulator, "CreateSession")

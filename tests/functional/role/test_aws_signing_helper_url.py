@@ -17,7 +17,7 @@ import threading
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
+from tests.support.commands import build_helper
 from .conftest import new_fleet
 
 SERVER_LIFETIME = 300  # seconds: the server stops by itself even when the test never gets to stop it

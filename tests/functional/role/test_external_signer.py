@@ -10,6 +10,7 @@ import os
 
 from cryptography import x509
 
+from tests.support.aliases import ALIASES_MODELLED
 from tests.support.fleet import session_serial
 from .conftest import new_fleet
 
@@ -18,8 +19,21 @@ EXTERNAL = {"enroll_signer": "external", "enroll_external_tasks": os.path.join(H
             "enroll_external_signer_id": "site-pki-v1", "external_signer_script": os.path.join(HERE, "external_signer.py")}
 
 
+def alias_arns(emulator, trust_vars):
+    """The trust's anchor and profile given aliases: the role takes their alias ARNs (AWS documents alias ARNs for
+    CreateSession and the credential helper: userguide resource-aliases.html). Canonical ARNs on a botocore
+    without aliases (the floor of the supported range)."""
+    if not ALIASES_MODELLED:
+        return {}
+    client = emulator.boto3_client("rolesanywhere")
+    anchor = client.update_trust_anchor(trustAnchorId=trust_vars["enroll_trust_anchor_arn"], aliasName="fleet/external-ca")
+    profile = client.update_profile(profileId=trust_vars["enroll_profile_arn"], aliasName="external-hosts")
+    return {"enroll_trust_anchor_arn": anchor["trustAnchor"]["aliasArn"], "enroll_profile_arn": profile["profile"]["aliasArn"]}
+
+
 def test_external_signer_with_chain_then_a_broken_signer(emulator, trust_vars, tmp_path):
-    fleet = new_fleet(tmp_path, emulator, trust_vars, "external", **EXTERNAL)
+    aliases = alias_arns(emulator, trust_vars)
+    fleet = new_fleet(tmp_path, emulator, trust_vars, "external", **dict(EXTERNAL, **aliases))
     material = os.path.join(fleet.root("h01"), "etc/rolesanywhere/current")
 
     # first enrolment: the leaf comes from an intermediate the trust anchor does not hold, so the chain must be
@@ -33,7 +47,11 @@ def test_external_signer_with_chain_then_a_broken_signer(emulator, trust_vars, t
     with open(os.path.join(material, "enrollment.json"), encoding="utf-8") as handle:
         assert json.load(handle) == {"signer_id": "external:site-pki-v1", "key_type": "ec-p256", "with_chain": True}
     with open(fleet.config_file("h01"), encoding="utf-8") as handle:
-        assert "--intermediates %s/chain.pem" % material in handle.read()
+        config = handle.read()
+    assert "--intermediates %s/chain.pem" % material in config
+    for alias_arn in aliases.values():  # the helper's CreateSession below goes with the alias ARNs
+        assert alias_arn in config and ":alias/" in alias_arn
+    assert "region = %s\n" % emulator.region in config  # the alias ARN's region
     identity = fleet.helper_identity("h01")
     assert identity.rc == 0, identity.stderr
     assert session_serial(identity) == leaf.serial_number

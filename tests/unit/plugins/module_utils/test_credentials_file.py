@@ -155,6 +155,20 @@ def test_write_keeps_everything_else_and_tightens_mode(tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640 and not os.stat(path).st_mode & 0o007
 
 
+def test_tightening_the_mode_is_said_once_and_only_when_it_happens(tmp_path):
+    # AWS's helper keeps an existing file's mode (update.go: OpenFile O_WRONLY|O_TRUNC); this helper removes the
+    # "other" bits and says so, naming the file and both modes, so the change is never silent.
+    path = tmp_path / "credentials"
+    path.write_text("[default]\n")
+    os.chmod(path, 0o664)
+    notices = []
+    write_credentials(str(path), "default", *NEW, notice=notices.append)
+    assert notices == ["the credentials file %s was readable or writable by other users (mode 0664); it is now 0660 "
+                       "(update never leaves credentials open to others)" % path]
+    write_credentials(str(path), "default", *NEW, notice=notices.append)
+    assert len(notices) == 1 and stat.S_IMODE(os.stat(path).st_mode) == 0o660
+
+
 def test_write_follows_symlink(tmp_path):
     real = tmp_path / "real-credentials"
     real.write_text("[x]\na = 1\n")

@@ -267,3 +267,19 @@ def test_no_other_file_holds_an_arn_pattern():
                 if any(marker.search(text) for marker in ARN_PATTERN_MARKERS):
                     offenders.append(os.path.relpath(path, COLLECTION_ROOT))
     assert offenders == []
+
+
+ARN_FIELD_SPLIT = re.compile(r"""\.split\(\s*["']:["']\s*\)\s*\[\s*\d\s*\]""")
+
+
+def test_no_other_file_picks_arn_fields_by_splitting():
+    """ARN fields (region, account) come from identifiers.py's parsers, not from split(":")[N] (plugins, emulator)."""
+    offenders = []
+    for top in ("plugins", "roles", os.path.join("tests", "emulator")):
+        for directory, _dirs, files in os.walk(os.path.join(COLLECTION_ROOT, top)):
+            for name in files:
+                if name.endswith((".py", ".yml", ".yaml", ".j2")):
+                    with open(os.path.join(directory, name), encoding="utf-8") as handle:
+                        if ARN_FIELD_SPLIT.search(handle.read()):
+                            offenders.append(os.path.relpath(os.path.join(directory, name), COLLECTION_ROOT))
+    assert offenders == []

@@ -337,3 +337,19 @@ def test_end_entity_problems():
 def test_load_certificates_keeps_file_order(pkis, tmp_path):
     path = pki.write_cert_pem(tmp_path / "many.pem", pkis["EC"].certificate, pkis["root"].certificate)
     assert [c.serial_number for c in material_x509.load_certificates(path)] == [pkis["EC"].serial, pkis["root"].serial]
+
+
+def test_untrusted_hint_names_the_issuer_only_for_a_leaf_sent_without_chain(tmp_path):
+    ca = pki.make_ca("EC", cn="Hint Root")
+    sub = pki.make_intermediate(ca, key_type="EC", cn="Hint Intermediate")
+    leaf = pki.make_leaf(sub, key_type="EC")
+    paths = leaf.write(tmp_path, "leaf")
+    alone = material_x509.load_signing_material(paths.certificate, paths.private_key)
+    hint = material_x509.untrusted_without_chain_hint(alone)
+    assert "sent without intermediates" in hint and "CN=Hint Intermediate" in hint and "--intermediates" in hint
+    chain = pki.write_cert_pem(tmp_path / "chain.pem", sub.certificate)
+    with_chain = material_x509.load_signing_material(paths.certificate, paths.private_key, str(chain))
+    assert material_x509.untrusted_without_chain_hint(with_chain) is None
+    root_paths = pki.make_leaf(ca, key_type="EC").write(tmp_path, "direct")  # the anchor's CA signed it: the hint
+    direct = material_x509.load_signing_material(root_paths.certificate, root_paths.private_key)  # still names it
+    assert "CN=Hint Root" in material_x509.untrusted_without_chain_hint(direct)

@@ -37,7 +37,8 @@ def test_partitioned_crl_found_through_the_certificate(modules, emulator):
     revoked = modules.run("acmpca_certificate", certificate_authority_arn=arn, state="revoked", certificate=pem,
                           wait_for_crl=True, crl_wait_timeout=30, crl_poll_interval=1)
     assert revoked["changed"] is True
-    assert revoked["crl_location"] == {"s3_bucket": bucket, "s3_key": url.split("/", 3)[3]}
+    key = url.split("/", 3)[3]
+    assert revoked["crl_location"] == {"s3_bucket": bucket, "s3_key": key, "partition": key.rsplit("/", 1)[1][:-len(".crl")]}
     crl = x509.load_pem_x509_crl(revoked["crl"].encode("ascii"))
     assert crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None
 
