@@ -37,7 +37,7 @@ help:
 	@echo "make bench        benchmarks, printed as tables"
 	@echo "make sanity | units | functional | integration | lint | hostpython | floor    one step of make test"
 	@echo "make system-packages   the Debian packages the tests drive (apt-get, as root; make test runs it)"
-	@echo "make test-fleet   the acceptance scale: 20-host enrolment lifecycle, 200-host lookup (slow; make test uses 4 and 40)"
+	@echo "make test-fleet   the acceptance scale: 20-host enrolment lifecycle, 200-host lookup, 40-host paced rotation (slow; make test uses 4, 40, 6)"
 	@echo "make build        the collection artifact (ansible-galaxy collection build)"
 	@echo "make artifact     build it and check it as Galaxy would (contents, install, galaxy-importer)"
 	@echo "make changelog    release the changelog fragments as the version in galaxy.yml"
@@ -118,12 +118,13 @@ integration: layout
 	@echo "== ansible-test integration (against the emulator)"
 	@t0=$$(date +%s); cd $(LAYOUT) && $(RUN) $(BIN)/python tools/run_integration.py $(LAYOUT) $(INTEGRATION_ARGS) || $(call fail,integration); $(call took,integration)
 
-# The acceptance scale (about 11 minutes on 2 cores): the enrolment lifecycle over 20 hosts and the lookup play over
-# 200 hosts with forks 10; `make test` runs the same tests over 4 and 40 hosts.
+# The acceptance scale (about 11 minutes on 2 cores): the enrolment lifecycle over 20 hosts, the lookup play over
+# 200 hosts with forks 10, the paced rotation over 40 hosts; `make test` runs the same tests over 4, 40 and 6 hosts.
 test-fleet: layout
-	@echo "== fleet lifecycle over 20 hosts, lookup over 200 hosts"
-	@t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=20 ROLESANYWHERE_TEST_LOOKUP_HOSTS=200 $(PYTEST) -q --durations=5 \
-	  tests/functional/fleet/test_fleet.py tests/functional/lookup/test_lookup_play.py::test_many_hosts_one_create_session $(PYTEST_ARGS) \
+	@echo "== fleet lifecycle over 20 hosts, lookup over 200 hosts, paced rotation over 40 hosts"
+	@t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=20 ROLESANYWHERE_TEST_LOOKUP_HOSTS=200 ROLESANYWHERE_TEST_PACING_HOSTS=40 $(PYTEST) -q --durations=5 \
+	  tests/functional/fleet/test_fleet.py tests/functional/lookup/test_lookup_play.py::test_many_hosts_one_create_session \
+	  tests/functional/fleet/test_rotation_pacing.py::test_rotation_is_paced_to_the_quotas $(PYTEST_ARGS) \
 	  || $(call fail,test-fleet); $(call took,test-fleet)
 
 # ansible-test sanity and the unit tests on the floor of the supported range (the newest runs everything). pylint is

@@ -72,6 +72,13 @@ options:
         type: str
         choices: [DAYS, MONTHS, YEARS, END_DATE, ABSOLUTE]
         default: DAYS
+  issue_rate:
+    description:
+      - IssueCertificate calls per second for the CA's account, Region and endpoint over all processes of the user running
+        the module on its host (the forks of a run), each started C(1 / issue_rate) apart; V(0) for no pacing. AWS's default
+        quota is 25 per second per account and Region (U(https://docs.aws.amazon.com/general/latest/gr/pca.html#limits_pca)).
+    type: float
+    default: 0
   idempotency_token:
     description:
       - Token AWS uses to recognise a repeated IssueCertificate within five minutes (1 to 36 characters).
@@ -262,6 +269,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import acmpca
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import api
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import pacing
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
 
@@ -330,6 +339,7 @@ def argument_spec():
             ),
         ),
         idempotency_token=dict(type="str", no_log=False),
+        issue_rate=dict(type="float", default=0),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
         certificate_serial=dict(type="str"),
@@ -392,6 +402,7 @@ def ensure_issued(module, client, partition, authority):
     result = dict(changed=True, signing_algorithm=request["SigningAlgorithm"], template_arn=request["TemplateArn"])
     if module.check_mode:
         return result
+    pacing.pace("IssueCertificate", authority["Arn"], module.params["issue_rate"], endpoint_url=module.params["endpoint_url"] or "", warn=module.warn)
     certificate_arn = issue_certificate(client, **request)
     result["certificate_arn"] = certificate_arn
     if not module.params["wait"]:
@@ -467,7 +478,8 @@ def issue_or_revoke(module):
     if params["state"] == "issued" and params["csr"] is None and params["csr_path"] is None:
         raise ConfigurationError("state=issued needs csr or csr_path")
     # The CA lives in its ARN's region: calls anywhere else cannot find it.
-    client = module.client("acm-pca", region=region, retry_decorator=AWSRetry.jittered_backoff())
+    pacing.check_rate(params["issue_rate"], "issue_rate")
+    client = module.client("acm-pca", region=region, retry_decorator=api.retry_decorator())  # ACM PCA's ThrottlingException too
     authority = active_certificate_authority(client, params["certificate_authority_arn"])
     if params["state"] == "issued":
         return ensure_issued(module, client, partition, authority)

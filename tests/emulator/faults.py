@@ -5,7 +5,9 @@
 
 ``throttle: "aws"`` applies AWS's quotas: CreateSession 10 requests/s; 1 request/s for each
 control-plane family (trust anchor, profile, subject, tagging, CRL), shared by every operation of
-the family. A dict sets rates per operation name or family name instead.
+the family; ACM PCA IssueCertificate 25 requests/s (Service Quotas L-CAFB4993,
+https://docs.aws.amazon.com/general/latest/gr/pca.html#limits_pca). A dict sets rates per operation
+name or family name instead.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ FAMILIES = {
     "tagging": ("TagResource", "UntagResource", "ListTagsForResource"),
     "crl": ("ImportCrl", "GetCrl", "UpdateCrl", "DeleteCrl", "EnableCrl", "DisableCrl", "ListCrls"),
     "session": (CREATE_SESSION,),
+    "issue-certificate": ("IssueCertificate",),  # ACM PCA (served by moto, faults applied by the server)
 }
 FAMILY_OF = {operation: family for family, operations in FAMILIES.items() for operation in operations}
-AWS_QUOTAS = {"session": 10.0, "trust-anchor": 1.0, "profile": 1.0, "subject": 1.0, "tagging": 1.0, "crl": 1.0}
+AWS_QUOTAS = {"session": 10.0, "trust-anchor": 1.0, "profile": 1.0, "subject": 1.0, "tagging": 1.0, "crl": 1.0,
+              "issue-certificate": 25.0}
 
 Drop = object()  # sentinel: close the connection without an answer
 

@@ -30,7 +30,7 @@ from . import awserrors
 from .acmpca import TARGET_PREFIX as ACM_PCA_TARGET_PREFIX, PrivateCaExtension
 from .backends import InProcessMoto, RemoteMoto
 from .control_plane import MAX_TRUST_ANCHORS, ControlPlane
-from .faults import CREATE_SESSION, Counters, Drop, Faults
+from .faults import CREATE_SESSION, FAMILY_OF, Counters, Drop, Faults
 from .model import ServiceModel
 from .session_guard import SessionGuard
 from .sessions import SessionService
@@ -112,16 +112,23 @@ class Emulator:
     def _error(self, start_response, error: awserrors.ServiceError):
         return self._respond(start_response, error.status, error.headers(), error.body())
 
-    def _guarded(self, environ, start_response, operation: str, handler):
-        """Count, apply faults, run ``handler(environ) -> (status, body)`` and answer AWS-style."""
+    def _fault(self, environ, operation: str) -> Optional[awserrors.ServiceError]:
+        """Count the request and apply the faults: the error to answer, or None to go on (a drop raises)."""
         self.counters.add(operation)
         outcome = self.faults.check(operation)
         if outcome is Drop:
             self.counters.add("%s:dropped" % operation)
-            return self._drop(environ)
+            self._drop(environ)
         if isinstance(outcome, awserrors.ServiceError):
             self.counters.add("%s:%s" % (operation, "throttled" if outcome.status == 429 else "failed"))
-            return self._error(start_response, outcome)
+            return outcome
+        return None
+
+    def _guarded(self, environ, start_response, operation: str, handler):
+        """Count, apply faults, run ``handler(environ) -> (status, body)`` and answer AWS-style."""
+        refusal = self._fault(environ, operation)
+        if refusal is not None:
+            return self._error(start_response, refusal)
         try:
             status, body = handler(environ)
         except awserrors.ServiceError as error:
@@ -172,6 +179,12 @@ class Emulator:
     def _to_moto(self, environ, start_response):
         if self._forwarder is None:
             if self.private_ca is not None and environ.get("HTTP_X_AMZ_TARGET", "").startswith(ACM_PCA_TARGET_PREFIX):
+                operation = environ["HTTP_X_AMZ_TARGET"][len(ACM_PCA_TARGET_PREFIX):]
+                refusal = self._fault(environ, operation) if operation in FAMILY_OF else None  # IssueCertificate's quota
+                if refusal is not None:
+                    # awsJson1_1: botocore reads the code from the body's __type (parsers.py BaseJSONParser._do_error_parse)
+                    return self._error(start_response, awserrors.ServiceError(
+                        refusal.status, refusal.code, refusal.message, extra={"__type": refusal.code}))
                 return self.private_ca.handle(environ, start_response, self.backend.wsgi_app)
             return self.backend.wsgi_app(environ, start_response)
         headers = {name: value for name, value in request_headers(environ).items() if name not in HOP_BY_HOP}

@@ -121,7 +121,7 @@ def _proofs(settings, staging, profiles):
     new = {}
     for key, chain in VARIANTS:
         command = command_line(helper_argv(settings.helper, staging, chain))
-        # Without a passphrase the command line holds no secret and reaches the proof script in its environment;
+        # Without a passphrase the command line holds no secret and is enroll_proof's command argument;
         # with one it goes through a 0600 file that is removed right after.
         new[key] = {"user": settings.user, "step": "proving the new certificate before the swap", "profile": "proof",
                     "config": staging + "/proof.config" if has_passphrase else "-",
