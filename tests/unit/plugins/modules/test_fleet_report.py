@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
@@ -52,7 +53,9 @@ def test_report_rhythm_and_content(modules, emulator, tmp_path):
     assert trust.role_arn in [arn for profile in report["profiles"] for arn in profile["role_arns"]]
     assert oct(os.stat(dest + "/fleet-report.html").st_mode & 0o777) == "0o644"
 
-    # a new authentication is news: the report changes, and the diff shows the JSON before and after
+    # a new authentication is news: the report changes, and the diff shows the JSON before and after. The service's
+    # lastSeenAt has whole seconds: the new one must fall in a later second than the first to be news.
+    time.sleep(1.1)
     transport.create_session(material, trust.trust_anchor_arn, trust.profile_arn, trust.role_arn, endpoint=emulator.endpoint, max_attempts=1)
     changed = modules.run_ok("fleet_report", **params)
     assert changed["changed"] and changed["diff"]["before"] != changed["diff"]["after"]
