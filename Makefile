@@ -37,7 +37,7 @@ help:
 	@echo "make bench        benchmarks, printed as tables"
 	@echo "make sanity | units | functional | integration | lint | hostpython | floor    one step of make test"
 	@echo "make system-packages   the Debian packages the tests drive (apt-get, as root; make test runs it)"
-	@echo "make test-fleet   the acceptance scale: 20-host enrolment lifecycle, 200-host lookup, 40-host paced rotation (slow; make test uses 4, 40, 6)"
+	@echo "make test-fleet   the acceptance scale: 20-host enrolment lifecycle, 200-host lookup, 40-host paced rotation, containment with ACM PCA (slow; make test uses 4, 40, 6, own CA)"
 	@echo "make build        the collection artifact (ansible-galaxy collection build)"
 	@echo "make artifact     build it and check it as Galaxy would (contents, install, galaxy-importer)"
 	@echo "make changelog    release the changelog fragments as the version in galaxy.yml"
@@ -121,10 +121,10 @@ integration: layout
 # The acceptance scale (about 11 minutes on 2 cores): the enrolment lifecycle over 20 hosts, the lookup play over
 # 200 hosts with forks 10, the paced rotation over 40 hosts; `make test` runs the same tests over 4, 40 and 6 hosts.
 test-fleet: layout
-	@echo "== fleet lifecycle over 20 hosts, lookup over 200 hosts, paced rotation over 40 hosts"
+	@echo "== fleet lifecycle over 20 hosts, lookup over 200 hosts, paced rotation over 40 hosts, containment with both signers"
 	@t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=20 ROLESANYWHERE_TEST_LOOKUP_HOSTS=200 ROLESANYWHERE_TEST_PACING_HOSTS=40 $(PYTEST) -q --durations=5 \
 	  tests/functional/fleet/test_fleet.py tests/functional/lookup/test_lookup_play.py::test_many_hosts_one_create_session \
-	  tests/functional/fleet/test_rotation_pacing.py::test_rotation_is_paced_to_the_quotas $(PYTEST_ARGS) \
+	  tests/functional/fleet/test_rotation_pacing.py::test_rotation_is_paced_to_the_quotas tests/functional/fleet/test_contain.py $(PYTEST_ARGS) \
 	  || $(call fail,test-fleet); $(call took,test-fleet)
 
 # ansible-test sanity and the unit tests on the floor of the supported range (the newest runs everything). pylint is
