@@ -127,7 +127,7 @@ def main():
     params = module.params
     refusal = None
     try:
-        proven = prove(params["config"], params["profile"], params["command"])
+        proven = prove(params["config"], params["profile"], params["command"], module.run_command)
     except ProofError as error:
         refusal = str(error)
     if refusal is not None:

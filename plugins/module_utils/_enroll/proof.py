@@ -13,9 +13,7 @@ from __future__ import annotations
 import configparser
 import json
 import shlex
-import subprocess
 
-TIMEOUT_SECONDS = 120
 REQUIRED_KEYS = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
 NO_CONFIG = "-"
 
@@ -43,19 +41,19 @@ def credential_process(config_file, profile, command=""):
     return shlex.split(parser.get(section, "credential_process"))
 
 
-def run_helper(argv, timeout=TIMEOUT_SECONDS):
-    """Run the helper; return (access key id, expiration) or raise ProofError with its reason."""
+def run_helper(argv, run_command):
+    """Run the helper; return (access key id, expiration) or raise ProofError with its reason. ``run_command``: the
+    module's AnsibleModule.run_command (ansible-test's pylint rule ansible-bad-function). It has no timeout: the
+    helper's own connect and read timeouts and bounded retries end the run."""
     try:
-        completed = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)
-    except (FileNotFoundError, PermissionError):
+        returncode, stdout, stderr = run_command(argv, encoding=None, handle_exceptions=False)
+    except OSError:  # not there, or not executable
         raise ProofError("the helper %s is not installed" % argv[0])
-    except subprocess.TimeoutExpired:
-        raise ProofError("the helper gave no answer within %d seconds" % timeout)
-    if completed.returncode != 0:
-        reason = completed.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ProofError(reason[-1] if reason else "the helper exited with status %d" % completed.returncode)
+    if returncode != 0:
+        reason = stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ProofError(reason[-1] if reason else "the helper exited with status %d" % returncode)
     try:
-        answer = json.loads(completed.stdout.decode("utf-8"))
+        answer = json.loads(stdout.decode("utf-8"))
     except ValueError:
         raise ProofError("the helper printed something that is not credential_process JSON")
     if not isinstance(answer, dict):
@@ -66,7 +64,7 @@ def run_helper(argv, timeout=TIMEOUT_SECONDS):
     return answer["AccessKeyId"], answer["Expiration"]
 
 
-def prove(config_file, profile, command=""):
+def prove(config_file, profile, command, run_command):
     """{"access_key_id", "expiration"} from one credential_process run, or ProofError."""
-    access_key_id, expiration = run_helper(credential_process(config_file, profile, command))
+    access_key_id, expiration = run_helper(credential_process(config_file, profile, command), run_command)
     return {"access_key_id": access_key_id, "expiration": expiration}

@@ -11,7 +11,13 @@ import sys
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.proof import ProofError, credential_process, prove
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.proof import ProofError, credential_process
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.proof import prove as prove_with
+from tests.support.commands import run_command
+
+
+def prove(config_file, profile, command=""):
+    return prove_with(config_file, profile, command, run_command)
 
 ANSWER = {"Version": 1, "AccessKeyId": "ASIAPROOF", "SecretAccessKey": "secret-never-returned",
           "SessionToken": "token-never-returned", "Expiration": "2026-12-07T01:00:00Z"}
