@@ -17,7 +17,9 @@ from tests.support.commands import run_command
 
 
 def prove(config_file, profile, command=""):
+    """The module's call, with run_command outside a module."""
     return prove_with(config_file, profile, command, run_command)
+
 
 ANSWER = {"Version": 1, "AccessKeyId": "ASIAPROOF", "SecretAccessKey": "secret-never-returned",
           "SessionToken": "token-never-returned", "Expiration": "2026-12-07T01:00:00Z"}
