@@ -218,6 +218,8 @@ diff:
       returned: always
 """
 
+import json
+
 from ansible_collections.amazon.aws.plugins.module_utils.iam import IAMErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_iam_role
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -234,6 +236,7 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.containment import sessions_to_contain
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import classify_reference
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import parse_role_arn
 
 
@@ -259,7 +262,12 @@ def role_names(module, rolesanywhere):
     """Role names from role_arns (ARNs or names) and the profiles' roleArns, in order, once each."""
     references = list(module.params["role_arns"])
     for profile_id in module.params["profiles"]:
-        profile = get_resource(rolesanywhere, PROFILE, profile_id)
+        # The ID where the ARN has one: botocore before Roles Anywhere's aliases (1.35) takes only IDs for profileId.
+        kind, value = classify_reference(profile_id, "profile", "profiles")
+        if kind == "name":
+            raise ConfigurationError("profiles entry %r is not a profile ID, ARN or alias ARN" % profile_id,
+                                     "Give the profile ID, ARN or alias ARN (names are not unique)")
+        profile = get_resource(rolesanywhere, PROFILE, (value["resource_id"] or value["arn"]) if kind == "arn" else value)
         if profile is None:
             raise ConfigurationError("profile %s was not found" % profile_id,
                                      "Give the profile ID, ARN or alias ARN of a profile in this account and region")
@@ -287,7 +295,7 @@ def contain_role(module, iam, role_name, sessions, options):
         if plan["document"] is None:
             delete_role_policy(iam, role_name, policy_name)
         else:
-            put_role_policy(iam, role_name, policy_name, module.jsonify(plan["document"]))
+            put_role_policy(iam, role_name, policy_name, json.dumps(plan["document"]))
     entry = {"role_name": role_name, "role_arn": role["Arn"], "policy_name": policy_name, "changed": plan["changed"],
              "added": plan["added"], "removed": plan["removed"], "expired": plan["expired"],
              "statements": plan["statements"]}
