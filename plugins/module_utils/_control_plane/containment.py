@@ -47,7 +47,7 @@ from .._core.identifiers import MAX_DURATION_SECONDS
 from .acmpca import serial_value
 from .._core.identifiers import MIN_DURATION_SECONDS
 from .._core.identifiers import is_policy_name
-from .._core.identifiers import is_role_session_name
+from .._core.identifiers import validate_role_session_name
 
 POLICY_VERSION = "2012-10-17"
 DEFAULT_POLICY_NAME = "rolesanywhere-fleet-contain"
@@ -118,19 +118,10 @@ def session_names_for_serial(serial):
     return names
 
 
-def check_session_name(name):
-    if not is_role_session_name(name):
-        raise ConfigurationError(
-            "role session name %r is not a valid session name" % (name,),
-            "Use 2 to 64 characters from letters, digits and + = , . @ _ - (STS roleSessionNameType)",
-        )
-    return name
-
-
 def sessions_to_contain(certificate_serials=None, role_session_names=None):
     """One entry per host identity: the list of session names its sessions may carry (first = its name)."""
     sessions = [session_names_for_serial(serial) for serial in certificate_serials or []]
-    sessions += [[check_session_name(name)] for name in role_session_names or []]
+    sessions += [[validate_role_session_name(name, "role session name")] for name in role_session_names or []]
     unique, seen = [], set()
     for names in sessions:
         key = names[0].lower()
