@@ -12,27 +12,22 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 from .identifiers import plain_region
+from .records import Record
 
 SERVICE = "rolesanywhere"
 
 
 # --- endpoints ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Partition:
+class Partition(Record):
     """One AWS partition as botocore's ``partitions.json`` describes it (the fields the endpoint rules read)."""
 
-    name: str
-    region_regex: str
-    dns_suffix: str
-    dual_stack_dns_suffix: str
-    supports_fips: bool = True
-    supports_dual_stack: bool = True
+    __slots__ = ("name", "region_regex", "dns_suffix", "dual_stack_dns_suffix", "supports_fips", "supports_dual_stack")
+    _defaults = {"supports_fips": True, "supports_dual_stack": True}
 
 
 # The built-in copy of botocore's partitions.json (botocore 1.44.5, partitions.json version 1.1), in botocore's order:

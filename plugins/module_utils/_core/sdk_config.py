@@ -36,10 +36,10 @@ import base64
 import configparser
 import ipaddress
 import os
-from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from .errors import ConfigurationError
+from .records import Record
 
 SERVICE_KEY = "rolesanywhere"  # the service id "RolesAnywhere", lower case (SDK shared_config.go normalizeShared)
 ENV_SERVICE_ENDPOINT = "AWS_ENDPOINT_URL_ROLESANYWHERE"
@@ -130,30 +130,23 @@ class SharedConfig(object):
 
 # --- the configuration -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Proxy:
+class Proxy(Record):
     """An http:// proxy for CONNECT; ``source`` names the variable it came from."""
 
-    host: str
-    port: int
-    authorization: str = field(default=None, repr=False)
-    source: str = "HTTPS_PROXY"
+    __slots__ = ("host", "port", "authorization", "source")  # port: int; authorization: the header value or None
+    _defaults = {"authorization": None, "source": "HTTPS_PROXY"}
+    _hidden = frozenset(("authorization",))
 
 
-@dataclass(frozen=True)
-class ClientConfig:  # pylint: disable=too-many-instance-attributes
+class ClientConfig(Record):
     """What CreateSession's client needs besides the request; every value says where it came from."""
 
-    endpoint: str = None
-    endpoint_source: str = None
-    use_fips_endpoint: bool = False
-    fips_source: str = None
-    use_dualstack_endpoint: bool = False
-    dualstack_source: str = None
-    ca_bundle: str = None
-    ca_bundle_source: str = None
-    use_proxy: bool = True
-    proxy_environ: tuple = field(default=(), repr=False)
+    __slots__ = ("endpoint", "endpoint_source", "use_fips_endpoint", "fips_source", "use_dualstack_endpoint",
+                 "dualstack_source", "ca_bundle", "ca_bundle_source", "use_proxy", "proxy_environ")
+    _defaults = {"endpoint": None, "endpoint_source": None, "use_fips_endpoint": False, "fips_source": None,
+                 "use_dualstack_endpoint": False, "dualstack_source": None, "ca_bundle": None, "ca_bundle_source": None,
+                 "use_proxy": True, "proxy_environ": ()}
+    _hidden = frozenset(("proxy_environ",))  # proxy variables may carry credentials (user:password@)
 
     def endpoint_url(self, region, fips_from_region=False):
         """The endpoint for a signing region (it may carry ``fips-`` / ``-fips``); refuses what AWS refuses.

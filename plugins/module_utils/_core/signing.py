@@ -21,12 +21,12 @@ import datetime
 import functools
 import hashlib
 import json
-from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .endpoints import resolve_endpoint, split_endpoint
 from .errors import ConfigurationError
 from .pem import require_cryptography
+from .records import Record
 from .identifiers import (  # noqa: F401  pylint: disable=unused-import
     DEFAULT_DURATION_SECONDS, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, REGION_RE, parse_role_arn, parse_rolesanywhere_arn,
     plain_region, region_from_arn, validate_arns, validate_duration, validate_role_session_name)
@@ -218,21 +218,14 @@ def sign_string(private_key, text):
 
 # --- building CreateSession -----------------------------------------------------------------------
 
-@dataclass
-class PreparedRequest:
+class PreparedRequest(Record):
     """A signed CreateSession request; ``headers`` are exactly the bytes to send (Host included)."""
 
-    method: str
-    url: str
-    host: str
-    path: str
-    query: list
-    headers: dict
-    body: bytes
-    region: str = ""
-    amz_date: str = ""
-    canonical_request: str = field(default="", repr=False)
-    string_to_sign: str = field(default="", repr=False)
+    # method, url, host, path: str; query: list of (name, value); headers: dict; body: bytes; the rest str
+    __slots__ = ("method", "url", "host", "path", "query", "headers", "body", "region", "amz_date", "canonical_request",
+                 "string_to_sign")
+    _defaults = dict.fromkeys(("region", "amz_date", "canonical_request", "string_to_sign"), "")
+    _hidden = frozenset(("canonical_request", "string_to_sign"))
 
 
 def _utc(now):
@@ -267,17 +260,13 @@ def _b64(der):
     return base64.b64encode(der).decode("ascii")
 
 
-@dataclass(frozen=True)
-class SessionParameters:
+class SessionParameters(Record):
     """CreateSession's inputs, validated once by ``session_parameters``: signing takes them as they are."""
 
-    trust_anchor_arn: str
-    profile_arn: str
-    role_arn: str
-    region: str  # the signing region (plain, the trust anchor's)
-    endpoint: str
-    duration_seconds: int = DEFAULT_DURATION_SECONDS
-    role_session_name: str = None
+    # ARNs, region (the signing region: plain, the trust anchor's) and endpoint: str; duration_seconds: int
+    __slots__ = ("trust_anchor_arn", "profile_arn", "role_arn", "region", "endpoint", "duration_seconds",
+                 "role_session_name")
+    _defaults = {"duration_seconds": DEFAULT_DURATION_SECONDS, "role_session_name": None}
 
 
 def session_parameters(trust_anchor_arn, profile_arn, role_arn, *, region=None, endpoint=None,

@@ -21,7 +21,6 @@ import socket
 import ssl
 import time
 import email.utils
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .errors import (
@@ -35,6 +34,7 @@ from .errors import (
     UntrustedCertificateError,
     error_for_response,
 )
+from .records import Record
 from .refresh import REQUEST_BACKOFF, Backoff
 from .sdk_config import ClientConfig, Proxy, proxy_from_environment  # noqa: F401  pylint: disable=unused-import
 from .signing import DEFAULT_DURATION_SECONDS, release_key, session_parameters, sign_create_session_request
@@ -50,19 +50,14 @@ EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 # --- result ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class SessionCredentials:  # pylint: disable=too-many-instance-attributes
+class SessionCredentials(Record):
     """Temporary credentials from CreateSession. Secrets are left out of repr()."""
 
-    access_key_id: str
-    secret_access_key: str = field(repr=False)
-    session_token: str = field(repr=False)
-    expiration: datetime.datetime
-    role_arn: str = None
-    assumed_role_arn: str = None
-    assumed_role_id: str = None
-    subject_arn: str = None
-    source_identity: str = None
+    # access_key_id, secret_access_key, session_token: str; expiration: datetime (aware); the rest str or None
+    __slots__ = ("access_key_id", "secret_access_key", "session_token", "expiration", "role_arn", "assumed_role_arn",
+                 "assumed_role_id", "subject_arn", "source_identity")
+    _defaults = dict.fromkeys(("role_arn", "assumed_role_arn", "assumed_role_id", "subject_arn", "source_identity"))
+    _hidden = frozenset(("secret_access_key", "session_token"))
 
     @property
     def expiration_text(self):

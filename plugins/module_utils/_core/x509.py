@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from dataclasses import dataclass, field
 
 from .errors import MaterialError, UntrustedCertificateError
 from .pem import (  # noqa: F401  pylint: disable=unused-import
@@ -24,6 +23,7 @@ from .pem import (  # noqa: F401  pylint: disable=unused-import
     parse_certificates, pem_blocks, read_source, require_cryptography)
 from .mldsa_keys import mldsa_key_from_pkcs8, mldsa_key_name
 from .pkcs11_uri import is_pkcs11_uri
+from .records import Record
 from .signing import KeySigner, algorithm_for_key
 
 try:
@@ -68,21 +68,14 @@ def check_rsa_private_key(key, description):
     return key
 
 
-@dataclass(frozen=True)
-class SigningMaterial:  # pylint: disable=too-many-instance-attributes
+class SigningMaterial(Record):
     """Everything CreateSession needs from the host's PKI files."""
 
-    certificate: object
-    certificate_der: bytes = field(repr=False)
-    chain: tuple
-    chain_der: tuple = field(repr=False)
-    private_key: object = field(repr=False)
-    key_type: str
-    serial: int
-    algorithm: str
-    fingerprint_sha256: str
-    not_after: datetime.datetime
-    source: str
+    # certificate: x509.Certificate; *_der: bytes; chain: tuple of certificates; private_key: a key or KeySigner;
+    # serial: int; not_after: datetime (aware); the rest str
+    __slots__ = ("certificate", "certificate_der", "chain", "chain_der", "private_key", "key_type", "serial", "algorithm",
+                 "fingerprint_sha256", "not_after", "source")
+    _hidden = frozenset(("certificate_der", "chain_der", "private_key"))
 
 
 def _passphrase_bytes(passphrase):

@@ -45,9 +45,9 @@ from .head import CODE_BEGIN, CODE_END, PAYLOAD_BEGIN as _PAYLOAD_BEGIN, PAYLOAD
 
 # Every module_utils file the helper runs, as "<package>/<module>" under module_utils. The helper holds the
 # signing core (_core) and its own commands (_helper): nothing else.
-HELPER_MODULES = ("_core/files", "_core/refresh", "_core/cache", "_core/errors", "_core/identifiers", "_core/pem",
+HELPER_MODULES = ("_core/files", "_core/refresh", "_core/cache", "_core/errors", "_core/records", "_core/identifiers", "_core/pem",
                   "_core/mldsa_keys", "_core/x509", "_core/certificate_facts", "_core/endpoints", "_core/signing",
-                  "_core/sdk_config", "_core/transport", "_core/pkcs11_uri", "_core/pkcs11", "_helper/command_line",
+                  "_core/sdk_config", "_core/transport", "_core/pkcs11_uri", "_core/pkcs11", "_helper/command_line", "_helper/argument_parser",
                   "_helper/credentials_file",
                   "_helper/imds_server", "_helper/session_request", "_helper/certificate_commands",
                   "_helper/refresh_commands", "_helper/cli", "_helper/bootstrap")
@@ -79,8 +79,8 @@ def _bundle_dependencies():  # pragma: no cover - never called
     """Name every packed module in an import, so that AnsiballZ ships their sources with the module."""
     from .._core import cache, certificate_facts, endpoints, errors, files, identifiers  # noqa: F401 pylint: disable=unused-import
     from .._core import mldsa_keys, pem, refresh, sdk_config, signing, transport, x509  # noqa: F401 pylint: disable=unused-import
-    from .._core import pkcs11, pkcs11_uri  # noqa: F401 pylint: disable=unused-import
-    from . import bootstrap, certificate_commands, cli, command_line, credentials_file, head, imds_server  # noqa: F401 pylint: disable=unused-import
+    from .._core import pkcs11, pkcs11_uri, records  # noqa: F401 pylint: disable=unused-import
+    from . import argument_parser, bootstrap, certificate_commands, cli, command_line, credentials_file, head, imds_server  # noqa: F401 pylint: disable=unused-import
     from . import refresh_commands, session_request  # noqa: F401 pylint: disable=unused-import
 
 

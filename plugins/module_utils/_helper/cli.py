@@ -11,44 +11,20 @@ stdout. Modules that need ``cryptography`` are imported only by the commands tha
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import threading
 import time
+import types
 from datetime import datetime
 
 from .._core.cache import CacheError, CredentialCache, cache_directory, certificate_state, credential_identity, identity_key
 from .._core.errors import RolesAnywhereError
 from .._core.refresh import CACHE_POLICY
-from .certificate_commands import run_read_certificate_data, run_sign_string
-from .command_line import (
-    CACHE_OPTIONS,
-    DEBUG,
-    MATERIAL_OPTIONS,
-    SERVE_OPTIONS,
-    SESSION_OPTIONS,
-    STDIN,
-    UNSUPPORTED_SWITCHES,
-    UNSUPPORTED_VALUE_FLAGS,
-    UPDATE_OPTIONS,
-    parse_bool,
-    separated_boolean_value,
-)
-from .refresh_commands import one_line, run_serve, run_update
+from .command_line import STDIN, UsageError, one_line, read_command_line
 from .session_request import check_session_arguments, check_unsupported, obtain_credentials
 
 VERSION = "0.1.0"
-PROG = "rolesanywhere-credential-helper"
-
-
-class UsageError(Exception):
-    """Bad command line (argparse's complaints, reworded into one line)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError("%s: %s (see %s --help)" % (self.prog, message, self.prog))
 
 
 class Console(object):
@@ -91,108 +67,31 @@ class Context(object):
         return self._stdin_data
 
 
-# --- parser --------------------------------------------------------------------------------------
-
-def _boolean(text):
-    try:
-        return parse_bool(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-class GoBooleanFlag(argparse.Action):
-    """A boolean flag in Go's syntax: ``--flag``, ``--flag=true``, ``--flag=false`` (see command_line)."""
-
-    def __init__(self, option_strings, dest, default=False, help=None, **_ignored):  # pylint: disable=redefined-builtin
-        super().__init__(option_strings, dest, nargs="?", const=True, default=default, type=_boolean, help=help,
-                         metavar="true|false")
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, values)
-
-
-def _add_options(parser, options):
-    groups = {}
-    for option in options:
-        target = parser
-        if option.group:
-            if option.group not in groups:
-                groups[option.group] = parser.add_mutually_exclusive_group()
-            target = groups[option.group]
-        if option.kind == "flag":
-            target.add_argument(option.name, action=GoBooleanFlag, help=option.help)
-        elif option.kind == "append":
-            target.add_argument(option.name, action="append", default=[], metavar=option.metavar, help=option.help)
-        else:
-            extra = {"metavar": option.metavar} if option.metavar else {}
-            target.add_argument(option.name, type=option.type, default=option.default, help=option.help, **extra)
-
-
-def _add_unsupported(parser):
-    group = parser.add_argument_group("not supported yet (accepted for compatibility, refused when used)")
-    for name, _what in UNSUPPORTED_VALUE_FLAGS:
-        group.add_argument(name, metavar="VALUE", help=argparse.SUPPRESS if name == "--system-store-location" else None)
-    for name, _what in UNSUPPORTED_SWITCHES:
-        group.add_argument(name, action=GoBooleanFlag)
-
-
-def _add_material(parser):
-    _add_options(parser, MATERIAL_OPTIONS + (DEBUG,))
-
-
-def _add_session(parser):
-    _add_options(parser, SESSION_OPTIONS)
-    _add_material(parser)
-    _add_unsupported(parser)
-
-
-def build_parser():
-    parser = _Parser(prog=PROG, allow_abbrev=False, description="IAM Roles Anywhere credential helper (rolesanywhere.fleet)")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    def command(name, handler, help_text):
-        sub = commands.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
-        sub.set_defaults(handler=handler)
-        return sub
-
-    process = command("credential-process", run_credential_process, "print credentials for credential_process")
-    _add_session(process)
-    _add_options(process, CACHE_OPTIONS)
-
-    sign = command("sign-string", run_sign_string, "sign the fixed test string with the private key")
-    _add_material(sign)
-    sign.add_argument("--format", choices=("json", "text", "bin"), default="json", help="output format")
-    sign.add_argument("--digest", choices=("SHA256", "SHA384", "SHA512"), default="SHA256", help="digest")
-    _add_unsupported(sign)
-
-    read = command("read-certificate-data", run_read_certificate_data, "print the certificate's data as JSON")
-    read.add_argument("--certificate", help="certificate file, or - for stdin")
-    read.add_argument("--debug", action=GoBooleanFlag, help="log each step on stderr")
-    read.add_argument("--pkcs11-lib", metavar="PATH", help="PKCS#11 module (accepted as by AWS's helper)")
-    _add_unsupported(read)
-
-    update = command("update", run_update, "keep a profile of the shared credentials file up to date")
-    _add_session(update)
-    _add_options(update, UPDATE_OPTIONS)
-
-    serve = command("serve", run_serve, "serve credentials on an IMDSv2-compatible local endpoint")
-    _add_session(serve)
-    _add_options(serve, SERVE_OPTIONS)
-
-    command("version", run_version, "print the version")
-    return parser
-
+# --- reading the command line ------------------------------------------------------------------
 
 def parse_arguments(argv):
-    """The one reading of the helper's command line (argparse over command_line's tables)."""
-    separated = separated_boolean_value(argv[1:])
-    if separated:
-        name, value = separated
-        raise UsageError(
-            "%s: %s %s: a boolean flag takes its value after '=': write %s=%s, or %s alone for true (AWS's helper "
-            "would read the separate %r as a stray argument and turn %s on)" % (PROG, name, value, name, value, name, value, name)
-        )
-    return build_parser().parse_args(argv)
+    """The one reading of the helper's command line: command_line's table reading for the credential-process lines
+    it reads exactly as argparse would (the cold path: no argparse import), else argparse over the same tables."""
+    values = read_command_line(argv)
+    if values is not None:
+        return types.SimpleNamespace(**values)
+    from .argument_parser import parse_with_argparse  # pylint: disable=import-outside-toplevel
+
+    return parse_with_argparse(argv)
+
+
+def command_handler(command):
+    """The function that runs ``command`` (imported only when that command runs)."""
+    # pylint: disable=import-outside-toplevel
+    if command == "credential-process":
+        return run_credential_process
+    if command == "version":
+        return run_version
+    if command in ("sign-string", "read-certificate-data"):
+        from .certificate_commands import run_read_certificate_data, run_sign_string
+        return run_sign_string if command == "sign-string" else run_read_certificate_data
+    from .refresh_commands import run_serve, run_update
+    return run_update if command == "update" else run_serve
 
 
 # --- credential-process --------------------------------------------------------------------------
@@ -273,10 +172,11 @@ def main(argv=None, stdin=None, stdout=None, stderr=None, environ=None, cache_lo
     try:
         args = parse_arguments(argv)
         context.console.debug_enabled = bool(getattr(args, "debug", False))
-        if not getattr(args, "handler", None):
-            build_parser().print_help(stdout)
+        if not args.command:
+            from .argument_parser import print_help  # pylint: disable=import-outside-toplevel
+            print_help(stdout)
             return 0
-        status = args.handler(args, context)
+        status = command_handler(args.command)(args, context)
         stdout.flush()
         return status
     except SystemExit as exc:  # --help

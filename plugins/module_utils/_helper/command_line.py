@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The helper's options, defined once, and the cache-hit answer of ``credential-process --cache``.
 
-``cli.py`` turns the tables below into its argparse parser; ``read_options`` reads the same tables
-without argparse, for the cache hit, and gives up (None) on every command line it cannot read exactly
-as argparse would (a unit test compares both over many command lines). A cache hit loads this module,
+``argument_parser.py`` turns the tables below into an argparse parser; ``read_options`` reads the same tables
+without argparse, for the cache hit and the cold credential-process (``read_command_line``), and gives up (None)
+on every command line it cannot read exactly as argparse would (a unit test compares both over many command
+lines). A cache hit loads this module,
 ``cache``, ``refresh`` and ``files`` and nothing else: keep the imports to fast standard modules (not os).
 
 Boolean flags follow Go's flag syntax, as AWS's helper (pflag) reads them: ``--flag``, ``--flag=true``,
@@ -19,6 +20,17 @@ import sys
 from .._core.cache import STDIN, CredentialCache, cache_directory, certificate_state, credential_identity, identity_key
 from .._core.files import process_environment
 from .._core.refresh import CACHE_POLICY, SERVE_POLICY, UPDATE_POLICY
+
+PROG = "rolesanywhere-credential-helper"
+
+
+class UsageError(Exception):
+    """Bad command line (argparse's complaints, reworded into one line)."""
+
+
+def one_line(error):
+    return " ".join(str(error).split())
+
 
 # Go's strconv.ParseBool (https://pkg.go.dev/strconv#ParseBool), which pflag's bool flags use.
 GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
@@ -185,6 +197,24 @@ def read_options(argv, command="credential-process", options=None):
             except ValueError:
                 return None
         index += 1
+    return values
+
+
+def _dest(name):
+    return name[2:].replace("-", "_")
+
+
+def read_command_line(argv):
+    """What argparse's namespace holds for a credential-process command line (as a dict), read from the table;
+    None when ``read_options`` is unsure (then argparse reads it). Options the table leaves out (``--debug``, TPM and
+    OS store flags) are absent from such a line, so they hold argparse's defaults."""
+    values = read_options(argv)
+    if values is None:
+        return None
+    values["command"] = argv[0]
+    values[DEBUG.dest] = DEBUG.default
+    values.update((_dest(name), None) for name, _what in UNSUPPORTED_VALUE_FLAGS)
+    values.update((_dest(name), False) for name, _what in UNSUPPORTED_SWITCHES)
     return values
 
 

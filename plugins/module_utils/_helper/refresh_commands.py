@@ -12,13 +12,9 @@ from datetime import datetime, timezone
 
 from .._core.errors import ConfigurationError, RolesAnywhereError
 from .._core.refresh import SERVE_POLICY, UPDATE_POLICY
-from .command_line import STDIN
+from .command_line import STDIN, one_line
 from .credentials_file import credentials_file_path, validate_profile_name, write_credentials
 from .session_request import check_session_arguments, refreshing_fetch
-
-
-def one_line(error):
-    return " ".join(str(error).split())
 
 
 # --- update --------------------------------------------------------------------------------------

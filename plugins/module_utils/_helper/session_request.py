@@ -10,10 +10,10 @@ and sends it. Modules that need ``cryptography`` are imported inside the functio
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 from .._core.errors import ConfigurationError, MaterialError
+from .._core.records import Record
 from .command_line import PASSWORD_FILE_FLAG, STDIN, UNSUPPORTED_SWITCHES, UNSUPPORTED_VALUE_FLAGS
 
 UNSUPPORTED_PREFIXES = (("handle:", "TPM key handles"),)
@@ -39,27 +39,25 @@ def check_unsupported(args):
                 )
 
 
-@dataclasses.dataclass(frozen=True)
-class SessionRequest:
+class SessionRequest(Record):
     """A command's CreateSession inputs, validated once: ``parameters`` is what signing takes; the files
-    are named, not read (they are loaded at every refresh); the key's password is read once per load."""
+    are named, not read (they are loaded at every refresh); the key's password is read once per load.
 
-    parameters: object  # signing.SessionParameters
-    config: object  # sdk_config.ClientConfig: endpoint, FIPS, dual-stack, CA bundle, proxies as AWS's helper reads them
-    certificate: str
-    private_key: object  # str or None
-    intermediates: object  # str or None
-    password: bytes = dataclasses.field(default=None, repr=False)
-    password_file: str = None
-    verify_ssl: bool = True
-    pkcs11_lib: str = None  # the PKCS#11 module of pkcs11: URIs (None: p11-kit's proxy)
-    reuse_pin: bool = False
+    parameters: signing.SessionParameters; config: sdk_config.ClientConfig (endpoint, FIPS, dual-stack, CA bundle,
+    proxies as AWS's helper reads them); certificate: str; private_key, intermediates: str or None; password: bytes
+    (hidden from repr); pkcs11_lib: the PKCS#11 module of pkcs11: URIs (None: p11-kit's proxy).
+    """
+
+    __slots__ = ("parameters", "config", "certificate", "private_key", "intermediates", "password", "password_file",
+                 "verify_ssl", "pkcs11_lib", "reuse_pin")
+    _defaults = {"password": None, "password_file": None, "verify_ssl": True, "pkcs11_lib": None, "reuse_pin": False}
+    _hidden = frozenset(("password",))
 
     def with_fresh_password(self):
         """The same request with the password file read again (the enroll role may have renewed the key)."""
         if not self.password_file:
             return self
-        return dataclasses.replace(self, password=read_password_file(self.password_file))
+        return self.replace(password=read_password_file(self.password_file))
 
 
 def check_session_arguments(args, environ=None):

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import os
@@ -167,7 +166,7 @@ def test_signature_by_another_key(emulator, tmp_path):
     other = trust.issue("host1.example.com")
     material = helpers.material_for(trust)
     impostor = helpers.material_for(other)
-    forged = dataclasses.replace(material, private_key=impostor.private_key)
+    forged = material.replace(private_key=impostor.private_key)
     answer = helpers.create_session(forged, trust, emulator.endpoint)
     assert_refused(answer, 403, "AccessDeniedException", "Invalid signature")
 

@@ -10,6 +10,8 @@ import contextlib
 import io
 import os
 import random
+import subprocess
+import sys
 import time
 
 import pytest
@@ -21,7 +23,7 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.cache im
     credential_identity,
     identity_key,
 )
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import bootstrap, cli, command_line
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import argument_parser, bootstrap, cli, command_line
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.command_line import (
     FAST_OPTIONS,
     GO_FALSE,
@@ -44,11 +46,20 @@ BASE = ["credential-process", "--cache", "--certificate", "c.pem", "--private-ke
 
 
 def full_parse(argv):
-    """argparse's reading (through cli.parse_arguments), or None when it refuses argv (or prints help)."""
+    """argparse's reading (argument_parser.parse_with_argparse), or None when it refuses argv (or prints help)."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return vars(argument_parser.parse_with_argparse(list(argv)))
+    except (command_line.UsageError, SystemExit):
+        return None
+
+
+def helper_parse(argv):
+    """The helper's own reading (cli.parse_arguments: the table for the lines it reads, else argparse)."""
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             return vars(cli.parse_arguments(list(argv)))
-    except (cli.UsageError, SystemExit):
+    except (command_line.UsageError, SystemExit):
         return None
 
 
@@ -180,13 +191,31 @@ def test_fast_reading_agrees_with_argparse():
         full = full_parse(argv)
         if full is None:
             assert fast is None, argv  # argparse refuses it: a cache hit must not answer it
+            assert helper_parse(argv) is None, argv
             refused += 1
             continue
         if fast is not None:
             read += 1
             for dest, value in fast.items():
                 assert full[dest] == value and type(full[dest]) is type(value), (argv, dest, value, full[dest])
+        # The helper's reading (table, else argparse) is argparse's, every field and type, on every line argparse takes.
+        helper = helper_parse(argv)
+        assert helper == full and all(type(helper[dest]) is type(full[dest]) for dest in full), argv
     assert read > 250 and refused > 150  # both kinds of command line were exercised
+
+
+def test_a_cold_credential_process_reads_its_line_without_argparse():
+    """Issue 12: argparse (and gettext, which it imports) and building the parser cost the cold path ~15 ms."""
+    code = (
+        "import sys\n"
+        "from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import cli\n"
+        "args = cli.parse_arguments(%r)\n"
+        "print(args.command, args.cache, args.debug, 'argparse' in sys.modules)\n"
+        "cli.parse_arguments(['credential-process', '--debug'])\n"
+        "print('argparse' in sys.modules)\n"
+    ) % (BASE[:1] + BASE[2:],)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["credential-process", "False", "False", "False", "True"]
 
 
 @pytest.mark.parametrize("argv", [

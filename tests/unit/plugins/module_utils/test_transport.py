@@ -280,7 +280,7 @@ def test_bad_ca_bundle_is_a_configuration_error(material, start_server, tmp_path
 def test_service_errors_come_back_typed_from_the_verifying_server(material, start_server, tls_files):
     stranger = pki.make_leaf(pki.make_ca(), key_type="RSA")
     other = load_signing_material(stranger.cert_pem, stranger.key_pem)
-    broken = type(material)(**dict(vars(material), private_key=other.private_key, key_type="RSA", algorithm=other.algorithm))
+    broken = material.replace(private_key=other.private_key, key_type="RSA", algorithm=other.algorithm)
     server = start_server()
     with pytest.raises(InvalidSignatureError) as caught:
         call(broken, server.endpoint, ca_bundle=tls_files["ca_bundle"])
