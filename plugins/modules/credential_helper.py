@@ -130,20 +130,12 @@ import stat
 import tempfile
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.failing import RolesAnywhereModule
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.files import read_bytes
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import DEFAULT_INTERPRETER
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import describe_helper
 
 DEFAULT_MODE = "0755"
-
-
-def read_existing(path):
-    """The bytes at path, or None when there is no file."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 def file_state(path, content):
@@ -280,7 +272,7 @@ def main():
             path, os.path.join(path, "rolesanywhere-credential-helper")), path=path)
     existing, refusal = None, None
     try:
-        existing = read_existing(path)
+        existing = read_bytes(path)  # None when there is no file; other errors surface
     except OSError as error:
         refusal = "cannot read %s: %s. Check the path and run with become if it is not yours" % (path, error.strerror)
     if refusal is not None:

@@ -154,6 +154,7 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane.modules import AnsibleRolesAnywhereModule
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.files import atomic_write
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.files import read_bytes
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import parse_acm_pca_arn
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import parse_rolesanywhere_arn
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._report.audit import build_report
@@ -225,19 +226,11 @@ def check_options(params):
                                      "Pass what the report playbook gathers for each host")
 
 
-def read_existing(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 def plan_files(params, report):
     """(texts by format, paths by format, formats whose file changes, the report as written)."""
     base = os.path.join(params["dest"], params["basename"])
     paths = {name: "%s.%s" % (base, name) for name in params["formats"]}
-    old_json = read_existing(base + ".json")
+    old_json = read_bytes(base + ".json", absent=OSError)
     try:
         old = json.loads(old_json.decode("utf-8")) if old_json is not None else None
     except ValueError:
@@ -245,7 +238,7 @@ def plan_files(params, report):
     if same_report(old, report):
         report = dict(report, generated_at=old["generated_at"])  # nothing new: keep the report as it was made
     texts = render(report, params["formats"])
-    changed = [name for name in params["formats"] if read_existing(paths[name]) != texts[name].encode("utf-8")]
+    changed = [name for name in params["formats"] if read_bytes(paths[name], absent=OSError) != texts[name].encode("utf-8")]
     return texts, paths, changed, report, old_json
 
 

@@ -64,7 +64,8 @@ class Fetched:
         return "Fetched(expires=%r)" % self.expires  # value and payload hold credentials: never shown
 
 
-def _sha256(*parts):
+def cache_key(*parts):
+    """The cache entry name of the lookup's parts (sha256 of the lines): one rule for every lookup entry."""
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -116,9 +117,9 @@ class Identity:
             self.state = credential_cache.certificate_state(fields["certificate"])
         else:
             self.state = credential_cache.certificate_state(credential_cache.STDIN, _text_bytes(certificate))
-        self.details_key = _sha256("lookup-details", self.key)
+        self.details_key = cache_key("lookup-details", self.key)
         # A TLS failure depends on the CA bundle and on validate_certs, not only on the identity.
-        self.failure_key = _sha256("lookup-failure", self.key, "ca_bundle=%s" % (settings.get("ca_bundle") or ""),
+        self.failure_key = cache_key("lookup-failure", self.key, "ca_bundle=%s" % (settings.get("ca_bundle") or ""),
                                    "validate_certs=%s" % bool(settings.get("validate_certs", True)))
 
 

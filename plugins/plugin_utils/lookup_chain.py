@@ -14,11 +14,11 @@ Role chaining (a role assumed with a role session's credentials) is limited by A
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils.lookup_cache import cache_key
 
 ASSUME_OPTIONS = ("assume_role_arn", "external_id", "assume_role_session_name", "assume_role_duration")
 DEFAULT_SESSION_NAME = "rolesanywhere-fleet"
@@ -52,14 +52,10 @@ class ChainedIdentity:
 
     def __init__(self, base, settings):
         parts = [base.key] + ["%s=%s" % (name, settings.get(name) or "") for name in ASSUME_OPTIONS]
-        self.key = _sha256("lookup-chained", *parts)
-        self.details_key = _sha256("lookup-details", self.key)
-        self.failure_key = _sha256("lookup-failure", base.failure_key, self.key)
+        self.key = cache_key("lookup-chained", *parts)
+        self.details_key = cache_key("lookup-details", self.key)
+        self.failure_key = cache_key("lookup-failure", base.failure_key, self.key)
         self.state = base.state  # a new certificate is a new source identity: the chained entry goes stale with it
-
-
-def _sha256(*parts):
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def assume_role(source, settings, region):

@@ -99,6 +99,16 @@ def ensure_private_directory(path, what="directory", hint="choose another one"):
         os.chmod(path, 0o700)
 
 
+def read_bytes(path, absent=(FileNotFoundError,)):
+    """The bytes at path, or None when reading it raises one of ``absent`` (a missing file by default; callers that
+    treat an unreadable file as absent pass OSError). Other errors reach the caller."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except absent:
+        return None
+
+
 def read_private_file(path, limit=1 << 20):
     """The bytes of ``path`` when it is a file of this user that nobody else can access, else None.
 

@@ -34,7 +34,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError("%s: %s (see %s --help)" % (self.prog, message, self.prog))
 
 
-
 def _boolean(text):
     try:
         return parse_bool(text)

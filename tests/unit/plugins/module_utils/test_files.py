@@ -76,3 +76,14 @@ def test_paths_and_environment_without_os(tmp_path, monkeypatch):
     assert view.get("ROLESANYWHERE_TEST_VALUE") == "caf\u00e9" == view["ROLESANYWHERE_TEST_VALUE"]
     assert view.get("ROLESANYWHERE_TEST_MISSING", "d") == "d" and "ROLESANYWHERE_TEST_MISSING" not in view
     assert files.process_environment() is os.environ  # os is loaded here: its environ is used
+
+
+def test_read_bytes_absent_means_missing_unless_told_otherwise(tmp_path):
+    """One reader for "the file's bytes, or None": what counts as absent is the caller's choice."""
+    present = tmp_path / "present"
+    present.write_bytes(b"data")
+    assert files.read_bytes(str(present)) == b"data"
+    assert files.read_bytes(str(tmp_path / "missing")) is None
+    with pytest.raises(IsADirectoryError):  # credential_helper: anything but a missing file must surface
+        files.read_bytes(str(tmp_path))
+    assert files.read_bytes(str(tmp_path), absent=OSError) is None  # fleet_report: unreadable is absent
