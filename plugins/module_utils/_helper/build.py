@@ -31,7 +31,6 @@ import base64
 import hashlib
 import importlib.util
 import io
-import json
 import marshal
 import os
 import pkgutil
@@ -159,13 +158,18 @@ def _fill(source, name, value):
 
 
 # marshal's bytes depend on the process that writes them, not only on the code: an object another reference
-# holds is written with a back-reference flag, and set constants follow the string hash seed. So the code is
-# compiled and marshalled by a fresh interpreter of the same build (isolated, no site, hash seed 0): the same
+# holds is written with a back-reference flag, and set constants (``x in {"a", "b"}``) follow the string hash seed.
+# So the code is compiled and marshalled by a fresh interpreter of the same build with hash seed 0: the same
 # sources then give the same bytes in the credential_helper module, tools/build_helper.py and the tests, and a
-# re-run of the module reports changed=false.
+# re-run of the module reports changed=false. ``-I`` would ignore PYTHONHASHSEED (it implies -E), so the child
+# starts isolated and, unless its seed is already 0, re-executes itself with an environment that holds only
+# PYTHONHASHSEED=0 (no PYTHONPATH, PYTHONOPTIMIZE...) and without site-packages; its input is marshalled (no
+# import beyond the built-in sys, os and marshal, so nothing in the working directory is imported).
 _COMPILER = (
-    "import json, marshal, sys\n"
-    "items = json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
+    "import sys, os, marshal\n"
+    "if sys.flags.hash_randomization:\n"
+    "    os.execve(sys.executable, [sys.executable, '-s', '-S', '-c', sys.argv[-1], sys.argv[-1]], {'PYTHONHASHSEED': '0'})\n"
+    "items = marshal.loads(sys.stdin.buffer.read())\n"
     "sys.stdout.buffer.write(marshal.dumps([(name, compile(text, origin, 'exec', dont_inherit=True, optimize=2))"
     " for name, origin, text in items]))\n"
 )
@@ -178,10 +182,9 @@ def compile_modules(sources, names, run_command):
     ``run_command`` runs the compiler: a module's AnsibleModule.run_command (modules run commands through it, as
     ansible-test's pylint rule ansible-bad-function requires), or one with its signature and result
     (tests/support/commands.py for tools/build_helper.py and the tests)."""
-    items = [[name, "%s/%s.py" % (HELPER_PACKAGE, name), sources[name].decode("utf-8")] for name in names]
-    returncode, stdout, stderr = run_command([sys.executable, "-I", "-S", "-c", _COMPILER], data=json.dumps(items).encode("utf-8"),
-                                             binary_data=True, encoding=None, environ_update={"PYTHONHASHSEED": "0"},
-                                             expand_user_and_vars=False)
+    items = [(name, "%s/%s.py" % (HELPER_PACKAGE, name), sources[name].decode("utf-8")) for name in names]
+    returncode, stdout, stderr = run_command([sys.executable, "-I", "-S", "-c", _COMPILER, _COMPILER], data=marshal.dumps(items),
+                                             binary_data=True, encoding=None, expand_user_and_vars=False)
     if returncode != 0:
         raise ValueError("cannot compile the helper's modules with %s: %s"
                          % (sys.executable, stderr.decode("utf-8", "replace").strip().splitlines()[-1:]))
