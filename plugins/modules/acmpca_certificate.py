@@ -266,7 +266,6 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import acmpca
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import api
@@ -436,7 +435,7 @@ def read_published_crl(s3, bucket, key):
 
 def wait_for_published_crl(module, region, location, serials):
     """Poll the CA's CRL in S3 until it lists every serial; return it as PEM."""
-    s3 = module.client("s3", region=region, retry_decorator=AWSRetry.jittered_backoff())
+    s3 = module.client("s3", region=region, retry_decorator=api.retry_decorator(api.S3_THROTTLING_ERROR_CODES))
     wanted = [acmpca.serial_to_int(serial) for serial in serials]
     deadline = time.monotonic() + module.params["crl_wait_timeout"]
     while True:

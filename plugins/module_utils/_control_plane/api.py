@@ -118,8 +118,14 @@ def is_user_error(error):
     return aws_error_code(cause) in USER_ERROR_CODES or type(cause).__name__ in USER_ERROR_EXCEPTIONS
 
 
-def retry_decorator():
-    return AWSRetry.jittered_backoff(catch_extra_error_codes=THROTTLING_ERROR_CODES)
+# S3 answers 503 "SlowDown" when a bucket is read too fast: botocore counts it as throttling
+# (botocore/retries/standard.py, ThrottledRetryableChecker._THROTTLED_ERROR_CODES), amazon.aws's AWSRetry does not.
+S3_THROTTLING_ERROR_CODES = ["SlowDown"]
+
+
+def retry_decorator(extra_codes=()):
+    """amazon.aws's jittered backoff, also on the throttling codes it lacks (THROTTLING_ERROR_CODES, extra_codes)."""
+    return AWSRetry.jittered_backoff(catch_extra_error_codes=THROTTLING_ERROR_CODES + list(extra_codes))
 
 
 def connect(module):

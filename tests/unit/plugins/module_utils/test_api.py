@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 
 import boto3
+import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 
@@ -152,6 +153,23 @@ def test_throttling_exception_is_retried(client, raw_client):
         stub.add_response("list_tags_for_resource", {"tags": [{"key": "a", "value": "b"}]}, {"resourceArn": ANCHOR_ARN})
         assert api.list_tags(client, ANCHOR_ARN) == {"a": "b"}
         stub.assert_no_pending_responses()
+
+
+def test_s3_slow_down_is_retried_by_the_s3_decorator():
+    """acmpca_certificate's CRL wait reads S3, which answers 503 SlowDown when read too fast; AWSRetry alone stops."""
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing",
+                      endpoint_url="http://127.0.0.1:9")
+    body = {"Body": "crl"}
+    with Stubber(s3) as stub:
+        stub.add_client_error("get_object", "SlowDown", "Please reduce your request rate.", 503)
+        stub.add_response("get_object", body, {"Bucket": "b", "Key": "crl/ca.crl"})
+        wrapped = RetryingBotoClientWrapper(s3, api.retry_decorator(api.S3_THROTTLING_ERROR_CODES))
+        assert wrapped.get_object(Bucket="b", Key="crl/ca.crl", aws_retry=True)["Body"] == "crl"
+        stub.assert_no_pending_responses()
+    with Stubber(s3) as stub:  # without the S3 codes, the first SlowDown ends the call
+        stub.add_client_error("get_object", "SlowDown", "Please reduce your request rate.", 503)
+        with pytest.raises(botocore.exceptions.ClientError, match="SlowDown"):
+            RetryingBotoClientWrapper(s3, api.retry_decorator()).get_object(Bucket="b", Key="crl/ca.crl", aws_retry=True)
 
 
 def test_tag_calls_send_the_service_shape(client, raw_client):
