@@ -23,9 +23,8 @@ from collections import namedtuple
 from .errors import MaterialError
 
 try:
-    from cryptography import x509
+    from cryptography import __version__ as _CRYPTOGRAPHY_VERSION, x509
     from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.backends import default_backend
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 except ImportError as import_error:  # pragma: no cover - exercised only without cryptography
@@ -59,8 +58,19 @@ def require_cryptography(purpose="read certificates, keys and CRLs"):
 
 
 def backend():
-    # cryptography < 3.1 (still shipped by some LTS distributions) requires the backend argument; newer ignore it.
-    return default_backend()
+    """The backend argument of cryptography's loaders: required before cryptography 3.1 (Ubuntu 20.04 ships 2.8),
+    ignored since. Only those old versions import it: the import costs the helper's cold start about 3 ms."""
+    if _needs_backend():
+        from cryptography.hazmat.backends import default_backend  # pylint: disable=import-outside-toplevel
+        return default_backend()
+    return None
+
+
+def _needs_backend():
+    try:
+        return tuple(int(part) for part in _CRYPTOGRAPHY_VERSION.split(".")[:2]) < (3, 1)
+    except ValueError:  # a version such as "3.1.dev1": new enough
+        return False
 
 
 # --- sources --------------------------------------------------------------------------------------------------

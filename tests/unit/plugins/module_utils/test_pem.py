@@ -110,3 +110,11 @@ def test_one_cryptography_check(monkeypatch):
     for call in (lambda: material_x509.load_private_key("x"), lambda: acmpca.load_csr("x"), lambda: pem.load_crl(b"x", "crl")):
         with pytest.raises(MaterialError, match="the Python library cryptography is needed to .* but cannot be imported"):
             call()
+
+
+@pytest.mark.parametrize("version, needed", [("2.8", True), ("3.0.4", True), ("3.1", False), ("50.0.2", False), ("3.1.dev1", False)])
+def test_the_backend_argument_only_for_cryptography_before_3_1(monkeypatch, version, needed):
+    """cryptography < 3.1 (Ubuntu 20.04: 2.8) requires backend=; newer ignore it, and the helper's cold start saves
+    importing it (about 3 ms)."""
+    monkeypatch.setattr(pem, "_CRYPTOGRAPHY_VERSION", version)
+    assert (pem.backend() is not None) is needed
