@@ -11,6 +11,7 @@ carry as a session tag stops the run before anything changes.
 from __future__ import annotations
 
 import json
+import os
 
 from tests.support.fleet import Fleet
 
@@ -22,6 +23,15 @@ def test_only_certificates_with_the_required_subject_get_credentials(emulator, t
     fleet = Fleet(str(tmp_path), emulator.endpoint, emulator.region, size=2, name=name,
                   host_vars={"h01": {"enroll_subject": {"organizationalUnitName": "web"}},
                              "h02": {"enroll_subject": {"organizationalUnitName": "mail"}}})
+    # Bad input stops the play before anything is made: a value no certificate could carry, a CA name AWS cannot map
+    for bad, words in (({"rolesanywhere_trust_require_subject": {"OU": "R&D"}},
+                        "require_subject.OU value 'R&D' can never match a certificate: it holds '&'"),
+                       ({"rolesanywhere_trust_ca_common_name": "Dev & Ops CA"},
+                        "rolesanywhere_trust_ca_common_name 'Dev & Ops CA' cannot become a session tag")):
+        run = fleet.trust(**bad)
+        assert run.rc != 0 and words in run.stdout, run.tail()
+        assert "TASK [Make the directory" not in run.stdout and not os.path.exists(os.path.dirname(fleet.vars_file())), run.tail()
+
     run = fleet.trust(rolesanywhere_trust_require_subject=REQUIRE)
     assert run.rc == 0, run.tail()
 
