@@ -15,7 +15,7 @@ description:
     C(sts:AssumeRole), C(sts:TagSession) and C(sts:SetSourceIdentity), as the IAM Roles Anywhere User Guide's
     "Trust model" page requires.
   - With trust anchor ARNs as input, only sessions through those trust anchors are allowed (C(ArnEquals) on C(aws:SourceArn)).
-  - With O(require_subject), only certificates whose subject fields match are allowed: each field becomes a condition on
+  - With O(require_subject), only certificates whose subject fields match are allowed; each field becomes a condition on
     C(aws:PrincipalTag/x509Subject/<field>), the session tag Roles Anywhere maps from the certificate. The profile must
     map those fields (see the P(rolesanywhere.fleet.subject_attribute_mappings#filter) filter).
   - See the collection's C(docs/abac.md).
@@ -28,13 +28,14 @@ options:
     required: true
   require_subject:
     description:
-      - Subject fields the certificate must hold, as C({field: value or [values]}). Fields by short name (C(CN), C(O),
+      - Subject fields the certificate must hold, each field mapped to a value or a list of values (for example
+        C(OU) to V([web, db]) and C(CN) to V(web-*)). Fields by short name (C(CN), C(O),
         C(OU), C(C), C(ST), C(L), C(DC), C(UID)) or OpenSSL long name (C(organizationalUnitName)).
       - Several values of one field are alternatives; several fields must all match.
       - A value with C(*) or C(?) is a pattern (C(StringLike)); that field's other values are then matched as patterns
         too. Without wildcards the match is exact (C(StringEquals)).
-      - A value holding characters AWS cannot carry as a session tag (anything but letters, digits, spaces and
-        C(_ . : / = + - @)) is refused: no certificate could ever match it.
+      - "A value holding characters AWS cannot carry as a session tag (anything but letters, digits, spaces and
+        C(_ . : / = + - @)) is refused, since no certificate could ever match it."
     type: dict
     default: {}
 """
