@@ -51,6 +51,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._control_plane import trust_policy
 
 
 def cross_account_trust_policy(role_arn, external_id="", source_identities=()):
@@ -62,15 +63,7 @@ def cross_account_trust_policy(role_arn, external_id="", source_identities=()):
         raise AnsibleFilterError(str(error)) from None
     if isinstance(source_identities, str) or not all(isinstance(item, str) and item for item in source_identities or ()):
         raise AnsibleFilterError("cross_account_trust_policy: source_identities must be a list of non-empty name patterns")
-    condition = {}
-    if external_id:
-        condition["StringEquals"] = {"sts:ExternalId": external_id}
-    if source_identities:
-        condition["StringLike"] = {"sts:SourceIdentity": list(source_identities)}
-    statement = {"Effect": "Allow", "Principal": {"AWS": role_arn}, "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]}
-    if condition:
-        statement["Condition"] = condition
-    return {"Version": "2012-10-17", "Statement": [statement]}
+    return trust_policy.cross_account_trust_policy(role_arn, external_id, source_identities)
 
 
 class FilterModule:

@@ -65,6 +65,15 @@ options:
     description: More subject attributes, OpenSSL long names as keys (C(enroll_subject)).
     type: dict
     default: {}
+  trust_subject_fields:
+    description:
+      - Subject fields (C(CN), C(OU)... or OpenSSL long names) that the role's trust policy has conditions on
+        (C(enroll_trust_subject_fields), which the trust playbook writes from C(rolesanywhere_trust_require_subject)).
+      - A subject field whose value AWS cannot carry as a session tag is a warning, and an error when it is one of
+        these, or when the subject lacks one of these; the host could never get credentials. See C(docs/abac.md).
+    type: list
+    elements: str
+    default: []
   subject_alt_names:
     description: Subject alternative names with type prefixes (C(enroll_subject_alt_names)).
     type: list
@@ -341,6 +350,7 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.subject_tags import subject_findings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.chained import check_chained_profiles
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.command import HelperSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import EnrollSettings
@@ -363,6 +373,7 @@ ARGUMENT_SPEC = dict(
     key_passphrase=dict(type="str", default="", no_log=False),
     common_name=dict(type="str", default=""),
     subject=dict(type="dict", default={}),
+    trust_subject_fields=dict(type="list", elements="str", default=[]),
     subject_alt_names=dict(type="list", elements="str", default=[]),
     signer_id=dict(type="str", required=True),
     renew_before_days=dict(type="int", default=10),
@@ -439,6 +450,11 @@ def main():
     common_name = settings.wanted.common_name
     if not 0 < len(common_name) <= 64:
         module.fail_json(msg="The common name must be 1 to 64 characters; set enroll_common_name (got '%s')." % common_name)
+    warnings, errors = subject_findings(dict(settings.wanted.subject, commonName=common_name), module.params["trust_subject_fields"])
+    if errors:
+        module.fail_json(msg=" | ".join(errors))
+    for warning in warnings:
+        module.warn(warning)
     result = decide(settings, check_mode=module.check_mode, run_command=module.run_command, cryptography_available=HAS_CRYPTOGRAPHY)
     result.update(helper_interpreter=interpreter, python=sys.executable, user_id=pwd.getpwuid(os.geteuid()).pw_name)
     module.exit_json(changed=False, **result)

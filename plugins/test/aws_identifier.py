@@ -26,10 +26,12 @@ options:
       - V(trust-anchor), V(profile), V(crl) a Roles Anywhere ARN or alias ARN of that type; V(subject) a subject ARN;
         V(resource-id) a Roles Anywhere resource ID (a lower-case UUID); V(iam-role) an IAM role ARN; V(acm-pca) an
         ACM Private CA certificate authority ARN; V(region) an AWS region name such as V(us-east-1);
-        V(role-session-name) an STS role session name (2 to 64 of letters, digits and V(+=,.@_-)).
+        V(role-session-name) an STS role session name (2 to 64 of letters, digits and V(+=,.@_-));
+        V(session-tag-value) a value AWS can carry as a session tag, as Roles Anywhere must for every mapped certificate
+        field (0 to 256 Unicode letters, numbers, spaces and V(_.:/=+-@); botocore's sts C(tagValueType)).
     type: str
     required: true
-    choices: [trust-anchor, profile, crl, subject, resource-id, iam-role, acm-pca, region, role-session-name]
+    choices: [trust-anchor, profile, crl, subject, resource-id, iam-role, acm-pca, region, role-session-name, session-tag-value]
   alias:
     description: Whether an alias ARN counts (for O(kind=trust-anchor), O(kind=profile) and O(kind=crl)).
     type: bool
@@ -77,6 +79,7 @@ KINDS = {
     "acm-pca": lambda value, alias: _parses(identifiers.parse_acm_pca_arn, value),
     "region": lambda value, alias: identifiers.is_region(value),
     "role-session-name": lambda value, alias: identifiers.is_role_session_name(value),
+    "session-tag-value": lambda value, alias: identifiers.is_session_tag_value(value),
 }
 
 

@@ -30,8 +30,17 @@ code: the containment module only writes policies), and its own tests (tests/uni
   ``aws:TokenIssueTime`` is when the temporary credentials were issued, present only for temporary credentials;
   ``aws:PrincipalArn`` is the role's ARN, not the session's.
 
-Anything outside that (an unknown operator, a set operator, a policy variable) raises ``Unsupported`` rather than
-guess, so a test cannot pass on an answer this evaluator did not really compute.
+- Set operators (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html):
+  ``ForAllValues:`` "returns true if every context key value in the request matches at least one context key value in
+  the policy. It also returns true if there are no context keys in the request"; ``ForAnyValue:`` "returns true if at
+  least one context key value in the request matches at least one context key value in the policy", false when the
+  key is absent. With a negated operator each request value must match none of the policy's values.
+
+It is also the emulator's trust policy evaluator (``policy.py`` picks the statements a trust policy applies to
+Roles Anywhere, then asks ``conditions_hold`` here): one reading of IAM's conditions, not two.
+
+Anything outside that (an unknown operator such as Numeric* or IpAddress, a policy variable) raises ``Unsupported``
+rather than guess, so a test cannot pass on an answer this evaluator did not really compute.
 """
 
 from __future__ import annotations
@@ -105,7 +114,7 @@ def _statements(policy: dict) -> Iterable[dict]:
         yield statement
 
 
-def _wildcard(pattern: str, value: str, ignore_case: bool = False) -> bool:
+def wildcard_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
     """``*`` any run of characters, ``?`` one character; everything else literal."""
     expression = "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern)
     return re.fullmatch(expression, value, re.DOTALL | (re.IGNORECASE if ignore_case else 0)) is not None
@@ -116,19 +125,19 @@ def _arn_like(pattern: str, value: str) -> bool:
     pattern_parts, value_parts = pattern.split(":", 5), value.split(":", 5)
     if len(pattern_parts) != 6 or len(value_parts) != 6:
         return False
-    return all(_wildcard(want, have) for want, have in zip(pattern_parts, value_parts))
+    return all(wildcard_match(want, have) for want, have in zip(pattern_parts, value_parts))
 
 
 def _applies(statement: dict, request: Request) -> bool:
     # Action names are not case-sensitive (reference_policies_elements_action.html)
     if "NotAction" in statement:
-        action_ok = not any(_wildcard(pattern, request.action, True) for pattern in _as_list(statement["NotAction"]))
+        action_ok = not any(wildcard_match(pattern, request.action, True) for pattern in _as_list(statement["NotAction"]))
     else:
-        action_ok = any(_wildcard(pattern, request.action, True) for pattern in _as_list(statement.get("Action")))
+        action_ok = any(wildcard_match(pattern, request.action, True) for pattern in _as_list(statement.get("Action")))
     if "NotResource" in statement:
-        resource_ok = not any(_wildcard(pattern, request.resource) for pattern in _as_list(statement["NotResource"]))
+        resource_ok = not any(wildcard_match(pattern, request.resource) for pattern in _as_list(statement["NotResource"]))
     else:
-        resource_ok = any(_wildcard(pattern, request.resource) for pattern in _as_list(statement.get("Resource")))
+        resource_ok = any(wildcard_match(pattern, request.resource) for pattern in _as_list(statement.get("Resource")))
     return action_ok and resource_ok and conditions_hold(statement.get("Condition") or {}, request)
 
 
@@ -151,7 +160,7 @@ def _iso(moment: datetime.datetime) -> str:
 _STRING = {
     "stringequals": lambda want, have: want == have,
     "stringequalsignorecase": lambda want, have: want.lower() == have.lower(),
-    "stringlike": _wildcard,
+    "stringlike": wildcard_match,
     "arnequals": _arn_like,  # "The ArnEquals and ArnLike condition operators behave identically."
     "arnlike": _arn_like,
     "bool": lambda want, have: want.lower() == have.lower(),
@@ -178,8 +187,11 @@ def _matches(operator: str, wanted: str, actual: str) -> bool:
 
 def condition_holds(raw_operator: str, key: str, wanted, request: Request) -> bool:
     operator = raw_operator.lower()
+    qualifier = None
     if ":" in operator:
-        raise Unsupported("set operators (%s) are not implemented here" % raw_operator)
+        qualifier, operator = operator.split(":", 1)
+        if qualifier not in ("forallvalues", "foranyvalue"):
+            raise Unsupported("condition operator %s is not implemented here" % raw_operator)
     if "${" in str(wanted):
         raise Unsupported("policy variables are not implemented here")
     wanted_values = [str(value) for value in _as_list(wanted)]
@@ -192,6 +204,9 @@ def condition_holds(raw_operator: str, key: str, wanted, request: Request) -> bo
     positive = _NEGATED.get(operator, operator)
     if positive not in _STRING and positive not in _DATE:
         raise Unsupported("condition operator %s is not implemented here" % raw_operator)
+    if qualifier is not None:
+        value_ok = [any(_matches(positive, want, have) for want in wanted_values) != negated for have in actual or ()]
+        return all(value_ok) if qualifier == "forallvalues" else any(value_ok)
     if actual is None:
         return if_exists or negated
     matched = any(_matches(positive, want, have) for want in wanted_values for have in actual)

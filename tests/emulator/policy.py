@@ -7,12 +7,12 @@ IAM Roles Anywhere assumes the role as the service principal ``rolesanywhere.ama
 three actions (``sts:AssumeRole``, ``sts:TagSession``, ``sts:SetSourceIdentity``). The request
 context carries ``aws:SourceArn`` (the trust anchor), ``aws:SourceAccount`` and one
 ``aws:PrincipalTag/<field>/<attribute>`` (and ``aws:RequestTag/...``) per mapped certificate
-attribute. This module evaluates the usual condition operators over that context.
+attribute. This module picks the statements that apply to the service and its actions, and has
+``iam_policy.conditions_hold`` (the tests' one evaluator of IAM conditions) read their Condition blocks.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import json
 from dataclasses import dataclass, field
@@ -21,10 +21,15 @@ from urllib.parse import unquote
 
 from cryptography import x509
 
+from . import iam_policy
+
+try:
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import identifiers
+except ImportError:  # a checkout, not an installed collection
+    from plugins.module_utils._core import identifiers  # type: ignore[no-redef]
+
 SERVICE_PRINCIPAL = "rolesanywhere.amazonaws.com"
 REQUIRED_ACTIONS = ("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity")
-TAG_VALUE_CHARACTERS = set("_.:/=+-@")
-MAX_TAG_VALUE_LENGTH = 256
 
 
 class PolicyDenied(Exception):
@@ -100,13 +105,15 @@ def _select(available: Dict[str, str], specifier: str) -> Dict[str, str]:
     return {specifier: available[specifier]} if specifier in available else {}
 
 
-def valid_tag_value(value: str) -> bool:
-    return len(value) <= MAX_TAG_VALUE_LENGTH and all(
-        character.isalnum() or character.isspace() or character in TAG_VALUE_CHARACTERS for character in value)
-
-
 def session_tags(certificate: x509.Certificate, attribute_mappings: Sequence[dict]) -> Dict[str, str]:
-    """``{"x509Subject/CN": "host1", ...}`` from the profile's mapping rules; MappingFailed on bad values."""
+    """``{"x509Subject/CN": "host1", ...}`` from the profile's mapping rules; MappingFailed on bad values.
+
+    A value must be a session tag value (sts tagValueType: identifiers.session_tag_value_problem, the collection's
+    one copy of the rule). AWS's refusal names the failing attributes per field, for example
+    "Some attributes failed to be mapped into session tags. Issuer: [ CN ]; Subject: [  ]; SAN: [  ]"
+    (hashicorp/terraform-provider-aws#48211) and "... Issuer: [  ]; Subject: [  ]; SAN: [ DNS/2 ]"
+    (aws/rolesanywhere-credential-helper#77).
+    """
     sources = {
         "x509Subject": _name_attributes(certificate.subject),
         "x509Issuer": _name_attributes(certificate.issuer),
@@ -118,9 +125,12 @@ def session_tags(certificate: x509.Certificate, attribute_mappings: Sequence[dic
         for rule in mapping.get("mappingRules", []):
             for key, value in _select(available, rule["specifier"]).items():
                 tags["%s/%s" % (mapping["certificateField"], key)] = value
-    bad = sorted(key for key, value in tags.items() if not valid_tag_value(value))
+    bad = sorted(key for key, value in tags.items() if not identifiers.is_session_tag_value(value))
     if bad:
-        raise MappingFailed("Some attributes failed to be mapped into session tags: %s" % ", ".join(bad))
+        def failed(field_name):
+            return " ".join(key.split("/", 1)[1] for key in bad if key.startswith(field_name + "/"))
+        raise MappingFailed("Some attributes failed to be mapped into session tags. Issuer: [ %s ]; Subject: [ %s ]; SAN: [ %s ]"
+                            % (failed("x509Issuer"), failed("x509Subject"), failed("x509SAN")))
     return tags
 
 
@@ -162,12 +172,6 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _wildcard(pattern: str, value: str, ignore_case: bool = False) -> bool:
-    if ignore_case:
-        pattern, value = pattern.lower(), value.lower()
-    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
-
-
 def _principal_matches(statement: dict) -> bool:
     if "NotPrincipal" in statement:
         return not _principal_in(statement["NotPrincipal"])
@@ -186,68 +190,16 @@ def _principal_in(principal) -> bool:
 
 def _action_matches(statement: dict, action: str) -> bool:
     if "NotAction" in statement:
-        return not any(_wildcard(pattern, action, True) for pattern in _as_list(statement["NotAction"]))
-    return any(_wildcard(pattern, action, True) for pattern in _as_list(statement.get("Action")))
+        return not any(iam_policy.wildcard_match(pattern, action, True) for pattern in _as_list(statement["NotAction"]))
+    return any(iam_policy.wildcard_match(pattern, action, True) for pattern in _as_list(statement.get("Action")))
 
 
-_STRING_OPERATORS = {
-    "stringequals": lambda want, have: want == have,
-    "stringequalsignorecase": lambda want, have: want.lower() == have.lower(),
-    "stringlike": _wildcard,
-    "arnequals": lambda want, have: want == have,
-    "arnlike": _wildcard,
-}
-
-
-def _single_match(operator: str, wanted: str, actual: str) -> bool:
-    if operator in _STRING_OPERATORS:
-        return _STRING_OPERATORS[operator](str(wanted), actual)
-    if operator == "bool":
-        return str(wanted).lower() == actual.lower()
-    if operator.startswith("numeric"):
-        return _numeric(operator, wanted, actual)
-    raise PolicyDenied("its trust policy uses the condition operator %s, which the emulator does not evaluate" % operator)
-
-
-def _numeric(operator: str, wanted, actual: str) -> bool:
+def conditions_hold(conditions: Optional[dict], context: RequestContext, action: str) -> bool:
+    """The Condition block, read by iam_policy (the one evaluator of IAM conditions in the tests)."""
     try:
-        left, right = float(actual), float(wanted)
-    except ValueError:
-        return False
-    comparisons = {"numericequals": left == right, "numericnotequals": left != right, "numericlessthan": left < right,
-                   "numericlessthanequals": left <= right, "numericgreaterthan": left > right,
-                   "numericgreaterthanequals": left >= right}
-    return comparisons.get(operator, False)
-
-
-def _condition_holds(raw_operator: str, key: str, wanted, context: RequestContext) -> bool:
-    operator = raw_operator.lower()
-    qualifier = None
-    if ":" in operator:
-        qualifier, operator = operator.split(":", 1)
-    if_exists = operator.endswith("ifexists")
-    operator = operator[:-len("ifexists")] if if_exists else operator
-    actual = context.get(key)
-    wanted_values = [str(value) for value in _as_list(wanted)]
-    if operator == "null":
-        return (actual is None or actual == []) == (wanted_values[0].lower() == "true")
-    negated = "not" in operator
-    positive = operator.replace("not", "", 1) if negated else operator
-    if actual is None:
-        return True if (if_exists or negated or qualifier == "forallvalues") else False
-    if qualifier == "forallvalues":
-        result = all(any(_single_match(positive, want, have) for want in wanted_values) for have in actual)
-    else:
-        result = any(_single_match(positive, want, have) for want in wanted_values for have in actual)
-    return not result if negated else result
-
-
-def conditions_hold(conditions: Optional[dict], context: RequestContext) -> bool:
-    for operator, entries in (conditions or {}).items():
-        for key, wanted in (entries or {}).items():
-            if not _condition_holds(operator, key, wanted, context):
-                return False
-    return True
+        return iam_policy.conditions_hold(conditions or {}, iam_policy.Request(action, "*", context.values))
+    except iam_policy.Unsupported as error:
+        raise PolicyDenied("its trust policy uses something the emulator does not evaluate (%s)" % error) from None
 
 
 def evaluate_trust_policy(document, context: RequestContext, role_arn: str) -> None:
@@ -258,12 +210,12 @@ def evaluate_trust_policy(document, context: RequestContext, role_arn: str) -> N
     for action in REQUIRED_ACTIONS:
         relevant = [s for s in statements if _principal_matches(s) and _action_matches(s, action)]
         allows = [s for s in relevant if s.get("Effect") == "Allow"]
-        denies = [s for s in relevant if s.get("Effect") == "Deny" and conditions_hold(s.get("Condition"), context)]
+        denies = [s for s in relevant if s.get("Effect") == "Deny" and conditions_hold(s.get("Condition"), context, action)]
         if denies:
             raise PolicyDenied("an explicit Deny in its trust policy refuses %s to %s" % (action, SERVICE_PRINCIPAL))
         if not allows:
             missing_grant.append(action)
-        elif not any(conditions_hold(s.get("Condition"), context) for s in allows):
+        elif not any(conditions_hold(s.get("Condition"), context, action) for s in allows):
             failed_condition.append(action)
     if missing_grant:
         raise PolicyDenied("its trust policy does not allow %s to perform %s" % (SERVICE_PRINCIPAL, ", ".join(missing_grant)))

@@ -148,12 +148,14 @@ class SessionService:
             raise awserrors.access_denied(str(error)) from None
         role = self.backend.get_role(verified.role_arn)
         if role is None:
-            raise awserrors.access_denied("Unable to assume role %s: the role does not exist." % verified.role_arn)
+            raise awserrors.access_denied("Unable to assume role for %s: the role does not exist." % verified.role_arn)
         context = policy.build_context(anchor["trustAnchorArn"], self.control.account, tags, source_identity, session_name)
         try:
             policy.evaluate_trust_policy(self._parsed_policy(role.trust_policy), context, role.arn)
         except policy.PolicyDenied as error:
-            raise awserrors.access_denied("Unable to assume role %s: %s." % (role.arn, error.reason)) from None
+            # AWS's prefix (aws/rolesanywhere-credential-helper#77: "AccessDeniedException: Unable to assume role for
+            # arn:aws:iam::...:role/... . <why>"); the reason after it is the emulator's, for the person debugging.
+            raise awserrors.access_denied("Unable to assume role for %s: %s." % (role.arn, error.reason)) from None
         duration = self._duration(verified, profile, role, now)
         credentials = self.backend.assume_role(role.arn, session_name, duration, profile.get("sessionPolicy"))
         subject = self._record(verified, failed=False, document=document)

@@ -23,6 +23,7 @@ Stdlib only: this file ships to hosts inside the credential helper.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .errors import ConfigurationError
 
@@ -67,6 +68,8 @@ MODEL_SHAPES = {
     ("sts", "roleSessionNameType"): {"min": 2, "max": 64, "pattern": "[\\w+=,.@-]*"},
     ("sts", "roleDurationSecondsType"): {"min": 900, "max": 43200},
     ("sts", "externalIdType"): {"min": 2, "max": 1224, "pattern": "[\\w+=,.@:\\/-]*"},
+    # Session tag values (Tag.Value): what Roles Anywhere can carry from a certificate field (attribute mapping).
+    ("sts", "tagValueType"): {"min": 0, "max": 256, "pattern": "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"},
 }
 
 
@@ -422,3 +425,33 @@ def validate_role_session_name(name, option="role_session_name"):
             "Use 2 to 64 characters from letters, digits and + = , . @ _ -",
         )
     return name
+
+
+# --- session tag values -----------------------------------------------------------------------------------------
+# sts tagValueType (above): 0..256 characters of Unicode letters (\p{L}), separators (\p{Z}), numbers (\p{N}) and
+# _ . : / = + - @. Python's re has no \p{..}: the categories are read with unicodedata (L*, Z*, N*). Roles Anywhere
+# turns each mapped certificate attribute into such a tag; one value outside the rule makes CreateSession fail with
+# "Some attributes failed to be mapped into session tags" (aws/rolesanywhere-credential-helper#188: a CN with
+# parentheses; hashicorp/terraform-provider-aws#48211: an issuer CN with '&').
+_TAG_VALUE_PUNCTUATION = frozenset("_.:/=+-@")
+MAX_TAG_VALUE_LENGTH = _shape("sts", "tagValueType")["max"]
+
+
+def _tag_value_character(character):
+    return character in _TAG_VALUE_PUNCTUATION or unicodedata.category(character)[0] in "LZN"
+
+
+def session_tag_value_problem(value):
+    """None when AWS can carry value as a session tag value; else what is wrong, in words."""
+    if not isinstance(value, str):
+        return "it is not text"
+    refused = sorted(set(character for character in value if not _tag_value_character(character)))
+    if refused:
+        return "it holds %s, which a session tag value cannot hold" % ", ".join(repr(character) for character in refused)
+    if len(value) > MAX_TAG_VALUE_LENGTH:
+        return "it is %d characters long, more than a session tag value's %d" % (len(value), MAX_TAG_VALUE_LENGTH)
+    return None
+
+
+def is_session_tag_value(value):
+    return session_tag_value_problem(value) is None

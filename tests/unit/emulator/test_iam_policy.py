@@ -122,9 +122,39 @@ def test_role_session_context_and_unsupported():
     request = role_session_request("s3:ListBuckets", "AROAEXAMPLE", "5c0e1a", issued, "arn:aws:iam::123456789012:role/web")
     assert request.value("AWS:USERID") == ["AROAEXAMPLE:5c0e1a"]
     assert request.value("aws:TokenIssueTime") == ["2026-12-06T23:00:00Z"]
+    with pytest.raises(Unsupported):  # set operators are implemented now (test_set_operators); variables are not
+        evaluate([{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+                                  "Condition": {"ForAnyValue:StringLike": {"aws:TagKeys": "${aws:username}"}}}]}], request)
     with pytest.raises(Unsupported):
         evaluate([{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
-                                  "Condition": {"ForAnyValue:StringLike": {"aws:TagKeys": "x"}}}]}], request)
+                                  "Condition": {"ForSomeValues:StringLike": {"aws:TagKeys": "x"}}}]}], request)
     with pytest.raises(Unsupported):
         evaluate([{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
                                   "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}]}], request)
+
+
+def test_set_operators():
+    """reference_policies_condition-single-vs-multi-valued-context-keys.html: the aws:TagKeys examples.
+
+    ForAllValues:StringEquals {aws:TagKeys: [environment, cost-center]}: a request tagging environment (and/or
+    cost-center) matches, one also tagging owner does not, one with no tags does ("returns true if there are no
+    context keys in the request"). ForAnyValue:StringEquals: at least one of the request's keys must be listed, so no
+    tags is false. With StringNotEquals each request value must match none of the policy's values.
+    """
+    def policy(operator):
+        return {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+                               "Condition": {operator: {"aws:TagKeys": ["environment", "cost-center"]}}}]}
+
+    def request(*keys):
+        return Request("ec2:CreateTags", context={"aws:TagKeys": list(keys)} if keys else {})
+
+    assert evaluate([policy("ForAllValues:StringEquals")], request("environment")) == ALLOW
+    assert evaluate([policy("ForAllValues:StringEquals")], request("environment", "cost-center")) == ALLOW
+    assert evaluate([policy("ForAllValues:StringEquals")], request("environment", "owner")) == IMPLICIT_DENY
+    assert evaluate([policy("ForAllValues:StringEquals")], request()) == ALLOW
+    assert evaluate([policy("ForAnyValue:StringEquals")], request("owner", "cost-center")) == ALLOW
+    assert evaluate([policy("ForAnyValue:StringEquals")], request("owner")) == IMPLICIT_DENY
+    assert evaluate([policy("ForAnyValue:StringEquals")], request()) == IMPLICIT_DENY
+    assert evaluate([policy("ForAllValues:StringNotEquals")], request("owner", "project")) == ALLOW
+    assert evaluate([policy("ForAllValues:StringNotEquals")], request("owner", "environment")) == IMPLICIT_DENY
+    assert evaluate([policy("ForAnyValue:StringNotEquals")], request("owner", "environment")) == ALLOW

@@ -33,6 +33,8 @@ ID = "0f3f1f5e-8a4e-4a57-9d43-2c2f0b9e8f41"
     ("EU-WEST-1", "region", False),
     ("host-1", "role-session-name", True),
     ("h", "role-session-name", False),
+    ("fleet Roles Anywhere CA", "session-tag-value", True),
+    ("Dev & Ops CA", "session-tag-value", False),  # hashicorp/terraform-provider-aws#48211
     (None, "region", False),
     (42, "resource-id", False),
 ])
