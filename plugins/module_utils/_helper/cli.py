@@ -25,6 +25,7 @@ from .certificate_commands import run_read_certificate_data, run_sign_string
 from .command_line import (
     CACHE_OPTIONS,
     DEBUG,
+    FAILOVER_OPTIONS,
     MATERIAL_OPTIONS,
     SERVE_OPTIONS,
     SESSION_OPTIONS,
@@ -142,6 +143,7 @@ def _add_material(parser):
 
 def _add_session(parser):
     _add_options(parser, SESSION_OPTIONS)
+    _add_options(parser, FAILOVER_OPTIONS)
     _add_material(parser)
     _add_unsupported(parser)
 
