@@ -201,31 +201,35 @@ def load_material(request, context):
 def obtain_credentials(request, context, material=None):
     """One CreateSession (with the transport's retries), then one per --failover set while the previous region
     does not answer or answers 5xx (failover.fails_over); returns (SessionCredentials, SigningMaterial)."""
-    from .._core.transport import create_session  # pylint: disable=import-outside-toplevel
-
     material = material or load_material(request, context)
     sessions = ((request.parameters, request.config),) + request.failover
-    for index, (parameters, config) in enumerate(sessions):
-        # Endpoint, FIPS, CA bundle and proxies as AWS's helper reads them (check_session_arguments' ClientConfig).
-        context.console.debug("CreateSession: region %s, endpoint %s%s, duration %d s" % (
-            parameters.region, parameters.endpoint,
-            " (from %s)" % config.endpoint_source if config.endpoint else "", parameters.duration_seconds))
+    for index, (parameters, config) in enumerate(sessions[:-1]):
         try:
-            credentials = create_session(
-                material, parameters.trust_anchor_arn, parameters.profile_arn, parameters.role_arn, parameters=parameters,
-                config=config, verify_ssl=request.verify_ssl,
-            )
+            return _create_session(request, context, material, parameters, config), material
         except RolesAnywhereError as error:
-            if index + 1 == len(sessions) or not _fails_over(error):
+            if not _fails_over(error):
                 raise
             following = sessions[index + 1][0]
             context.console.log("CreateSession in %s (%s) failed, trying %s (%s), the next --failover set: %s" % (
                 parameters.region, parameters.endpoint, following.region, following.endpoint, " ".join(str(error).split())))
-            continue
-        context.console.debug("got credentials %s for %s, expiring %s" % (
-            credentials.access_key_id, credentials.assumed_role_arn, credentials.expiration_text))
-        return credentials, material
-    raise AssertionError("unreachable: the last set returns or raises")
+    parameters, config = sessions[-1]
+    return _create_session(request, context, material, parameters, config), material
+
+
+def _create_session(request, context, material, parameters, config):
+    from .._core.transport import create_session  # pylint: disable=import-outside-toplevel
+
+    # Endpoint, FIPS, CA bundle and proxies as AWS's helper reads them (check_session_arguments' ClientConfig).
+    context.console.debug("CreateSession: region %s, endpoint %s%s, duration %d s" % (
+        parameters.region, parameters.endpoint,
+        " (from %s)" % config.endpoint_source if config.endpoint else "", parameters.duration_seconds))
+    credentials = create_session(
+        material, parameters.trust_anchor_arn, parameters.profile_arn, parameters.role_arn, parameters=parameters,
+        config=config, verify_ssl=request.verify_ssl,
+    )
+    context.console.debug("got credentials %s for %s, expiring %s" % (
+        credentials.access_key_id, credentials.assumed_role_arn, credentials.expiration_text))
+    return credentials
 
 
 def _fails_over(error):
