@@ -12,7 +12,7 @@ version_added: 0.2.0
 author: Contributors to the rolesanywhere.fleet collection
 description:
   - Normalises C(rolesanywhere_trust_regions) of the C(rolesanywhere.fleet.trust) playbook, which sets up the same CA as
-    trust anchor and the same profile in every region listed (one IAM role: IAM is global).
+    trust anchor and the same profile in every region listed (one IAM role, as IAM is global).
   - Each entry is a region name, or a dictionary C({region, endpoint_url?}) when the region's Roles Anywhere endpoint
     is not AWS's own (a VPC endpoint, a test emulator).
   - An empty list stands for the one region the AWS settings choose (C(region) V("")), as before the option existed.
