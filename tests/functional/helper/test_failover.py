@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 
 import pytest
@@ -16,18 +15,10 @@ import pytest
 from tests.conftest import SHARED_ACCOUNT_ARGS
 from tests.emulator.client import EmulatorProcess
 from tests.functional.helper.helpers import Serving, assert_error, run_helper, session_args
+from tests.functional.helper.test_serve import wait_until
 from tests.support.scenario import make_trust, trust_policy
 
 EAST, WEST = "us-east-1", "us-west-2"
-
-
-def wait_until(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture(scope="module")
