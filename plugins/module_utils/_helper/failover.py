@@ -7,8 +7,8 @@ A set is ``trust-anchor-arn=ARN,profile-arn=ARN[,region=REGION][,endpoint=URL]``
 trust anchor in another region, with the same profile there. The role, certificate, key, duration and session
 name are the command's own (IAM is global: one role serves every region). Each set is checked by the rules of
 the session options: its region is the trust anchor ARN's unless ``region=`` says it (AWS's helper takes
-``--region`` else the trust anchor ARN's region and refuses a profile of another region: cmd/credentials.go of
-github.com/aws/rolesanywhere-credential-helper); its endpoint is ``endpoint=`` else the region's, resolved by
+``--region`` else the trust anchor ARN's region and refuses a profile of another region: GenerateCredentials in
+aws_signing_helper/credentials.go of github.com/aws/rolesanywhere-credential-helper); its endpoint is ``endpoint=`` else the region's, resolved by
 sdk_config as for ``--endpoint`` (so AWS_ENDPOINT_URL_ROLESANYWHERE still wins, as it does over ``--endpoint``).
 """
 

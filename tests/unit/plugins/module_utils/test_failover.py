@@ -52,7 +52,7 @@ def test_a_set_takes_its_region_from_the_arn_unless_given():
         WEST_ANCHOR, WEST_PROFILE, "us-west-2", "http://127.0.0.1:1")
     args = cli.parse_arguments(BASE + ["--failover", WEST])
     (parameters, config), = failover_sessions(args, {})
-    assert parameters.region == "us-west-2"  # AWS's helper: the trust anchor ARN's region (cmd/credentials.go)
+    assert parameters.region == "us-west-2"  # AWS's helper: the trust anchor ARN's region (aws_signing_helper/credentials.go)
     assert parameters.endpoint == "https://rolesanywhere.us-west-2.amazonaws.com"
     assert (parameters.trust_anchor_arn, parameters.profile_arn, parameters.role_arn) == (WEST_ANCHOR, WEST_PROFILE, ROLE)
     assert config.endpoint is None
