@@ -188,6 +188,28 @@ options:
       role_session_name:
         description: The session name; the SDK chooses one when omitted.
         type: str
+  regions:
+    description:
+      - More regions to get credentials from (C(enroll_regions)), tried in order by the helper's C(--failover) when
+        the previous region does not answer or answers 5xx. An entry naming O(trust_anchor_arn) again is left out.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      region:
+        description: The region; the trust anchor ARN's when omitted (it must be that one).
+        type: str
+      trust_anchor_arn:
+        description: The trust anchor of the same CA in that region.
+        type: str
+        required: true
+      profile_arn:
+        description: The profile in that region.
+        type: str
+        required: true
+      endpoint_url:
+        description: The CreateSession endpoint of that region; the region's own when omitted.
+        type: str
 attributes:
   check_mode:
     description: Reads only; runs the same in check mode (where a unit not yet written is not to be started).
@@ -358,6 +380,7 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import default_common_name
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import helper_file
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import HAS_CRYPTOGRAPHY
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.regions import failover_sets
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.renewal import Wanted
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 
@@ -402,6 +425,10 @@ ARGUMENT_SPEC = dict(
         region=dict(type="str"),
         role_session_name=dict(type="str"),
     )),
+    regions=dict(type="list", elements="dict", default=[], options=dict(
+        region=dict(type="str"), trust_anchor_arn=dict(type="str", required=True),
+        profile_arn=dict(type="str", required=True), endpoint_url=dict(type="str"),
+    )),
 )
 
 
@@ -414,7 +441,9 @@ def settings_from(params):
         region=params["region"], endpoint_url=params["endpoint_url"],
         ca_bundle_file=base + "/ca-bundle.pem" if params["ca_bundle_sha1"] else None,
         session_duration=params["session_duration"], role_session_name=params["role_session_name"],
-        key_passphrase=params["key_passphrase"], helper_cache=params["helper_cache"])
+        key_passphrase=params["key_passphrase"], helper_cache=params["helper_cache"],
+        failover=failover_sets(params["regions"], params["trust_anchor_arn"], params["profile_arn"], params["role_arn"],
+                               params["helper"]))
     wanted = Wanted(key_spec=params["key_spec"], common_name=params["common_name"] or default_common_name(),
                     signer_id=params["signer_id"], renew_before_days=params["renew_before_days"],
                     subject=params["subject"], subject_alt_names=params["subject_alt_names"],

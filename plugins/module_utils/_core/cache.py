@@ -224,6 +224,10 @@ def credential_identity(values, environ):
     """The identity fields of credential-process ``values`` (option dests) in ``environ``."""
     fields = with_pkcs11_module(dict((name, values.get(name)) for name in IDENTITY_FIELDS), values.get("pkcs11_lib"))
     fields["endpoint"], fields["use_fips_endpoint"], fields["use_dualstack_endpoint"] = resolved_endpoint(values, environ)
+    if values.get("failover"):
+        # The failover sets as given (--failover): one entry per identity whichever region answered, so a failover
+        # neither makes a second entry nor a second CreateSession. Without them the key is what it always was.
+        fields["failover"] = "\n".join(values["failover"])
     return fields
 
 

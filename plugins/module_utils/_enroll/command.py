@@ -34,6 +34,7 @@ class HelperSettings:  # pylint: disable=too-many-instance-attributes
     role_session_name: str = ""
     key_passphrase: str = ""
     helper_cache: bool = True
+    failover: tuple = ()  # --failover values of enroll_regions (regions.failover_sets), tried after the first set
 
     @property
     def cache_wanted(self):
@@ -58,6 +59,8 @@ def helper_argv(settings, material_dir, with_chain, command="credential-process"
         argv += ["--region", settings.region]
     if settings.endpoint_url:
         argv += ["--endpoint", settings.endpoint_url]
+    for value in settings.failover:
+        argv += ["--failover", value]
     if int(settings.session_duration) != DEFAULT_SESSION_DURATION:
         argv += ["--session-duration", str(int(settings.session_duration))]
     if settings.role_session_name:

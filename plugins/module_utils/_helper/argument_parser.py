@@ -16,6 +16,7 @@ import argparse
 from .command_line import (
     CACHE_OPTIONS,
     DEBUG,
+    FAILOVER_OPTIONS,
     MATERIAL_OPTIONS,
     PROG,
     SERVE_OPTIONS,
@@ -83,6 +84,7 @@ def _add_material(parser):
 
 def _add_session(parser):
     _add_options(parser, SESSION_OPTIONS)
+    _add_options(parser, FAILOVER_OPTIONS)
     _add_material(parser)
     _add_unsupported(parser)
 

@@ -48,7 +48,7 @@ HELPER_MODULES = ("_core/files", "_core/refresh", "_core/cache", "_core/errors",
                   "_core/mldsa_keys", "_core/x509", "_core/certificate_facts", "_core/endpoints", "_core/signing",
                   "_core/sdk_config", "_core/transport", "_core/pkcs11_uri", "_core/pkcs11", "_helper/command_line", "_helper/argument_parser",
                   "_helper/credentials_file",
-                  "_helper/imds_server", "_helper/session_request", "_helper/certificate_commands",
+                  "_helper/imds_server", "_helper/failover", "_helper/session_request", "_helper/certificate_commands",
                   "_helper/refresh_commands", "_helper/cli", "_helper/bootstrap")
 HELPER_PACKAGES = ("_core", "_helper")
 BOOTSTRAP_MODULE = "_helper/bootstrap"

@@ -95,6 +95,14 @@ SESSION_OPTIONS = (
     flag("--with-proxy", help="accepted, changes nothing: HTTPS_PROXY / NO_PROXY are always honoured, as by AWS's helper"),
     flag("--use-fips-endpoint", help="use the FIPS endpoint (also AWS_USE_FIPS_ENDPOINT=true)"),
 )
+# Multi-region failover (issue 15): more (trust anchor, profile, region) sets, tried in order after the one the
+# session options name; parsed and checked by _helper/failover.py. AWS's helper has no such flag.
+FAILOVER_FLAG = "--failover"
+FAILOVER_OPTIONS = (
+    Option(FAILOVER_FLAG, kind="append", metavar="trust-anchor-arn=ARN,profile-arn=ARN[,region=R][,endpoint=URL]",
+           help="another region's trust anchor and profile, tried when the previous region does not answer or answers "
+           "5xx (repeatable, tried in order)"),
+)
 CACHE_OPTIONS = (
     flag("--cache", help="reuse credentials until --refresh-margin before they expire"),
     Option("--cache-dir", help="cache directory (default: $XDG_CACHE_HOME/rolesanywhere-fleet or ~/.cache/...)"),
@@ -134,7 +142,7 @@ BOOLEAN_FLAGS = frozenset(
 )
 
 # What the cache-hit reading of credential-process understands; anything else is left to argparse.
-FAST_OPTIONS = dict((option.name, option) for option in SESSION_OPTIONS + MATERIAL_OPTIONS + CACHE_OPTIONS)
+FAST_OPTIONS = dict((option.name, option) for option in SESSION_OPTIONS + MATERIAL_OPTIONS + CACHE_OPTIONS + FAILOVER_OPTIONS)
 
 
 def _is_value_token(token):
@@ -157,7 +165,7 @@ def read_options(argv, command="credential-process", options=None):
     """{dest: value} of ``argv`` exactly as argparse reads it (defaults included), or None when unsure.
 
     None for: another command, an option outside ``options`` (``--debug``, ``--help``, PKCS#11...), an
-    option given twice, a value that looks like an option, a value of the wrong type, both members of a
+    option given twice (unless repeatable), a value that looks like an option, a value of the wrong type, both members of a
     mutually exclusive group, a boolean with a separate value.
     """
     options = FAST_OPTIONS if options is None else options
@@ -170,7 +178,7 @@ def read_options(argv, command="credential-process", options=None):
     while index < len(argv):
         name, has_value, value = argv[index].partition("=")
         option = options.get(name)
-        if option is None or name in seen or (option.group and option.group in groups):
+        if option is None or (name in seen and option.kind != "append") or (option.group and option.group in groups):
             return None
         seen.add(name)
         if option.group:
@@ -192,6 +200,10 @@ def read_options(argv, command="credential-process", options=None):
                 value = argv[index]
             if value == "--":
                 return None  # argparse drops a "--" even from an option's value
+            if option.kind == "append":
+                values[option.dest] = values[option.dest] + [value]  # a new list: the default is shared
+                index += 1
+                continue
             try:
                 values[option.dest] = option.type(value)
             except ValueError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from .._core.errors import ConfigurationError, MaterialError
+from .._core.errors import ConfigurationError, MaterialError, RolesAnywhereError
 from .._core.records import Record
 from .command_line import PASSWORD_FILE_FLAG, STDIN, UNSUPPORTED_SWITCHES, UNSUPPORTED_VALUE_FLAGS
 
@@ -45,12 +45,14 @@ class SessionRequest(Record):
 
     parameters: signing.SessionParameters; config: sdk_config.ClientConfig (endpoint, FIPS, dual-stack, CA bundle,
     proxies as AWS's helper reads them); certificate: str; private_key, intermediates: str or None; password: bytes
-    (hidden from repr); pkcs11_lib: the PKCS#11 module of pkcs11: URIs (None: p11-kit's proxy).
+    (hidden from repr); pkcs11_lib: the PKCS#11 module of pkcs11: URIs (None: p11-kit's proxy); failover:
+    ((SessionParameters, ClientConfig), ...) of --failover, tried in order after the first.
     """
 
     __slots__ = ("parameters", "config", "certificate", "private_key", "intermediates", "password", "password_file",
-                 "verify_ssl", "pkcs11_lib", "reuse_pin")
-    _defaults = {"password": None, "password_file": None, "verify_ssl": True, "pkcs11_lib": None, "reuse_pin": False}
+                 "verify_ssl", "pkcs11_lib", "reuse_pin", "failover")
+    _defaults = {"password": None, "password_file": None, "verify_ssl": True, "pkcs11_lib": None, "reuse_pin": False,
+                 "failover": ()}
     _hidden = frozenset(("password",))
 
     def with_fresh_password(self):
@@ -91,7 +93,16 @@ def check_session_arguments(args, environ=None):
         password=key_password(args),  # a bad password file is bad input: refused before any request
         password_file=getattr(args, "pkcs8_password_file", None), verify_ssl=not args.no_verify_ssl,
         pkcs11_lib=getattr(args, "pkcs11_lib", None) or None, reuse_pin=bool(getattr(args, "reuse_pin", False)),
+        failover=_failover_sessions(args, environ),
     )
+
+
+def _failover_sessions(args, environ):
+    if not getattr(args, "failover", None):
+        return ()  # one region: nothing more is imported or resolved
+    from .failover import failover_sessions  # pylint: disable=import-outside-toplevel
+
+    return failover_sessions(args, os.environ if environ is None else environ)
 
 
 def check_pkcs11_uris(args):
@@ -187,22 +198,43 @@ def load_material(request, context):
 
 
 def obtain_credentials(request, context, material=None):
-    """One CreateSession (with the transport's retries); returns (SessionCredentials, SigningMaterial)."""
+    """One CreateSession (with the transport's retries), then one per --failover set while the previous region
+    does not answer or answers 5xx (failover.fails_over); returns (SessionCredentials, SigningMaterial)."""
+    material = material or load_material(request, context)
+    sessions = ((request.parameters, request.config),) + request.failover
+    for index, (parameters, config) in enumerate(sessions[:-1]):
+        try:
+            return _create_session(request, context, material, parameters, config), material
+        except RolesAnywhereError as error:
+            if not _fails_over(error):
+                raise
+            following = sessions[index + 1][0]
+            context.console.log("CreateSession in %s (%s) failed, trying %s (%s), the next --failover set: %s" % (
+                parameters.region, parameters.endpoint, following.region, following.endpoint, " ".join(str(error).split())))
+    parameters, config = sessions[-1]
+    return _create_session(request, context, material, parameters, config), material
+
+
+def _create_session(request, context, material, parameters, config):
     from .._core.transport import create_session  # pylint: disable=import-outside-toplevel
 
-    material = material or load_material(request, context)
-    parameters = request.parameters
     # Endpoint, FIPS, CA bundle and proxies as AWS's helper reads them (check_session_arguments' ClientConfig).
     context.console.debug("CreateSession: region %s, endpoint %s%s, duration %d s" % (
         parameters.region, parameters.endpoint,
-        " (from %s)" % request.config.endpoint_source if request.config.endpoint else "", parameters.duration_seconds))
+        " (from %s)" % config.endpoint_source if config.endpoint else "", parameters.duration_seconds))
     credentials = create_session(
         material, parameters.trust_anchor_arn, parameters.profile_arn, parameters.role_arn, parameters=parameters,
-        config=request.config, verify_ssl=request.verify_ssl,
+        config=config, verify_ssl=request.verify_ssl,
     )
     context.console.debug("got credentials %s for %s, expiring %s" % (
         credentials.access_key_id, credentials.assumed_role_arn, credentials.expiration_text))
-    return credentials, material
+    return credentials
+
+
+def _fails_over(error):
+    from .failover import fails_over  # pylint: disable=import-outside-toplevel
+
+    return fails_over(error)
 
 
 def refreshing_fetch(request, context):
