@@ -15,6 +15,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from tests.functional.emulator.test_acmpca import make_ca, make_csr
 
 QUOTA = 0.5  # IssueCertificate per second: one call every 2 s
+# For the unpaced call to be over the quota whatever the machine's load, the bucket must not refill between two module
+# runs: one call every 10 s (a loaded 2-core machine took over 2 s between them, and the call went through unthrottled).
+THROTTLE_QUOTA = 0.1
 
 
 @pytest.fixture
@@ -43,7 +46,7 @@ def test_issue_rate_keeps_calls_within_the_quota(modules, emulator_faults, priva
 
 def test_a_call_over_the_quota_is_throttled_and_retried(modules, emulator_faults, private_pacing):
     arn, _ca = make_ca(emulator_faults.boto3_client("acm-pca"))
-    emulator_faults.set_faults(throttle={"issue-certificate": QUOTA})
+    emulator_faults.set_faults(throttle={"issue-certificate": THROTTLE_QUOTA})
     issue(modules, arn, "a.example.com")
     result = issue(modules, arn, "b.example.com")  # unpaced, right after: over the quota
     assert modules.calls.get("IssueCertificate:throttled", 0) >= 1, modules.calls
