@@ -75,7 +75,7 @@ def main(iterations):
 
 def cache_hit_ratio(runs=30):
     """credential-process --cache hits, token key and key file, against python3 -c pass (interleaved)."""
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper  # pylint: disable=import-outside-toplevel
+    from tests.support.commands import build_helper  # pylint: disable=import-outside-toplevel  # with run_command
     from tests.benchmarks.bench_helper import helper_env, interleaved  # pylint: disable=import-outside-toplevel
     from tests.emulator.client import EmulatorProcess  # pylint: disable=import-outside-toplevel
     from tests.functional.helper.helpers import session_args  # pylint: disable=import-outside-toplevel
