@@ -45,7 +45,6 @@ RC_NAMES = {0x22: "TPM_RC_BAD_AUTH", 0x0E: "TPM_RC_AUTH_FAIL", 0x0B: "TPM_RC_HAN
             0x921: "TPM_RC_LOCKOUT", 0x902: "TPM_RC_OBJECT_MEMORY", 0x101: "TPM_RC_FAILURE", 0x100: "TPM_RC_INITIALIZE"}
 
 
-
 class TpmError(Exception):
     """A TPM answered with a response code other than success (rc) or could not be reached (rc None)."""
 
@@ -158,10 +157,10 @@ class Connection(object):
     def __init__(self, configuration=None):
         self._socket = self._fd = None
         kind, where = configuration or ("device", None)
-        label = "%s:%d" % where if kind == "tcp" else where or " or ".join(DEFAULT_DEVICES)
+        label = "%s:%d" % (where[0], where[1]) if kind == "tcp" else where or " or ".join(DEFAULT_DEVICES)
         try:
             if kind == "tcp":
-                self._socket, self.name = socket.create_connection(where, timeout=30), "swtpm:host=%s,port=%d" % where
+                self._socket, self.name = socket.create_connection(where, timeout=30), "swtpm:host=%s,port=%d" % (where[0], where[1])
             elif kind == "unix":
                 self._socket, self.name = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), "swtpm:path=%s" % where
                 self._socket.settimeout(30)
