@@ -95,39 +95,19 @@ def tools_signature(tpm, key, directory, runs):
     return times
 
 
-def cache_hit_ratio(runs=30):
-    """credential-process --cache hits, TPM key and key file, against python3 -c pass (interleaved)."""
-    from tests.support.commands import build_helper  # pylint: disable=import-outside-toplevel  # with run_command
-    from tests.benchmarks.bench_helper import helper_env, interleaved  # pylint: disable=import-outside-toplevel
-    from tests.emulator.client import EmulatorProcess  # pylint: disable=import-outside-toplevel
+def cache_hit_ratio():
+    """credential-process --cache hits, TPM key file, TPM handle and key file, against python3 -c pass."""
+    from tests.benchmarks.bench_helper import hardware_hit_ratios  # pylint: disable=import-outside-toplevel
     from tests.functional.helper.helpers import session_args  # pylint: disable=import-outside-toplevel
     from tests.support.swtpm import TpmTrust  # pylint: disable=import-outside-toplevel
 
-    with tempfile.TemporaryDirectory(prefix="bench-tpm-hit-") as directory:
-        helper = os.path.join(directory, "helper")
-        with open(helper, "wb") as handle:
-            handle.write(build_helper(sys.executable))
-        os.chmod(helper, 0o755)
-        emulator = EmulatorProcess.start(log_path=os.path.join(directory, "emulator.log"))
-        trust = None
-        try:
-            trust = TpmTrust(emulator, directory)
-            env = trust.tpm.environ(helper_env(emulator, directory))  # as bench_helper's hits: no endpoint variable
-            commands = {"bare": [sys.executable, "-c", "pass"],
-                        "TPM key file": [helper, "credential-process", "--cache"] + trust.args("ec-file"),
-                        "TPM handle": [helper, "credential-process", "--cache"] + trust.args("rsa-handle"),
-                        "key file": [helper, "credential-process", "--cache"] + session_args(trust.trust)}
-            for name in ("TPM key file", "TPM handle", "key file"):
-                subprocess.run(commands[name], stdout=subprocess.DEVNULL, env=env, check=True)  # fill the cache
-            times = interleaved(commands, env, runs)
-        finally:
-            if trust is not None:
-                trust.stop()
-            emulator.stop()
-    bare = times["bare"][0]
-    print("\ncredential-process --cache hit   median ms   / python3 -c pass")
-    for name in ("TPM key file", "TPM handle", "key file"):
-        print("  %-28s %9.1f   %.2f" % (name, times[name][0], times[name][0] / bare))
+    def make_store(emulator, directory):
+        trust = TpmTrust(emulator, directory)
+        arguments = {"TPM key file": trust.args("ec-file"), "TPM handle": trust.args("rsa-handle"),
+                     "key file": session_args(trust.trust)}
+        return trust.tpm.env, arguments, trust.stop
+
+    hardware_hit_ratios("bench-tpm-hit-", make_store)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import collections
 import hashlib
 
 from .errors import ConfigurationError, MaterialError
-from .signing import ALGORITHM_ECDSA, ALGORITHM_RSA, KeySigner
+from .signing import KeySigner
 from .tpm_protocol import (
     ALG_ECDSA, ALG_RSASSA, ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512, ATTRIBUTE_SIGN, HT_PERSISTENT, RC_AUTH_FAIL,
     RC_BAD_AUTH, RC_HANDLE, RC_INTEGRITY, RC_LOCKOUT, RH_ENDORSEMENT, RH_NULL, RH_OWNER, RH_PLATFORM, TCTI_HINT, Connection,
@@ -142,10 +142,8 @@ class TpmSigner(KeySigner):
     """A key in a TPM: a persistent ``handle`` or a TSS2 ``key`` (loaded under its parent at every signature)."""
 
     def __init__(self, public_key, key_type, description, password, configuration, handle=None, key=None):
+        super().__init__(key_type, description)
         self._public_key = public_key
-        self.key_type = key_type
-        self.algorithm = ALGORITHM_RSA if key_type == "RSA" else ALGORITHM_ECDSA
-        self.description = description
         self._password = password
         self._configuration = configuration
         self._handle = handle

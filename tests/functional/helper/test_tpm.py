@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from tests.functional.helper.helpers import Serving, assert_error, run_helper
+from tests.functional.helper.helpers import credential_document as credentials
 from tests.functional.helper.test_serve import credentials as served, wait_until
 from tests.support.swtpm import KEY_PASSWORD, TpmTrust, missing_parts
 
@@ -37,13 +38,6 @@ def tpm(emulator, tmp_path_factory):
 @pytest.fixture
 def env(helper_env, tpm):
     return tpm.tpm.environ(helper_env)
-
-
-def credentials(result):
-    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
-    document = json.loads(result.stdout)
-    assert document["Version"] == 1 and document["AccessKeyId"].startswith("ASIA") and document["SessionToken"]
-    return document
 
 
 def test_key_files_hold_no_private_key_in_the_clear(tpm):
