@@ -63,6 +63,7 @@ options:
       - The certificate's private key, either a file path or the PEM text itself.
       - Accepts PKCS#8 (plain or encrypted), SEC1, PKCS#1 and DER.
       - RSA or EC P-256/P-384 keys only.
+      - A TPM key (C(handle:0x81xxxxxx) or a C(TSS2 PRIVATE KEY) file) signs in the TPM; see O(tpm_key_password).
     type: str
     env:
       - name: ROLESANYWHERE_PRIVATE_KEY
@@ -219,6 +220,19 @@ options:
     description: Give the user PIN again to a key that asks for it at every signature, as the helper's C(--reuse-pin).
     type: bool
     version_added: 0.2.0
+  tpm_key_password:
+    description:
+      - Password of a TPM key, as the helper's C(--tpm-key-password). O(private_key) may be a TPM key, as the helper's
+        C(--private-key) - a persistent handle C(handle:0x81xxxxxx) or a C(TSS2 PRIVATE KEY) file - which signs inside the
+        controller's TPM (C(/dev/tpmrm0), or the TCTI in C(TPM2TOOLS_TCTI)).
+      - Deliberately not read from C(ansible.cfg). Use a vaulted variable or the environment.
+    type: str
+    env: [{name: ROLESANYWHERE_TPM_KEY_PASSWORD}]
+    version_added: 0.2.0
+  no_tpm_key_password:
+    description: The TPM key given as C(handle:0x81xxxxxx) has no password, as the helper's C(--no-tpm-key-password).
+    type: bool
+    version_added: 0.2.0
   output:
     description:
       - V(full) returns every key listed under RV(_raw).
@@ -343,7 +357,8 @@ CREDENTIAL_KEYS = ("access_key", "secret_key", "session_token")
 REQUIRED_OPTIONS = ("certificate", "trust_anchor_arn", "profile_arn", "role_arn")
 MATERIAL_OPTIONS = ("certificate", "private_key", "intermediates")
 SETTING_OPTIONS = ("trust_anchor_arn", "profile_arn", "role_arn", "region", "endpoint_url", "ca_bundle",
-                   "validate_certs", "duration_seconds", "role_session_name", "pkcs11_lib", "reuse_pin")
+                   "validate_certs", "duration_seconds", "role_session_name", "pkcs11_lib", "reuse_pin",
+                   "no_tpm_key_password")
 
 
 def _required(settings):
@@ -377,7 +392,7 @@ class LookupModule(LookupBase):
                 "%s Pass it to the lookup, or set %s or the [rolesanywhere_fleet] section of ansible.cfg"
                 % (error.message, " / ".join(self._sources_of(error.message)))
             ) from None
-        settings = dict((name, self.get_option(name)) for name in ("passphrase",) + MATERIAL_OPTIONS + SETTING_OPTIONS + ASSUME_OPTIONS)
+        settings = dict((name, self.get_option(name)) for name in ("passphrase", "tpm_key_password") + MATERIAL_OPTIONS + SETTING_OPTIONS + ASSUME_OPTIONS)
         output = self.get_option("output")
         _required(settings)
         try:

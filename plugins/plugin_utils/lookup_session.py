@@ -79,8 +79,10 @@ def fetch(settings):
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import transport, x509
 
     check_settings(settings)  # before any file is parsed or any request sent
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.tpm import TpmKeyOptions
+    tpm = TpmKeyOptions(settings.get("tpm_key_password") or None, bool(settings.get("no_tpm_key_password")))
     material = x509.load_signing_material(settings["certificate"], settings.get("private_key"), settings.get("intermediates"), settings.get("passphrase"),
-                                          pkcs11_module=settings.get("pkcs11_lib"), reuse_pin=bool(settings.get("reuse_pin")))
+                                          pkcs11_module=settings.get("pkcs11_lib"), reuse_pin=bool(settings.get("reuse_pin")), tpm=tpm)
     display.vvv("%s: CreateSession for certificate serial %d (%s), role %s" % (PLUGIN_NAME, material.serial, material.source, settings["role_arn"]))
     try:
         credentials = transport.create_session(

@@ -71,6 +71,37 @@ def helper_env(emulator, scratch):
     return env
 
 
+def hardware_hit_ratios(prefix, make_store, runs=30):
+    """``credential-process --cache`` hits with keys in hardware against ``python3 -c pass`` (bench_pkcs11, bench_tpm).
+
+    ``make_store(emulator, directory)`` sets the key store up and returns (environment additions, {name: helper
+    arguments}, stop); a key file's hit ("key file") is measured beside them. Prints one line per name.
+    """
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
+        helper = os.path.join(directory, "helper")
+        with open(helper, "wb") as handle:
+            handle.write(build_helper(sys.executable))
+        os.chmod(helper, 0o755)
+        emulator = EmulatorProcess.start(log_path=os.path.join(directory, "emulator.log"))
+        stop = None
+        try:
+            extra_env, arguments, stop = make_store(emulator, directory)
+            env = dict(helper_env(emulator, directory), **extra_env)  # as the hits above: no endpoint variable
+            commands = {"bare": [sys.executable, "-c", "pass"]}
+            commands.update((name, [helper, "credential-process", "--cache"] + args) for name, args in arguments.items())
+            for name in arguments:
+                subprocess.run(commands[name], stdout=subprocess.DEVNULL, env=env, check=True)  # fill the cache
+            times = interleaved(commands, env, runs)
+        finally:
+            if stop is not None:
+                stop()
+            emulator.stop()
+    bare = times["bare"][0]
+    print("\ncredential-process --cache hit   median ms   / python3 -c pass")
+    for name in arguments:
+        print("  %-28s %9.1f   %.2f" % (name, times[name][0], times[name][0] / bare))
+
+
 def serve_rate(serving, role_name):
     """Credential requests per second with SERVE_CLIENTS keep-alive clients, each with its own token."""
     host, port = serving.url[len("http://"):].rsplit(":", 1)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -73,35 +72,17 @@ def main(iterations):
     return 0
 
 
-def cache_hit_ratio(runs=30):
+def cache_hit_ratio():
     """credential-process --cache hits, token key and key file, against python3 -c pass (interleaved)."""
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper  # pylint: disable=import-outside-toplevel
-    from tests.benchmarks.bench_helper import helper_env, interleaved  # pylint: disable=import-outside-toplevel
-    from tests.emulator.client import EmulatorProcess  # pylint: disable=import-outside-toplevel
+    from tests.benchmarks.bench_helper import hardware_hit_ratios  # pylint: disable=import-outside-toplevel
     from tests.functional.helper.helpers import session_args  # pylint: disable=import-outside-toplevel
     from tests.support.softhsm import TokenTrust  # pylint: disable=import-outside-toplevel
 
-    with tempfile.TemporaryDirectory(prefix="bench-pkcs11-hit-") as directory:
-        helper = os.path.join(directory, "helper")
-        with open(helper, "wb") as handle:
-            handle.write(build_helper(sys.executable))
-        os.chmod(helper, 0o755)
-        emulator = EmulatorProcess.start(log_path=os.path.join(directory, "emulator.log"))
-        try:
-            token = TokenTrust(emulator, directory)
-            env = token.hsm.environ(helper_env(emulator, directory))  # as bench_helper's hits: no endpoint variable
-            commands = {"bare": [sys.executable, "-c", "pass"],
-                        "token key": [helper, "credential-process", "--cache"] + token.args(token.uri("object=ra-ec")),
-                        "key file": [helper, "credential-process", "--cache"] + session_args(token.trust)}
-            for name in ("token key", "key file"):
-                subprocess.run(commands[name], stdout=subprocess.DEVNULL, env=env, check=True)  # fill the cache
-            times = interleaved(commands, env, runs)
-        finally:
-            emulator.stop()
-    bare = times["bare"][0]
-    print("\ncredential-process --cache hit   median ms   / python3 -c pass")
-    for name in ("token key", "key file"):
-        print("  %-28s %9.1f   %.2f" % (name, times[name][0], times[name][0] / bare))
+    def make_store(emulator, directory):
+        token = TokenTrust(emulator, directory)
+        return token.hsm.env, {"token key": token.args(token.uri("object=ra-ec")), "key file": session_args(token.trust)}, None
+
+    hardware_hit_ratios("bench-pkcs11-hit-", make_store)
 
 
 if __name__ == "__main__":

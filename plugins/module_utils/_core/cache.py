@@ -134,6 +134,8 @@ def _normalise(name, value):
         value = None
     if name in _PATH_FIELDS and is_pkcs11_uri(value):
         return without_pin(value)  # a token's object: the PIN (or where it is kept) selects nothing
+    if name == "private_key" and isinstance(value, str) and value.startswith("handle:"):
+        return value  # a TPM's persistent key (tpm.HANDLE_PREFIX; not imported: a hit loads no more modules)
     if name in _PATH_FIELDS and value is not None and value != STDIN:
         return absolute_path(value)
     if name == "session_duration":

@@ -32,7 +32,7 @@ import hashlib
 
 from .errors import ConfigurationError, MaterialError
 from .pkcs11_uri import format_uri, parse_uri, read_pin, without_pin
-from .signing import ALGORITHM_ECDSA, ALGORITHM_RSA, KeySigner
+from .signing import KeySigner
 
 DEFAULT_MODULE = "p11-kit-proxy.so"
 BINDINGS_HINT = ("Install the PKCS#11 bindings for the helper's Python: apt-get install python3-pykcs11 (Debian, Ubuntu), "
@@ -248,12 +248,10 @@ class Pkcs11Signer(KeySigner):
     again once when the session or handle went stale (the token was removed and put back)."""
 
     def __init__(self, library, certificate, key_type, description, always_authenticate, pin, reuse_pin):
+        super().__init__(key_type, description)
         self._library = library
         self._locate = None
         self._certificate = certificate
-        self.key_type = key_type
-        self.algorithm = ALGORITHM_RSA if key_type == "RSA" else ALGORITHM_ECDSA
-        self.description = description
         self._always_authenticate = always_authenticate
         self._pin = pin
         self._reuse_pin = reuse_pin

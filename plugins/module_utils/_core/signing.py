@@ -142,7 +142,7 @@ def mldsa_private_key_types():
 
 
 class KeySigner(object):
-    """A private key that signs where it lives and never leaves it (a PKCS#11 token: _core/pkcs11.py).
+    """A private key that signs where it lives and never leaves it (a PKCS#11 token: _core/pkcs11.py; a TPM: _core/tpm.py).
 
     The signing core takes it wherever it takes a ``cryptography`` private key (``SigningMaterial.private_key``):
     it asks for ``algorithm`` and for ``sign(data)``, the SigV4-X509 signature over ``data`` exactly as
@@ -154,6 +154,11 @@ class KeySigner(object):
 
     algorithm = None  # ALGORITHM_RSA or ALGORITHM_ECDSA
     key_type = None  # "RSA" or "EC", as x509.check_key_supported names a file key's type
+
+    def __init__(self, key_type, description):
+        self.key_type = key_type
+        self.algorithm = ALGORITHM_RSA if key_type == "RSA" else ALGORITHM_ECDSA
+        self.description = description  # where the key is, for messages (never a PIN or password)
 
     def public_key(self):
         raise NotImplementedError

@@ -24,6 +24,7 @@ from .pem import (  # noqa: F401  pylint: disable=unused-import
 from .mldsa_keys import mldsa_key_from_pkcs8, mldsa_key_name
 from .pkcs11_uri import is_pkcs11_uri
 from .records import Record
+from .tpm import TSS2_PEM_LABEL, is_tpm_handle
 from .signing import KeySigner, algorithm_for_key
 
 try:
@@ -185,14 +186,23 @@ def _parse_key(data, description, passphrase):
     return _load_pem_key(key_blocks[0], passphrase, description)
 
 
-def load_private_key(source, passphrase=None):
-    """The private key in a PEM (PKCS#8 plain/encrypted, SEC1, PKCS#1) or DER file/text."""
+def load_private_key(source, passphrase=None, tpm=None):
+    """The private key in a PEM (PKCS#8 plain/encrypted, SEC1, PKCS#1) or DER file/text; a TPM key (``handle:0x81...``
+    or a TSS2 key file) is a tpm.TpmSigner, with ``tpm`` (tpm.TpmKeyOptions) its password options."""
     require_cryptography()
-    return _load_private_key(source, passphrase)[0]
+    return _load_private_key(source, passphrase, tpm)[0]
 
 
-def _load_private_key(source, passphrase):
+def _load_private_key(source, passphrase, tpm=None):
+    if is_tpm_handle(source):  # AWS's signer.go GetSigner: "handle:" selects TPMv2Signer
+        from .tpm import tpm_handle_signer  # pylint: disable=import-outside-toplevel
+        return tpm_handle_signer(source, tpm), source
     data, description = read_source(source, "private key")
+    if TSS2_PEM_LABEL in data:  # a TSS2 PRIVATE KEY file: the key is wrapped by a TPM and signs there
+        from .tpm import tpm_key_signer  # pylint: disable=import-outside-toplevel
+        key = tpm_key_signer(data, description, tpm)
+        check_key_supported(key.public_key(), description)
+        return key, description
     key = _key_from_data(data, description, passphrase)
     check_key_supported(key, description)
     return key, description
@@ -365,13 +375,14 @@ def not_valid_before(certificate):
 
 
 def load_signing_material(certificate, private_key=None, intermediates=None, passphrase=None, pkcs11_module=None,
-                          reuse_pin=False):
+                          reuse_pin=False, tpm=None):
     """Load and cross-check leaf certificate, private key and intermediates into a SigningMaterial.
 
     certificate may be a combined PEM (key + certificate [+ chain]) or PKCS#12 (then private_key may be
     None). passphrase opens an encrypted key or a PKCS#12 file. A ``pkcs11:`` URI as certificate or private key
     selects a key in a PKCS#11 token (``pkcs11.load_pkcs11_material``; ``pkcs11_module`` and ``reuse_pin`` are
-    for it only).
+    for it only). A TPM key (``handle:0x81...`` or a TSS2 key file) signs in the TPM; ``tpm`` (tpm.TpmKeyOptions)
+    holds its password options.
     """
     if is_pkcs11_uri(certificate) or is_pkcs11_uri(private_key):
         from .pkcs11 import load_pkcs11_material  # pylint: disable=import-outside-toplevel  # loads the bindings
@@ -380,7 +391,7 @@ def load_signing_material(certificate, private_key=None, intermediates=None, pas
     data, description = read_source(certificate, "certificate")
     certificates, embedded_key = _certificate_bundle(data, description, passphrase)
     if private_key is not None:
-        key, key_description = _load_private_key(private_key, passphrase)
+        key, key_description = _load_private_key(private_key, passphrase, tpm)
     elif embedded_key is not None:
         key, key_description = embedded_key, description
     else:
@@ -388,7 +399,7 @@ def load_signing_material(certificate, private_key=None, intermediates=None, pas
             "no private key: %s holds only certificates" % description,
             "Pass private_key, or use a combined PEM or PKCS#12 file that holds the key", source=description,
         )
-    key_type = check_key_supported(key, key_description)
+    key_type = check_key_supported(key.public_key() if isinstance(key, KeySigner) else key, key_description)
     leaf = _pick_leaf(certificates, key)
     if not key_matches_certificate(key, leaf):
         raise MaterialError(

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from .._core.errors import ConfigurationError, MaterialError
-from .session_request import check_unsupported, key_password, source
+from .session_request import check_unsupported, key_password, source, tpm_options
 
 SIGNING_TEST_PREFIX = b"AWS Roles Anywhere Credential Helper Signing Test"
 SIGNING_TEST_VERSION = 1
@@ -43,9 +43,9 @@ def sign_with_digest(private_key, message, digest_name):
     from cryptography.hazmat.primitives.asymmetric import ec, padding  # pylint: disable=import-outside-toplevel
     from .._core.signing import KeySigner, mldsa_private_key_types  # pylint: disable=import-outside-toplevel
 
-    if isinstance(private_key, KeySigner):  # a key in a PKCS#11 token: SigV4-X509's digest only
+    if isinstance(private_key, KeySigner):  # a key in a PKCS#11 token or a TPM: SigV4-X509's digest only
         if digest_name != "SHA256":
-            raise ConfigurationError("--digest %s is not available for a key in a PKCS#11 token" % digest_name,
+            raise ConfigurationError("--digest %s is not available for a key in a PKCS#11 token or a TPM" % digest_name,
                                      "Use --digest SHA256 (the digest CreateSession signs with)")
         return private_key.sign(message)
     if isinstance(private_key, mldsa_private_key_types()):
@@ -67,8 +67,8 @@ def _signing_key(args, context):
                                      "Pass the certificate (a file or its pkcs11: URI): the key is proved against it")
         return load_signing_material(source(args.certificate, context), args.private_key, None,
                                      pkcs11_module=args.pkcs11_lib, reuse_pin=args.reuse_pin).private_key
-    if args.private_key:
-        return load_private_key(source(args.private_key, context), passphrase)
+    if args.private_key:  # a key file, or a TPM key (handle:0x81... or a TSS2 key file) that signs in the TPM
+        return load_private_key(source(args.private_key, context), passphrase, tpm_options(args))
     if args.certificate:  # a combined PEM or PKCS#12 file holds the key too
         return load_signing_material(source(args.certificate, context), None, None, passphrase).private_key
     raise ConfigurationError("--private-key is required", "Pass the private key file (or a combined PEM / PKCS#12 as --certificate)")

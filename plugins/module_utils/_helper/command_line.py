@@ -81,6 +81,10 @@ MATERIAL_OPTIONS = (
     Option("--pkcs11-lib", metavar="PATH", help="PKCS#11 module of the token that pkcs11: URIs name "
            "(default p11-kit-proxy.so)"),
     flag("--reuse-pin", help="give the user PIN again to a key that asks for it at every signature (CKA_ALWAYS_AUTHENTICATE)"),
+    # AWS's helper's TPM flags (cmd/credentials.go): --private-key then takes handle:0x81... or a TSS2 key file.
+    Option("--tpm-key-password", group="tpm-password", help="password of the TPM key (handle:0x81... or TSS2 key file; "
+           "visible in the process list)"),
+    Option("--no-tpm-key-password", "flag", group="tpm-password", help="the TPM key given as handle:0x81... has no password"),
 )
 DEBUG = flag("--debug", help="log each step on stderr (never secrets)")
 SESSION_OPTIONS = (
@@ -125,14 +129,14 @@ SERVE_OPTIONS = (
     Option("--allow-host", kind="append", metavar="NAME",
            help="also answer requests whose Host is this DNS name (default: localhost and IP addresses only)"),
 )
-# Flags of AWS's helper that select keys in TPMs and OS certificate stores: accepted, then refused with
+# Flags of AWS's helper that select keys in OS certificate stores: accepted, then refused with
 # "not supported yet" (the second element says what they are for).
 UNSUPPORTED_VALUE_FLAGS = (
-    ("--tpm-key-password", "TPM keys"), ("--cert-selector", "OS certificate stores"),
+    ("--cert-selector", "OS certificate stores"),
     ("--system-store-name", "OS certificate stores"), ("--system-store-location", "OS certificate stores"),
 )
 UNSUPPORTED_SWITCHES = (
-    ("--no-tpm-key-password", "TPM keys"), ("--use-latest-expiring-certificate", "OS certificate stores"),
+    ("--use-latest-expiring-certificate", "OS certificate stores"),
 )
 # Every boolean flag of every command (update's and serve's own ones included): Go's syntax applies to all.
 BOOLEAN_FLAGS = frozenset(

@@ -16,27 +16,46 @@ from .._core.errors import ConfigurationError, MaterialError, RolesAnywhereError
 from .._core.records import Record
 from .command_line import PASSWORD_FILE_FLAG, STDIN, UNSUPPORTED_SWITCHES, UNSUPPORTED_VALUE_FLAGS
 
-UNSUPPORTED_PREFIXES = (("handle:", "TPM key handles"),)
-
 
 # --- input checks --------------------------------------------------------------------------------
 
 def check_unsupported(args):
-    """Refuse TPM and OS certificate store selections with a clear 'not supported yet'."""
+    """Refuse OS certificate store selections with a clear 'not supported yet'; check the TPM options."""
     for flag, what in UNSUPPORTED_VALUE_FLAGS + UNSUPPORTED_SWITCHES:
         if getattr(args, flag[2:].replace("-", "_"), None):
             raise ConfigurationError(
                 "%s is not supported yet (%s)" % (flag, what),
                 "Use certificate and private key files (--certificate, --private-key), or AWS's aws_signing_helper",
             )
-    for flag in ("--certificate", "--private-key"):
-        value = getattr(args, flag[2:].replace("-", "_"), None) or ""
-        for prefix, what in UNSUPPORTED_PREFIXES:
-            if value.startswith(prefix):
-                raise ConfigurationError(
-                    "%s %s... is not supported yet (%s)" % (flag, prefix, what),
-                    "Use certificate and private key files, or AWS's aws_signing_helper",
-                )
+    check_tpm_options(args)
+
+
+def check_tpm_options(args):
+    """AWS's helper's rules for its TPM flags (cmd/credentials.go, cmd/sign_string.go MarkFlagsMutuallyExclusive;
+    argparse's group keeps --tpm-key-password and --no-tpm-key-password apart), and a handle's syntax."""
+    from .._core.tpm import is_tpm_handle, parse_handle  # pylint: disable=import-outside-toplevel
+
+    if getattr(args, "tpm_key_password", None) or getattr(args, "no_tpm_key_password", False):
+        tpm_flag = "--tpm-key-password" if getattr(args, "tpm_key_password", None) else "--no-tpm-key-password"
+        others = ["--reuse-pin"] if getattr(args, "reuse_pin", False) else []
+        if tpm_flag == "--tpm-key-password":
+            others += [flag for flag in ("--pkcs8-password", PASSWORD_FILE_FLAG) if getattr(args, flag[2:].replace("-", "_"), None)]
+        if others:
+            raise ConfigurationError("%s cannot be combined with %s" % (tpm_flag, others[0]),
+                                     "%s is for TPM keys only (handle:0x81... or a TSS2 key file), as in AWS's helper" % tpm_flag)
+    if is_tpm_handle(getattr(args, "private_key", None)):
+        parse_handle(args.private_key)
+    if is_tpm_handle(getattr(args, "certificate", None)):
+        raise ConfigurationError("--certificate %s: a TPM holds keys, not certificates" % args.certificate,
+                                 "Pass the certificate file as --certificate and the key as --private-key handle:0x81...")
+
+
+def tpm_options(args, environ=None):
+    """tpm.TpmKeyOptions of the command line (the password as given; never printed)."""
+    from .._core.tpm import TpmKeyOptions  # pylint: disable=import-outside-toplevel
+
+    return TpmKeyOptions(getattr(args, "tpm_key_password", None) or None, bool(getattr(args, "no_tpm_key_password", False)),
+                         environ)
 
 
 class SessionRequest(Record):
@@ -46,14 +65,16 @@ class SessionRequest(Record):
     parameters: signing.SessionParameters; config: sdk_config.ClientConfig (endpoint, FIPS, dual-stack, CA bundle,
     proxies as AWS's helper reads them); certificate: str; private_key, intermediates: str or None; password: bytes
     (hidden from repr); pkcs11_lib: the PKCS#11 module of pkcs11: URIs (None: p11-kit's proxy); failover:
-    ((SessionParameters, ClientConfig), ...) of --failover, tried in order after the first.
+    ((SessionParameters, ClientConfig), ...) of --failover, tried in order after the first; tpm: tpm.TpmKeyOptions of a
+    TPM key (hidden from repr: it holds the key's password).
     """
 
     __slots__ = ("parameters", "config", "certificate", "private_key", "intermediates", "password", "password_file",
-                 "verify_ssl", "pkcs11_lib", "reuse_pin", "failover")
+                 "verify_ssl", "pkcs11_lib", "reuse_pin", "failover",
+                 "tpm")
     _defaults = {"password": None, "password_file": None, "verify_ssl": True, "pkcs11_lib": None, "reuse_pin": False,
-                 "failover": ()}
-    _hidden = frozenset(("password",))
+                 "failover": (), "tpm": None}
+    _hidden = frozenset(("password", "tpm"))
 
     def with_fresh_password(self):
         """The same request with the password file read again (the enroll role may have renewed the key)."""
@@ -94,6 +115,7 @@ def check_session_arguments(args, environ=None):
         password_file=getattr(args, "pkcs8_password_file", None), verify_ssl=not args.no_verify_ssl,
         pkcs11_lib=getattr(args, "pkcs11_lib", None) or None, reuse_pin=bool(getattr(args, "reuse_pin", False)),
         failover=_failover_sessions(args, environ),
+        tpm=tpm_options(args, environ),
     )
 
 
@@ -167,14 +189,6 @@ def source(value, context):
     return NamedData(context.stdin_data(), STANDARD_INPUT)
 
 
-def _tpm_key_file(path):
-    try:
-        with open(path, "rb") as handle:
-            return b"-----BEGIN TSS2 PRIVATE KEY-----" in handle.read(65536)
-    except (OSError, TypeError):
-        return False
-
-
 def load_material(request, context):
     """SigningMaterial from the request's files (or stdin): each file read and parsed once per call."""
     from .._core.x509 import load_signing_material  # pylint: disable=import-outside-toplevel
@@ -184,14 +198,8 @@ def load_material(request, context):
     if private_key == STDIN:
         private_key = None if request.certificate == STDIN else source(private_key, context)
     intermediates = source(request.intermediates, context) if request.intermediates else None
-    try:
-        material = load_signing_material(certificate, private_key, intermediates, passphrase=request.password,
-                                         pkcs11_module=request.pkcs11_lib, reuse_pin=request.reuse_pin)
-    except MaterialError:
-        if isinstance(private_key, str) and _tpm_key_file(private_key):
-            raise ConfigurationError("%s holds a TPM (TSS2) key, which is not supported yet" % private_key,
-                                     "Use a software key file, or AWS's aws_signing_helper") from None
-        raise
+    material = load_signing_material(certificate, private_key, intermediates, passphrase=request.password,
+                                     pkcs11_module=request.pkcs11_lib, reuse_pin=request.reuse_pin, tpm=request.tpm)
     context.console.debug("certificate serial %d (sha256 %s), %s, %d intermediate(s), valid until %s" % (
         material.serial, material.fingerprint_sha256, material.algorithm, len(material.chain), material.not_after.isoformat()))
     return material

@@ -47,6 +47,14 @@ def assert_error(result, *needles):
     return stderr
 
 
+def credential_document(result):
+    """credential-process's JSON of a run that succeeded, checked to hold session credentials."""
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    document = json.loads(result.stdout)
+    assert document["Version"] == 1 and document["AccessKeyId"].startswith("ASIA") and document["SessionToken"]
+    return document
+
+
 def secrets_of(credentials_json):
     document = json.loads(credentials_json)
     return [document["SecretAccessKey"], document["SessionToken"]]

@@ -107,10 +107,9 @@ def test_malformed_arns(helper, trust, helper_env, flag, value):
     assert_error(run_helper(helper, args, helper_env), flag[2:].replace("-", "_"), "ARN")
 
 
-# PKCS#11 (--pkcs11-lib, --reuse-pin, pkcs11: URIs) is supported: tests/functional/helper/test_pkcs11.py.
+# PKCS#11 (--pkcs11-lib, --reuse-pin, pkcs11: URIs) is supported: tests/functional/helper/test_pkcs11.py; TPM keys
+# (--tpm-key-password, --no-tpm-key-password, handle:, TSS2 key files) too: tests/functional/helper/test_tpm.py.
 UNSUPPORTED = [
-    ("--tpm-key-password", "pw", "TPM"),
-    ("--no-tpm-key-password", None, "TPM"),
     ("--cert-selector", "Key=x509Subject,Value=CN=host", "certificate stores"),
     ("--system-store-name", "MY", "certificate stores"),
     ("--use-latest-expiring-certificate", None, "certificate stores"),
@@ -118,27 +117,32 @@ UNSUPPORTED = [
 
 
 @pytest.mark.parametrize("command, flag, value, needle", [("credential-process",) + case for case in UNSUPPORTED]
-                         + [("update",) + UNSUPPORTED[0], ("serve",) + UNSUPPORTED[2]])
+                         + [("update",) + UNSUPPORTED[0], ("serve",) + UNSUPPORTED[1]])
 def test_unsupported_flags(helper, trust, helper_env, command, flag, value, needle):
     args = [command] + session_args(trust) + [flag] + ([value] if value else [])
     assert_error(run_helper(helper, args, helper_env), flag, "not supported yet", needle)
 
 
-@pytest.mark.parametrize("flag, value, needle", [
-    ("--private-key", "handle:0x81000001", "TPM"),
+@pytest.mark.parametrize("value, extra, needles", [
+    ("handle:0x81000001", [], ["TPM key handle:0x81000001 needs its password", "--tpm-key-password"]),
+    ("handle:0x81000001", ["--no-tpm-key-password"], ["the TPM", "cannot be opened", "TPM2TOOLS_TCTI"]),
+    ("handle:0x81000001", ["--tpm-key-password", "pw", "--pkcs8-password", "pw"], ["--tpm-key-password cannot be combined with --pkcs8-password"]),
+    ("handle:0x0", ["--no-tpm-key-password"], ["--private-key handle:0x0 is not a TPM persistent handle"]),
 ])
-def test_unsupported_values(helper, trust, helper_env, flag, value, needle):
-    args = process(trust)
-    args[args.index(flag) + 1] = value
-    assert_error(run_helper(helper, args, helper_env), "not supported yet", needle)
+def test_tpm_handles_without_a_tpm(helper, trust, helper_env, tmp_path, value, extra, needles):
+    """The TPM tests with swtpm are tests/functional/helper/test_tpm.py; here there is no TPM at all."""
+    args = process(trust) + extra
+    args[args.index("--private-key") + 1] = value
+    env = dict(helper_env, TPM2TOOLS_TCTI="device:%s" % (tmp_path / "tpmrm0"))
+    assert_error(run_helper(helper, args, env), *needles)
 
 
-def test_tpm_key_file(helper, trust, helper_env, tmp_path):
+def test_tpm_key_file_that_is_truncated(helper, trust, helper_env, tmp_path):
     tss2 = tmp_path / "tpm.key"
     tss2.write_text("-----BEGIN TSS2 PRIVATE KEY-----\nMIIB\n-----END TSS2 PRIVATE KEY-----\n")
     args = process(trust)
     args[args.index("--private-key") + 1] = str(tss2)
-    assert_error(run_helper(helper, args, helper_env), "TPM", "not supported yet")
+    assert_error(run_helper(helper, args, helper_env), "TPM key file %s" % tss2, "bad DER length", "tpm2_encodeobject")
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from tests.functional.helper.helpers import Serving, assert_error, run_helper
+from tests.functional.helper.helpers import credential_document as credentials
 from tests.functional.helper.test_serve import credentials as served, wait_until
 from tests.support.softhsm import PIN, TOKEN, TokenTrust, missing_parts
 
@@ -34,13 +35,6 @@ def token(emulator, tmp_path_factory):
 @pytest.fixture
 def env(helper_env, token):
     return token.hsm.environ(helper_env)
-
-
-def credentials(result):
-    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
-    document = json.loads(result.stdout)
-    assert document["Version"] == 1 and document["AccessKeyId"].startswith("ASIA") and document["SessionToken"]
-    return document
 
 
 def test_keys_were_made_in_the_token_and_cannot_leave_it(token):

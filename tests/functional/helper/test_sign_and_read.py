@@ -108,7 +108,8 @@ def test_sign_string_key_from_stdin_and_combined_pem(helper, helper_env, tmp_pat
     ([], ["--private-key is required"]),
     (["--private-key", "/nonexistent/key.pem"], ["/nonexistent/key.pem", "does not exist"]),
     (["--private-key", "pkcs11:token=x"], ["sign-string with a pkcs11: key needs --certificate"]),
-    (["--private-key", "handle:0x81000001"], ["handle:", "not supported yet"]),
+    (["--private-key", "handle:0x81000001"], ["TPM key handle:0x81000001 needs its password", "--no-tpm-key-password"]),
+    (["--private-key", "handle:0x81000001", "--no-tpm-key-password", "--digest", "SHA256"], ["the TPM", "cannot be opened"]),
     (["--cert-selector", "Key=x509Subject,Value=CN=x"], ["--cert-selector", "not supported yet"]),
 ])
 def test_sign_string_errors(helper, helper_env, args, needles):

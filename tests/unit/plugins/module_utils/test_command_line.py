@@ -76,7 +76,9 @@ def helper_parse(argv):
     (BASE + ["--debug"], False),
     (BASE + ["--help"], False),
     (BASE + ["--pkcs11-lib", "x", "--reuse-pin"], True),  # PKCS#11 keys: a hit reads their flags too
-    (BASE + ["--tpm-key-password", "x"], False),
+    (BASE + ["--tpm-key-password", "x"], True),  # TPM keys (issue 16): a hit reads their flags too, the TPM stays untouched
+    (BASE + ["--no-tpm-key-password"], True),
+    (BASE + ["--tpm-key-password", "x", "--no-tpm-key-password"], False),  # exclusive: argparse says so
     (BASE + ["--region"], False),  # missing value
     (BASE[:1] + BASE[2:] + ["--cache=true"], True),  # Go's syntax (issue 13): read like --cache
     (BASE[:1] + BASE[2:] + ["--cache=false"], False),
