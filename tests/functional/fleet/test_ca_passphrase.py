@@ -59,11 +59,21 @@ def digests(paths):
 
 
 def scratch_files(fleet):
+    """(path, content) of every file the test wrote."""
     for directory, _dirs, files in os.walk(fleet.scratch):
         for name in files:
             path = os.path.join(directory, name)
             if not os.path.islink(path):
-                yield path
+                with open(path, "rb") as handle:
+                    yield path, handle.read()
+
+
+def assert_only_h01_revoked(fleet):
+    """A fresh CreateSession: h01's certificate is refused as revoked, h02's is not."""
+    fleet.forget_cached_credentials()
+    identities = fleet.identities()
+    assert identities["h01"].rc != 0 and "revoked" in identities["h01"].stderr, identities["h01"].stderr
+    assert identities["h02"].rc == 0, identities["h02"].stderr
 
 
 def assert_refused(run, variable, text):
@@ -138,12 +148,8 @@ def test_encrypted_ca_key_trust_enroll_revoke(pca_emulator, tmp_path):
     run = fleet.playbook("revoke", "-vvv", extra_vars={"rolesanywhere_revoke_hosts": "h01"})
     assert run.rc == 0, run.tail()
     assert PASSPHRASE not in run.stdout + run.stderr
-    fleet.forget_cached_credentials()
-    identities = fleet.identities()
-    assert identities["h01"].rc != 0 and "revoked" in identities["h01"].stderr, identities["h01"].stderr
-    assert identities["h02"].rc == 0, identities["h02"].stderr
+    assert_only_h01_revoked(fleet)
 
     # the passphrase is in no file in clear (the vault file holds it encrypted)
-    for path in scratch_files(fleet):
-        with open(path, "rb") as handle:
-            assert PASSPHRASE.encode() not in handle.read(), path
+    for path, content in scratch_files(fleet):
+        assert PASSPHRASE.encode() not in content, path
