@@ -16,7 +16,7 @@ description:
     one error that names the variable holding it, and nothing is changed.
   - With O(encrypt=true) and a passphrase, a plain key is encrypted in place with it (the same key, so the trust
     anchor and every certificate stay valid).
-  - Runs where the key is: on the controller (C(delegate_to: localhost)).
+  - Runs where the key is, on the controller (C(delegate_to) C(localhost)).
 author:
   - Contributors to the rolesanywhere.fleet collection (@rolesanywhere)
 options:

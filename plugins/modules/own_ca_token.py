@@ -14,10 +14,10 @@ description:
   - Makes the own CA's key inside a PKCS#11 token (a YubiKey, an HSM, SoftHSM2), sensitive and never extractable,
     and its self-signed CA certificate (O(what=ca_certificate)); signs a host's CSR (O(what=certificate)) and the
     CRL (O(what=crl)) inside the token. The key never leaves the token.
-  - Where a file key would be, the key is named by a I(key reference): a file holding the key's RFC 7512 C(pkcs11:)
+  - Where a file key would be, the key is named by a I(key reference), a file holding the key's RFC 7512 C(pkcs11)
     URI and its module (never a PIN), written by O(what=ca_certificate) and read by the other two.
   - Needs the Python module PyKCS11 on the controller and the token's PKCS#11 module.
-  - Runs on the controller (C(delegate_to: localhost)). Used by the trust and revoke playbooks and the enroll role.
+  - Runs on the controller (C(delegate_to) C(localhost)). Used by the trust and revoke playbooks and the enroll role.
 author:
   - Contributors to the rolesanywhere.fleet collection (@rolesanywhere)
 options:
@@ -104,8 +104,9 @@ attributes:
     description: No diff.
     support: none
   idempotent:
-    description: The key and the CA certificate are made once; a CRL that lists every certificate is left as it is.
-      Each O(what=certificate) run issues a new certificate.
+    description:
+      - The key and the CA certificate are made once; a CRL that lists every certificate is left as it is.
+      - Each O(what=certificate) run issues a new certificate.
     support: partial
 """
 
@@ -149,8 +150,8 @@ def main():
             key_reference=dict(type="path", required=True),
             pin=dict(type="str", default="", no_log=True),
             pkcs11_module=dict(type="path"),
-            token_label=dict(type="str"),
-            key_label=dict(type="str"),
+            token_label=dict(type="str", no_log=False),
+            key_label=dict(type="str", no_log=False),
             key_id=dict(type="str", default=""),
             key_type=dict(type="str", default="ec-p384", choices=["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]),
             ca_certificate=dict(type="path", required=True),

@@ -95,12 +95,17 @@ def _spki():
     return serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
 
 
+def _reference_signer(params, ca):
+    """The signer of the key the key reference names, proved against the CA certificate."""
+    reference = token_key.read_reference(params["key_reference"])
+    return _wrong_pin_names_the_variable(lambda: token_key.ca_signer(reference, params["key_reference"], params["pin"], ca))
+
+
 def sign_certificate(params, check_mode):
     ca = _load_ca(params["ca_certificate"])
     if check_mode:
         return {"changed": True}
-    signer = _wrong_pin_names_the_variable(lambda: token_key.ca_signer(token_key.read_reference(params["key_reference"]), params["key_reference"],
-                                                                         params["pin"], ca))
+    signer = _reference_signer(params, ca)
     try:
         certificate = x509_signing.sign_csr(signer, ca, params["csr"], params["validity_days"], params["not_before_minutes"])
     finally:
@@ -136,8 +141,7 @@ def update_crl(params, check_mode):
         return {"changed": True}
     for serial in added:
         entries[serial] = (entries.get(serial, (now, None))[0], wanted[serial])
-    signer = _wrong_pin_names_the_variable(lambda: token_key.ca_signer(token_key.read_reference(params["key_reference"]), params["key_reference"],
-                                                                         params["pin"], ca))
+    signer = _reference_signer(params, ca)
     try:
         crl = x509_signing.sign_crl(signer, ca, entries, params["next_update_days"], now)
     finally:

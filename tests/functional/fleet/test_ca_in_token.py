@@ -179,6 +179,7 @@ def test_an_existing_ca_key_moved_into_the_token_keeps_its_certificate(tmp_path)
                                                      serialization.NoEncryption()))
     subprocess.run(["softhsm2-util", "--import", other_key, "--token", TOKEN, "--label", "other", "--id", "08", "--pin", PIN],
                    env=hsm.environ(), check=True, capture_output=True)
-    rc, output = run_module(fleet, **dict(args, key_label="other", key_id="08"))
+    args.update(key_label="other", key_id="08")
+    rc, output = run_module(fleet, **args)
     assert rc != 0 and "does not belong to the key other in the token" in output, output
     assert digests([ca_path]) == before
