@@ -36,6 +36,16 @@ options:
     description: Encrypt a plain key in place with O(passphrase) (PKCS#8, the best encryption available).
     type: bool
     default: false
+  check_pin:
+    description:
+      - When O(path) is a key reference (a CA key in a PKCS#11 token), log in to the token once with O(pin), so that a
+        wrong PIN stops the run before anything is signed.
+    type: bool
+    default: false
+  pin:
+    description: The token's user PIN (from Ansible Vault), with O(check_pin). Empty to use the reference's C(pin-source).
+    type: str
+    default: ""
 attributes:
   check_mode:
     description: Reports whether the key would be encrypted, and changes nothing.
@@ -75,7 +85,7 @@ in_token:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import MaterialError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import RolesAnywhereError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._own_ca.file_key import check_key, encrypt_key
 
 
@@ -86,17 +96,20 @@ def main():
             passphrase=dict(type="str", default="", no_log=True),
             source_variable=dict(type="str", default="rolesanywhere_trust_ca_passphrase"),
             encrypt=dict(type="bool", default=False),
+            check_pin=dict(type="bool", default=False),
+            pin=dict(type="str", default="", no_log=True),
         ),
         supports_check_mode=True,
     )
     params = module.params
     refusal, changed = None, False
     try:
-        state = check_key(params["path"], params["passphrase"], params["source_variable"])
+        state = check_key(params["path"], params["passphrase"], params["source_variable"],
+                          pin=params["pin"] if params["check_pin"] else None)
         if state["exists"] and params["encrypt"] and params["passphrase"]:
             changed = encrypt_key(params["path"], params["passphrase"], params["source_variable"], module.check_mode)
             state["encrypted"] = state["encrypted"] or (changed and not module.check_mode)
-    except MaterialError as error:
+    except RolesAnywhereError as error:
         refusal = str(error)
     if refusal is not None:
         module.fail_json(msg=refusal)

@@ -60,17 +60,20 @@ def load_key(pem, path, passphrase, variable):
     raise error
 
 
-def check_key(path, passphrase="", variable="rolesanywhere_trust_ca_passphrase"):
+def check_key(path, passphrase="", variable="rolesanywhere_trust_ca_passphrase", pin=None):
     """{"exists", "encrypted", "in_token"} of the key at ``path``, after proving it opens with ``passphrase``.
 
     A key that does not exist yet is fine here (the trust playbook makes it); the signers check that it exists.
     A key reference (the key's pkcs11: URI, written by the trust playbook for a CA key in a token) is reported as
-    ``in_token``: the token signs, and own_ca_token checks the PIN.
+    ``in_token``: the token signs; with ``pin`` (not None), the PIN is checked by logging in once.
     """
     if not os.path.lexists(path):
         return {"exists": False, "encrypted": False, "in_token": False}
     pem = read_key_file(path)
     if is_pkcs11_uri(pem.decode("utf-8", "replace").strip()):  # a key reference: the key is in a token (own_ca_token)
+        if pin is not None:
+            from .token_key import check_pin  # pylint: disable=import-outside-toplevel  # PKCS#11 only when used
+            check_pin(pem.decode("utf-8", "replace"), path, pin)
         return {"exists": True, "encrypted": False, "in_token": True}
     load_key(pem, path, passphrase, variable)
     return {"exists": True, "encrypted": is_encrypted(pem), "in_token": False}

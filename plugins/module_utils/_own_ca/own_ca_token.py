@@ -40,23 +40,11 @@ def _pem(obj):
     return obj.public_bytes(serialization.Encoding.PEM)
 
 
-def _wrong_pin_names_the_variable(call):
-    """Run ``call``; the core's "the PIN of <token> is wrong" becomes one that names the vault variable."""
-    try:
-        return call()
-    except MaterialError as error:
-        if error.message.startswith("the PIN of "):
-            raise MaterialError("%s, in %s" % (error.message, token_key.PIN_VARIABLE),
-                                "Pass the token's user PIN in %s (from Ansible Vault); tokens lock after a few wrong PINs; "
-                                "nothing was changed" % token_key.PIN_VARIABLE, source=error.source) from None
-        raise
-
-
 def make_ca_certificate(params, check_mode):
     reference = token_key.reference_text(params["pkcs11_module"], params["token_label"], params["key_label"], params["key_id"])
     path, reference_path = params["ca_certificate"], params["key_reference"]
     existing = _load_ca(path) if os.path.exists(path) else None
-    public_key, made = _wrong_pin_names_the_variable(
+    public_key, made = token_key.wrong_pin_names_the_variable(
         lambda: token_key.find_or_make_key(reference, params["pin"], params["key_type"], check_mode, may_make=existing is None))
     if existing is None and public_key is None and not made:
         raise MaterialError("the CA key %s in the token has no public key object, and there is no CA certificate %s"
@@ -65,7 +53,7 @@ def make_ca_certificate(params, check_mode):
     if existing is not None and not check_mode:
         # the CA certificate must be this key's (a key moved into the token: proved by a signature, as the helper does)
         holder = existing if public_key is None else token_key.PublicKeyHolder(public_key)
-        signer = _wrong_pin_names_the_variable(lambda: token_key.ca_signer(reference, token_key.OPTION, params["pin"], holder))
+        signer = token_key.wrong_pin_names_the_variable(lambda: token_key.ca_signer(reference, token_key.OPTION, params["pin"], holder))
         signer.close()
         if public_key is not None and existing.public_key().public_bytes(*_spki()) != public_key.public_bytes(*_spki()):
             raise MaterialError("the CA certificate %s does not belong to the key %s in the token" % (path, params["key_label"]),
@@ -80,7 +68,7 @@ def make_ca_certificate(params, check_mode):
         return {"changed": changed, "key_made": made, "certificate": _pem(existing).decode("ascii")}
     if check_mode:
         return {"changed": True, "key_made": made}
-    signer = _wrong_pin_names_the_variable(
+    signer = token_key.wrong_pin_names_the_variable(
         lambda: token_key.ca_signer(reference, token_key.OPTION, params["pin"], token_key.PublicKeyHolder(public_key)))
     try:
         certificate = x509_signing.self_signed_ca(signer, public_key, params["common_name"], params["validity_days"])
@@ -98,7 +86,7 @@ def _spki():
 def _reference_signer(params, ca):
     """The signer of the key the key reference names, proved against the CA certificate."""
     reference = token_key.read_reference(params["key_reference"])
-    return _wrong_pin_names_the_variable(lambda: token_key.ca_signer(reference, params["key_reference"], params["pin"], ca))
+    return token_key.wrong_pin_names_the_variable(lambda: token_key.ca_signer(reference, params["key_reference"], params["pin"], ca))
 
 
 def sign_certificate(params, check_mode):

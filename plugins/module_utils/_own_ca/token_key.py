@@ -162,3 +162,23 @@ def ca_signer(reference, source, pin, certificate):
     module_path, uri = parse_reference(reference, source)
     library = pkcs11.open_module(module_path)
     return pkcs11.find_key(library, uri, pin_for(uri, pin, source), certificate)
+
+
+def wrong_pin_names_the_variable(call):
+    """Run ``call``; the core's "the PIN of <token> is wrong" becomes one that names the vault variable."""
+    try:
+        return call()
+    except MaterialError as error:
+        if error.message.startswith("the PIN of "):
+            raise MaterialError("%s, in %s" % (error.message, PIN_VARIABLE),
+                                "Pass the token's user PIN in %s (from Ansible Vault); tokens lock after a few wrong PINs; "
+                                "nothing was changed" % PIN_VARIABLE, source=error.source) from None
+        raise
+
+
+def check_pin(reference, source, pin):
+    """Log in to the token of a key reference once, so that a wrong PIN stops a run before any signing (and before
+    every host of a batch tries it: a YubiKey's PIV PIN locks after three wrong tries)."""
+    module_path, uri = parse_reference(reference, source)
+    library = pkcs11.open_module(module_path)
+    wrong_pin_names_the_variable(lambda: _open_rw(library, uri, pin_for(uri, pin, source), source).closeSession())

@@ -93,9 +93,11 @@ def test_ca_key_in_token_trust_enroll_revoke(pca_emulator, tmp_path):
     # a wrong PIN: one error naming the variable, nothing changed (extra vars win over the vault)
     before = digests(host_certificates + [ca_path, reference, os.path.join(fleet.trust_dir, "crl.pem")])
     wrong = "wrong-pin-0000"
-    run = fleet.playbook("rotate", extra_vars={"rolesanywhere_trust_ca_pkcs11_pin": wrong})
+    run = fleet.playbook("rotate", extra_vars={"rolesanywhere_trust_ca_pkcs11_pin": wrong, "rolesanywhere_rotate_batch": "100%"})
     assert run.rc != 0 and "rolesanywhere_trust_ca_pkcs11_pin" in run.stdout and "is wrong" in run.stdout, run.tail()
     assert "The certificate in use is unchanged and keeps working" in run.stdout and wrong not in run.stdout + run.stderr
+    assert all(run.recap()[host]["failed"] == 1 for host in fleet.hosts), run.tail()
+    assert run.stdout.count("TASK [rolesanywhere.fleet.enroll : Check the own CA key opens") == 1  # one login for the batch
     run = fleet.playbook("revoke", extra_vars={"rolesanywhere_trust_ca_pkcs11_pin": wrong, "rolesanywhere_revoke_hosts": "h01"})
     assert run.rc != 0 and "rolesanywhere_trust_ca_pkcs11_pin" in run.stdout and "Traceback" not in run.stdout, run.tail()
     assert digests(host_certificates + [ca_path, reference, os.path.join(fleet.trust_dir, "crl.pem")]) == before

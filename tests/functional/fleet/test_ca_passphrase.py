@@ -133,9 +133,11 @@ def test_encrypted_ca_key_trust_enroll_revoke(pca_emulator, tmp_path):
     run = fleet.playbook("trust", "-vvv", extra_vars=dict(wrong, rolesanywhere_trust_dir=fleet.trust_dir,
                                                           rolesanywhere_trust_name=fleet.name, enroll_endpoint_url=fleet.endpoint))
     assert_refused(run, "rolesanywhere_trust_ca_passphrase", "does not open with the passphrase in")
-    run = fleet.playbook("rotate", "-vvv", extra_vars=wrong)
+    run = fleet.playbook("rotate", "-vvv", extra_vars=dict(wrong, rolesanywhere_rotate_batch="100%"))
     assert_refused(run, "rolesanywhere_trust_ca_passphrase", "does not open with the passphrase in")
     assert "The certificate in use is unchanged and keeps working" in run.stdout, run.tail()
+    # one batch (rotate's default batches would stop after the first): each host fails, named, and keeps its certificate
+    assert all(run.recap()[host]["failed"] == 1 for host in fleet.hosts), run.tail()
     run = fleet.playbook("revoke", "-vvv", extra_vars=dict(wrong, rolesanywhere_revoke_hosts="h01"))
     assert_refused(run, "rolesanywhere_trust_ca_passphrase", "does not open with the passphrase in")
     run = fleet.playbook("revoke", extra_vars={"enroll_own_ca_private_key_passphrase": WRONG, "rolesanywhere_revoke_hosts": "h01"})
