@@ -97,6 +97,11 @@ def test_encrypted_ca_key_trust_enroll_revoke(pca_emulator, tmp_path):
         plain = serialization.load_pem_private_key(handle.read(), password=None)
     before = digests([ca_certificate])
     fleet.write_vault({"rolesanywhere_trust_ca_passphrase": PASSPHRASE})
+    plain_digests = digests([ca_key, ca_certificate])
+    run = fleet.playbook("trust", "--check", extra_vars={"rolesanywhere_trust_dir": fleet.trust_dir, "rolesanywhere_trust_name": fleet.name,
+                                                         "enroll_endpoint_url": fleet.endpoint})
+    assert run.rc == 0, run.tail()  # check mode: would encrypt, writes nothing
+    assert digests([ca_key, ca_certificate]) == plain_digests
     run = fleet.trust()
     assert run.rc == 0, run.tail()
     assert "Check the CA private key opens" in run.stdout and "changed: [localhost]" in run.stdout
