@@ -120,7 +120,7 @@ class Identity:
         self.details_key = cache_key("lookup-details", self.key)
         # A TLS failure depends on the CA bundle and on validate_certs, not only on the identity.
         self.failure_key = cache_key("lookup-failure", self.key, "ca_bundle=%s" % (settings.get("ca_bundle") or ""),
-                                   "validate_certs=%s" % bool(settings.get("validate_certs", True)))
+                                     "validate_certs=%s" % bool(settings.get("validate_certs", True)))
 
 
 def cache_directory(environ=None):

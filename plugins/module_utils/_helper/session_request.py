@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from .._core.errors import ConfigurationError, MaterialError, RolesAnywhereError
+from .._core.errors import ConfigurationError, RolesAnywhereError
 from .._core.records import Record
 from .command_line import PASSWORD_FILE_FLAG, STDIN, UNSUPPORTED_SWITCHES, UNSUPPORTED_VALUE_FLAGS
 
