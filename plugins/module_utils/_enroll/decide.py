@@ -96,7 +96,7 @@ def has_stamp(path, stamp):
             head = handle.read(16384)
     except OSError:
         return False
-    first_line, _, rest = head.partition(b"\n")
+    first_line, rest = head.split(b"\n", 1) if b"\n" in head else (head, b"")
     return first_line + b"\n" == stamp[0] and stamp[1] in rest.split(b"\n", 1)[0] and stamp[2] in rest
 
 

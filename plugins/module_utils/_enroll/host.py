@@ -24,10 +24,10 @@ except ImportError:  # pragma: no cover - exercised only without cryptography
 
 # OpenSSL long names of the subject attributes, as community.crypto reports them (and enroll_subject takes them).
 LONG_NAMES = {"2.5.4.3": "commonName", "2.5.4.6": "countryName", "2.5.4.7": "localityName",
-               "2.5.4.8": "stateOrProvinceName", "2.5.4.10": "organizationName", "2.5.4.11": "organizationalUnitName",
-               "1.2.840.113549.1.9.1": "emailAddress", "2.5.4.5": "serialNumber", "2.5.4.4": "surname",
-               "2.5.4.42": "givenName", "2.5.4.12": "title", "0.9.2342.19200300.100.1.25": "domainComponent",
-               "0.9.2342.19200300.100.1.1": "userId"}
+              "2.5.4.8": "stateOrProvinceName", "2.5.4.10": "organizationName", "2.5.4.11": "organizationalUnitName",
+              "1.2.840.113549.1.9.1": "emailAddress", "2.5.4.5": "serialNumber", "2.5.4.4": "surname",
+              "2.5.4.42": "givenName", "2.5.4.12": "title", "0.9.2342.19200300.100.1.25": "domainComponent",
+              "0.9.2342.19200300.100.1.1": "userId"}
 
 
 def certificate_view(pem):

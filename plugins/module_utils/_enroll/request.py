@@ -63,7 +63,7 @@ def subject_name(common_name, subject):
 
 def general_name(text):
     """One subject alternative name from its prefixed text (DNS:, IP:, URI:, email:, RID:, dirName:)."""
-    kind, _, value = text.partition(":")
+    kind, value = text.split(":", 1) if ":" in text else (text, "")
     try:
         if kind == "DNS":
             return x509.DNSName(value)
