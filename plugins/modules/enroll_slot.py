@@ -15,10 +15,17 @@ description:
     the one in use, and swaps the C(current) link to it once it is proven. This module takes the slot through
     those steps, each in one call.
   - V(prepared) makes the enrolment directory and an empty staging slot (0700, owned by O(user); leftovers of an
-    interrupted run are removed) with the key's passphrase file (0600) when O(key_passphrase) is set.
+    interrupted run are removed) with the key's passphrase file (0600) when O(key_passphrase) is set. With
+    O(request), it also makes the new key there (C(private-key.pem), 0600, PKCS#8, encrypted with O(key_passphrase)
+    when set) and returns its certificate signing request (RV(csr)). With O(helper_file), it also installs this
+    collection's credential helper there (owned by root, 0755), as M(rolesanywhere.fleet.credential_helper) does.
   - V(installed) writes C(certificate.pem), C(chain.pem) (when O(chain) is not empty) and C(enrollment.json) into
     the slot (0644).
-  - V(current) points C(current) at the slot in one rename and removes the other slot.
+  - V(current) points C(current) at the slot in one rename and removes the other slot; with O(profiles), it then
+    writes the AWS config profiles as V(profiles) does.
+  - V(profiles) writes, for each of O(profiles), the C(.aws) directory (0700) and the O(profile_block) between the
+    markers C(# BEGIN/END rolesanywhere.fleet profile) O(aws_profile) in its C(config) (0600), both owned by the
+    profile's user; a block already there is replaced in place, every other line stays.
   - Files are written to a temporary name and renamed into place; links in the way are replaced, never followed.
 author:
   - Contributors to the rolesanywhere.fleet collection (@rolesanywhere)
@@ -39,10 +46,57 @@ options:
   state:
     description: The step to take.
     type: str
-    choices: [prepared, installed, current]
+    choices: [prepared, installed, current, profiles]
     required: true
   key_passphrase:
     description: With V(prepared), the passphrase of the new key, written to C(private-key.passphrase); empty for none.
+    type: str
+    default: ""
+  request:
+    description:
+      - With V(prepared), the key and certificate signing request to make in the slot; none when omitted.
+      - The CSR carries basicConstraints C(CA:FALSE) and keyUsage C(digitalSignature) (both critical) and
+        extendedKeyUsage C(clientAuth), and is signed with SHA-256.
+    type: dict
+    suboptions:
+      key_spec:
+        description: The key, C(type) V(ECC) with C(curve) (V(secp256r1), V(secp384r1), V(secp521r1)) or V(RSA) with C(size).
+        type: dict
+        required: true
+      common_name:
+        description: The subject's common name.
+        type: str
+        required: true
+      subject:
+        description: More subject attributes, OpenSSL long names as keys (C(organizationName)).
+        type: dict
+        default: {}
+      subject_alt_names:
+        description: Subject alternative names with their type prefix (C(DNS:), C(IP:), C(URI:), C(email:), C(RID:), C(dirName:)).
+        type: list
+        elements: str
+        default: []
+  helper_file:
+    description: With V(prepared), where to install this collection's credential helper; none when empty.
+    type: str
+    default: ""
+  helper_interpreter:
+    description: With O(helper_file), the helper's C(#!) command; empty for the Python running this module.
+    type: str
+    default: ""
+  profiles:
+    description: With V(current) and V(profiles), the AWS config profiles to write (enroll_state's RV(rolesanywhere.fleet.enroll_state#module:profiles)).
+    type: list
+    elements: dict
+    default: []
+  aws_profile:
+    description: With O(profiles), the profile's name (in the block's markers).
+    type: str
+    default: rolesanywhere
+  profile_block:
+    description:
+      - With O(profiles), the profile's lines (enroll_state's RV(rolesanywhere.fleet.enroll_state#module:profile_block)).
+      - With AWS's helper and a key passphrase they hold the passphrase, so they are never shown.
     type: str
     default: ""
   certificate:
@@ -65,7 +119,7 @@ attributes:
     description: Nothing to show.
     support: none
   idempotent:
-    description: V(prepared) and V(installed) always make the slot anew; V(current) changes nothing when done.
+    description: V(prepared) and V(installed) always make the slot anew; V(current) and V(profiles) change nothing when done.
     support: partial
 """
 
@@ -91,16 +145,50 @@ path:
   returned: always
   type: str
   sample: /etc/rolesanywhere/slot-b
+certificate:
+  description: With V(installed), C(serial_number) and C(not_after) (C(YYYYMMDDHHMMSSZ)) of O(certificate).
+  returned: with V(installed)
+  type: dict
+csr:
+  description: With V(prepared) and O(request), the certificate signing request of the new key (PEM).
+  returned: when made
+  type: str
+profiles_changed:
+  description: The users whose AWS config profile was (or in check mode would be) written.
+  returned: always
+  type: list
+  elements: str
+  sample: [root]
 """
 
 import os
+import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import BUILD_REFUSAL
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import certificate_summary
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import certificate_view
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.profiles import ProfileError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.profiles import write_profiles
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.request import RequestError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import SLOTS
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_current
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_key_and_request
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import prepare
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
+
+
+def value_refusal(state, error):
+    """The message of a ValueError: a subject or SAN that cannot go into the CSR, a certificate that cannot be
+    read, or a helper that cannot be built for the interpreter."""
+    if isinstance(error, RequestError):
+        return "cannot make the certificate signing request: %s" % error
+    if state == "installed":
+        return "the signed certificate cannot be read: %s. Check what the signer returned" % error
+    return BUILD_REFUSAL % error
 
 
 def main():
@@ -109,8 +197,19 @@ def main():
             base=dict(type="path", required=True),
             slot=dict(type="str", choices=list(SLOTS), required=True),
             user=dict(type="str", required=True),
-            state=dict(type="str", choices=["prepared", "installed", "current"], required=True),
+            state=dict(type="str", choices=["prepared", "installed", "current", "profiles"], required=True),
             key_passphrase=dict(type="str", default="", no_log=True),
+            request=dict(type="dict", options=dict(
+                key_spec=dict(type="dict", required=True, no_log=False),  # the key's algorithm and size, no key material
+                common_name=dict(type="str", required=True),
+                subject=dict(type="dict", default={}),
+                subject_alt_names=dict(type="list", elements="str", default=[]),
+            )),
+            helper_file=dict(type="str", default=""),
+            helper_interpreter=dict(type="str", default=""),
+            profiles=dict(type="list", elements="dict", default=[]),
+            aws_profile=dict(type="str", default="rolesanywhere"),
+            profile_block=dict(type="str", default="", no_log=True),
             certificate=dict(type="str", default=""),
             chain=dict(type="str", default=""),
             record=dict(type="dict", default={}),
@@ -120,14 +219,29 @@ def main():
     )
     params = module.params
     base, slot, user = params["base"], params["slot"], params["user"]
-    refusal = None
+    refusal, result = None, {"path": os.path.join(base, slot), "profiles_changed": []}
     try:
+        changed = False
         if params["state"] == "prepared":
             changed = prepare(base, slot, user, params["key_passphrase"], module.check_mode)
+            if params["helper_file"]:
+                content = build_helper(module.run_command, params["helper_interpreter"] or sys.executable)
+                changed = install_helper(params["helper_file"], content, module.check_mode) or changed
+            if params["request"] and not module.check_mode:
+                result["csr"] = make_key_and_request(base, slot, user, params["request"], params["key_passphrase"])
         elif params["state"] == "installed":
             changed = install(base, slot, user, params["certificate"], params["chain"], params["record"], module.check_mode)
-        else:
+            result["certificate"] = certificate_summary(certificate_view(params["certificate"].strip().encode("ascii")))
+        elif params["state"] == "current":
             changed = make_current(base, slot, user, module.check_mode)
+        if params["state"] in ("current", "profiles"):
+            result["profiles_changed"] = write_profiles(params["profiles"], params["aws_profile"], params["profile_block"],
+                                                        module.check_mode)
+            changed = changed or bool(result["profiles_changed"])
+    except ValueError as error:
+        refusal = value_refusal(params["state"], error)
+    except ProfileError as error:
+        refusal = str(error)
     except LookupError as error:
         refusal = "%s: create it first, or fix enroll_user" % error
     except OSError as error:
@@ -136,7 +250,7 @@ def main():
     if refusal is not None:
         # Outside the except block, so that no traceback is attached to a user error.
         module.fail_json(msg=refusal)
-    module.exit_json(changed=changed, path=os.path.join(base, slot))
+    module.exit_json(changed=changed, **result)
 
 
 if __name__ == "__main__":

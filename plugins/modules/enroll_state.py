@@ -365,6 +365,7 @@ proofs:
   type: dict
 """
 
+import importlib.util
 import os
 import pwd
 import sys
@@ -375,14 +376,19 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors i
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.subject_tags import subject_findings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.chained import check_chained_profiles
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.command import HelperSettings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import BUILD_REFUSAL
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import EnrollSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import decide
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import default_common_name
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import helper_file
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import helper_stamp
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import HAS_CRYPTOGRAPHY
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.regions import failover_sets
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.renewal import Wanted
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import helper_sources
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import shebang_line
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import sources_digest
 
 ARGUMENT_SPEC = dict(
     root=dict(type="str", default=""),
@@ -456,6 +462,17 @@ def settings_from(params):
         chained_profiles=check_chained_profiles(params["chained_profiles"], params["aws_profile"]))
 
 
+def _build_helper(module, interpreter):
+    refusal = None
+    try:
+        return build_helper(module.run_command, interpreter)
+    except ValueError as error:  # the module's Python cannot compile the helper for the interpreter
+        refusal = BUILD_REFUSAL % error
+    # Outside the except block, so that no traceback is attached to a user error.
+    module.fail_json(msg=refusal)
+    return None
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
@@ -470,9 +487,14 @@ def main():
     refusal = None
     if settings.helper.helper == "rolesanywhere":
         try:
-            settings.helper_content = build_helper(module.run_command, interpreter)
-        except ValueError as error:  # a bad interpreter: the user's to fix
-            refusal = "cannot build the credential helper: %s. Fix enroll_helper_interpreter" % error
+            shebang_line(interpreter)  # a bad interpreter: the user's to fix, before anything is built
+        except ValueError as error:
+            refusal = BUILD_REFUSAL % error
+        # Built only when an installed helper is there to compare with and its stamp differs (decide).
+        settings.helper_content = lambda: _build_helper(module, interpreter)
+        if refusal is None:
+            settings.helper_stamp = helper_stamp(shebang_line(interpreter), sources_digest(helper_sources()),
+                                                 importlib.util.MAGIC_NUMBER.hex())
     if refusal is not None:
         # Outside the except block, so that no traceback is attached to a user error.
         module.fail_json(msg=refusal)

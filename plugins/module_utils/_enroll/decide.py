@@ -15,15 +15,17 @@ import os
 import pwd
 import socket
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Callable, List, Optional, Tuple, Union
 
 from .command import HelperSettings, PASSPHRASE_NAME, command_line, helper_argv, profile_block, systemd_unit, unit_argv
-from .host import has_profile_block, is_as_wanted, read_material, sha1_of, systemd_runs_host, unit_enabled_and_active
+from .host import certificate_summary, has_profile_block, is_as_wanted, read_material, sha1_of, systemd_runs_host, unit_enabled_and_active
 from .renewal import Wanted, renewal_reasons
 
 DEFAULT_HELPER_PATHS = {"rolesanywhere": "/usr/local/bin/rolesanywhere-credential-helper",
                         "aws_signing_helper": "/usr/local/bin/aws_signing_helper"}
 VARIANTS = (("chain", True), ("plain", False))
+# Why this collection's helper could not be built for the host (enroll_state, enroll_slot).
+BUILD_REFUSAL = "cannot build the credential helper: %s. Fix enroll_helper_interpreter"
 
 
 @dataclass
@@ -37,7 +39,13 @@ class EnrollSettings:  # pylint: disable=too-many-instance-attributes
     profile_users: List[str] = field(default_factory=list)
     aws_profile: str = "rolesanywhere"
     ca_bundle_sha1: str = ""
-    helper_content: Optional[bytes] = None  # this collection's helper as it would be installed
+    # This collection's helper as it would be installed: its bytes, or a function that builds them (called only when
+    # a helper file is there to compare with: building costs a first run more than the rest of the decision).
+    helper_content: Union[bytes, Callable[[], bytes], None] = None
+    # What the build would stamp into that helper (shebang line, sources digest, bytecode magic; helper_stamp()):
+    # an installed helper with the same stamp is what the build would make, and is not rebuilt to compare on a run
+    # where nothing is due. None: compare the bytes.
+    helper_stamp: Optional[Tuple[bytes, bytes, bytes]] = None
     aws_signing_helper_sha256: str = ""
     systemd: str = "none"
     serve_port: int = 9911
@@ -66,8 +74,30 @@ def default_common_name():
 def _helper_up_to_date(settings):
     path = settings.helper.helper_file
     if settings.helper.helper == "rolesanywhere":
+        if not is_as_wanted(path, "root", 0o755):
+            return False
+        if settings.helper_stamp is not None and has_stamp(path, settings.helper_stamp):
+            return True
+        if callable(settings.helper_content):
+            settings.helper_content = settings.helper_content()
         return is_as_wanted(path, "root", 0o755, content=settings.helper_content)
     return is_as_wanted(path, "root", 0o755, sha256=settings.aws_signing_helper_sha256)
+
+
+def helper_stamp(shebang, digest, magic):
+    """The parts of a built helper that say what it was built from: its first line (the interpreter), its version
+    line's sources digest, and the bytecode magic of its compiled code (_helper/build.py, build_helper)."""
+    return (shebang.encode("utf-8"), (" sha256:%s " % digest).encode("ascii"), ('CODE_MAGIC = "%s"' % magic).encode("ascii"))
+
+
+def has_stamp(path, stamp):
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16384)
+    except OSError:
+        return False
+    first_line, rest = head.split(b"\n", 1) if b"\n" in head else (head, b"")
+    return first_line + b"\n" == stamp[0] and stamp[1] in rest.split(b"\n", 1)[0] and stamp[2] in rest
 
 
 def _home(user):
@@ -181,8 +211,7 @@ def decide(settings, check_mode=False, now=None, run_command=None, cryptography_
         "passphrase_file_name": PASSPHRASE_NAME,
         "common_name": settings.wanted.common_name,
         "cryptography_available": cryptography_available,
-        "certificate": {"serial_number": certificate.serial_number,
-                        "not_after": certificate.not_after.strftime("%Y%m%d%H%M%SZ")} if certificate else {},
+        "certificate": certificate_summary(certificate),
         "helper_file": settings.helper.helper_file,
         "users": settings.users,
         "missing_users": missing_users,

@@ -23,11 +23,11 @@ except ImportError:  # pragma: no cover - exercised only without cryptography
     HAS_CRYPTOGRAPHY = False
 
 # OpenSSL long names of the subject attributes, as community.crypto reports them (and enroll_subject takes them).
-_LONG_NAMES = {"2.5.4.3": "commonName", "2.5.4.6": "countryName", "2.5.4.7": "localityName",
-               "2.5.4.8": "stateOrProvinceName", "2.5.4.10": "organizationName", "2.5.4.11": "organizationalUnitName",
-               "1.2.840.113549.1.9.1": "emailAddress", "2.5.4.5": "serialNumber", "2.5.4.4": "surname",
-               "2.5.4.42": "givenName", "2.5.4.12": "title", "0.9.2342.19200300.100.1.25": "domainComponent",
-               "0.9.2342.19200300.100.1.1": "userId"}
+LONG_NAMES = {"2.5.4.3": "commonName", "2.5.4.6": "countryName", "2.5.4.7": "localityName",
+              "2.5.4.8": "stateOrProvinceName", "2.5.4.10": "organizationName", "2.5.4.11": "organizationalUnitName",
+              "1.2.840.113549.1.9.1": "emailAddress", "2.5.4.5": "serialNumber", "2.5.4.4": "surname",
+              "2.5.4.42": "givenName", "2.5.4.12": "title", "0.9.2342.19200300.100.1.25": "domainComponent",
+              "0.9.2342.19200300.100.1.1": "userId"}
 
 
 def certificate_view(pem):
@@ -36,7 +36,7 @@ def certificate_view(pem):
     key = certificate.public_key()
     subject = {}
     for attribute in certificate.subject:
-        name = _LONG_NAMES.get(attribute.oid.dotted_string) or getattr(attribute.oid, "_name", attribute.oid.dotted_string)
+        name = LONG_NAMES.get(attribute.oid.dotted_string) or getattr(attribute.oid, "_name", attribute.oid.dotted_string)
         subject[name] = attribute.value
     try:
         sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -53,6 +53,14 @@ def certificate_view(pem):
     return CertificateView(subject=subject, subject_alt_names=[general_name_text(name) for name in sans],
                            key_type=key_type, key_curve=curve, key_size=getattr(key, "key_size", 0),
                            serial_number=certificate.serial_number, not_after=after)
+
+
+def certificate_summary(view):
+    """What the role publishes of a certificate (enroll_serial, enroll_not_after): serial_number and not_after as
+    community.crypto's x509_certificate_info gives it (YYYYMMDDHHMMSSZ); empty for none."""
+    if view is None:
+        return {}
+    return {"serial_number": view.serial_number, "not_after": view.not_after.strftime("%Y%m%d%H%M%SZ")}
 
 
 def _read(path, mode="rb"):

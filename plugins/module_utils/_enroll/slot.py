@@ -16,9 +16,11 @@ import stat
 
 from .._core.files import atomic_write
 from .command import PASSPHRASE_NAME
-from .host import uid_of
+from .host import is_as_wanted, uid_of
+from .request import key_pem, make_key, make_request
 
 SLOTS = ("slot-a", "slot-b")
+KEY_NAME = "private-key.pem"
 
 
 def _owner_ids(user):
@@ -91,8 +93,30 @@ def prepare(base, slot, user, passphrase="", check_mode=False):
     return True
 
 
+def make_key_and_request(base, slot, user, request, passphrase=""):
+    """The new key (private-key.pem, 0600, PKCS#8, encrypted when there is a passphrase) in the prepared slot, and its
+    CSR (PEM text, returned). ``request``: key_spec, common_name, subject, subject_alt_names."""
+    check_slot(slot)
+    uid = _owner_ids(user)
+    key = make_key(request["key_spec"])
+    csr = make_request(key, request["common_name"], request.get("subject"), request.get("subject_alt_names") or ())
+    write_file(os.path.join(base, slot, KEY_NAME), key_pem(key, passphrase), uid, 0o600)
+    return csr
+
+
+def install_helper(path, content, check_mode=False):
+    """This collection's credential helper at path (root's, 0755), written when it differs; True when it did."""
+    if is_as_wanted(path, "root", 0o755, content=content):
+        return False
+    if not check_mode:
+        os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+        write_file(path, content, _owner_ids("root"), 0o755)
+    return True
+
+
 def install(base, slot, user, certificate, chain, record, check_mode=False):
-    """Certificate, chain (when there is one) and enrollment.json into the staging slot, beside the key."""
+    """Certificate, chain (when there is one) and enrollment.json into the staging slot, beside the key.
+    True (always a change)."""
     check_slot(slot)
     uid = _owner_ids(user)
     if check_mode:

@@ -241,3 +241,41 @@ def test_unit_under_a_root_prefix_is_written_not_started(tmp_path, ca):
     assert unit["name"] == "rolesanywhere-rolesanywhere.service" and not unit["up_to_date"]
     assert unit["not_started_because"] == "enroll_root is set (%s), so the unit is not in the running system" % tmp_path
     assert '"--port" "9911"' in unit["content"]["plain"]
+
+
+def test_the_helper_is_built_only_when_one_is_installed_to_compare_with(tmp_path, ca):
+    built = []
+    settings = settings_for(tmp_path)
+    settings.helper_content = lambda: built.append(1) or HELPER
+    assert "helper" in decide(settings)["todo"] and built == []  # a first run: nothing to compare, nothing built
+    enrol(tmp_path, ca)
+    install_rest(tmp_path, settings, decide(settings))
+    assert decide(settings)["todo"] == [] and built == [1]
+
+
+def test_an_installed_helper_with_the_builds_stamp_is_not_rebuilt(tmp_path, ca):
+    import importlib.util  # pylint: disable=import-outside-toplevel
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import has_stamp, helper_stamp  # pylint: disable=import-outside-toplevel
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import build  # pylint: disable=import-outside-toplevel
+    from tests.support.commands import run_command  # pylint: disable=import-outside-toplevel
+
+    def stamp(interpreter):
+        return helper_stamp(build.shebang_line(interpreter), build.sources_digest(build.helper_sources()),
+                            importlib.util.MAGIC_NUMBER.hex())
+
+    built = []
+    settings = settings_for(tmp_path)
+    settings.helper_content = lambda: built.append(1) or HELPER
+    settings.helper_stamp = stamp("/usr/bin/python3")
+    enrol(tmp_path, ca)
+    install_rest(tmp_path, settings, decide(settings))
+    with open(settings.helper.helper_file, "wb") as handle:
+        handle.write(build.build_helper(run_command, "/usr/bin/python3"))
+    assert has_stamp(settings.helper.helper_file, settings.helper_stamp)
+    assert decide(settings)["todo"] == [] and built == []
+    # another interpreter, other sources or another Python's bytecode: built and compared
+    for other in (stamp("/usr/bin/env python3"), settings.helper_stamp[:1] + (b" sha256:%s " % (b"0" * 64),) + settings.helper_stamp[2:],
+                  settings.helper_stamp[:2] + (b'CODE_MAGIC = "00000000"',)):
+        assert not has_stamp(settings.helper.helper_file, other)
+    settings.helper_stamp = stamp("/usr/bin/env python3")
+    assert decide(settings)["todo"] == ["helper"] and built == [1]

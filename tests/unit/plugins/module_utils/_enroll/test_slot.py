@@ -12,7 +12,8 @@ import stat
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install, make_current, prepare
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install, install_helper, make_current
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_key_and_request, prepare
 
 ME = pwd.getpwuid(os.getuid()).pw_name
 
@@ -75,3 +76,29 @@ def test_a_missing_user_and_a_bad_slot_are_refused(tmp_path):
         prepare(str(tmp_path), "slot-a", "no-such-user-x")
     with pytest.raises(ValueError):
         prepare(str(tmp_path), "../etc", ME)
+
+
+def test_the_new_key_and_its_csr_are_made_in_the_prepared_slot(tmp_path):
+    from cryptography import x509  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
+    base = str(tmp_path)
+    prepare(base, "slot-b", ME, passphrase="p w")
+    request = {"key_spec": {"type": "ECC", "curve": "secp384r1", "size": 384}, "common_name": "h01",
+               "subject": {"organizationName": "Example"}, "subject_alt_names": ["DNS:h01.fleet.test"]}
+    csr = x509.load_pem_x509_csr(make_key_and_request(base, "slot-b", ME, request, "p w").encode("ascii"))
+    assert sorted(os.listdir(base + "/slot-b")) == ["private-key.passphrase", "private-key.pem"]
+    assert mode(base + "/slot-b/private-key.pem") == 0o600
+    with open(base + "/slot-b/private-key.pem", "rb") as handle:
+        key = serialization.load_pem_private_key(handle.read(), b"p w")
+    assert key.public_key().public_numbers() == csr.public_key().public_numbers()
+    assert csr.subject.rfc4514_string() == "O=Example,CN=h01"
+
+
+def test_the_helper_is_written_only_when_it_differs(tmp_path):
+    path = str(tmp_path / "usr/local/bin/helper")
+    if os.getuid() != 0:
+        pytest.skip("the helper is root's")
+    assert install_helper(path, b"#!/usr/bin/python3\n", check_mode=True) and not os.path.exists(path)
+    assert install_helper(path, b"#!/usr/bin/python3\n")
+    assert mode(path) == 0o755 and not install_helper(path, b"#!/usr/bin/python3\n")
+    assert install_helper(path, b"#!/usr/bin/python3\n# newer\n")
