@@ -107,11 +107,12 @@ units: layout system-packages
 	@echo "== unit tests"
 	@t0=$$(date +%s); cd $(LAYOUT) && $(PYTEST) -q tests/unit $(PYTEST_ARGS) || $(call fail,units); $(call took,units)
 
-# tests/functional/artifact runs galaxy-importer on the built artifact with the importer venv's Python.
+# tests/functional/artifact runs galaxy-importer on the built artifact with the importer venv's Python. --dist worksteal:
+# a few tests take 40-100 s, and an idle worker takes queued tests from the busy one instead of waiting at the end.
 functional: layout importer-venv tools-venv system-packages
 	@echo "== functional tests (emulator, moto, real clients)"
 	@if [ -d $(LAYOUT)/tests/functional ]; then \
-	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 ROLESANYWHERE_TEST_LOOKUP_HOSTS=40 GALAXY_IMPORTER_PYTHON=$(IMPORTER_VENV)/bin/python RA_TOOLS_BIN=$(TOOLS_VENV)/bin $(PYTEST) -q -n 2 --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
+	  t0=$$(date +%s); cd $(LAYOUT) && ROLESANYWHERE_TEST_FLEET_SIZE=4 ROLESANYWHERE_TEST_LOOKUP_HOSTS=40 GALAXY_IMPORTER_PYTHON=$(IMPORTER_VENV)/bin/python RA_TOOLS_BIN=$(TOOLS_VENV)/bin $(PYTEST) -q -n 2 --dist worksteal --durations=15 tests/functional $(PYTEST_ARGS) || $(call fail,functional); $(call took,functional); \
 	else echo "no functional tests yet"; fi
 
 integration: layout
