@@ -8,6 +8,8 @@ test tests/functional/role/test_key_store_pkcs11.py (SoftHSM2)."""
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 
 import pytest
@@ -159,3 +161,49 @@ def test_a_signer_of_another_key_is_refused():
     with pytest.raises(RequestError, match="does not verify"):
         make_token_request(SoftwareSigner(other), key.public_key(), "h01.fleet.test")
 
+
+
+# --- a real token (SoftHSM2, in a child process: SoftHSM2 reads SOFTHSM2_CONF once per process) ---------------
+
+CHILD = r"""
+import json, sys
+from cryptography import x509
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll import token
+module, pin = sys.argv[1], sys.argv[2]
+settings = token.TokenSettings(module, "enrol", pin)
+out = {"refusal": token.key_store_refusal(dict(key_store="pkcs11", pkcs11_module=module, pkcs11_token_label="enrol",
+                                               pkcs11_pin=pin, key_passphrase=""))}
+if out["refusal"] is None:
+    request = {"key_spec": {"type": "ECC", "curve": "secp384r1"}, "common_name": "h01", "subject": {}, "subject_alt_names": []}
+    csrs = [token.make_key_and_request(settings, "/etc/ra", slot, request) for slot in ("slot-a", "slot-b", "slot-b")]
+    out["valid"] = [x509.load_pem_x509_csr(csr.encode()).is_signature_valid for csr in csrs]
+    out["curves"] = [x509.load_pem_x509_csr(csr.encode()).public_key().curve.name for csr in csrs]
+    out["removed"] = [token.remove_key(settings, "/etc/ra", "slot-a"), token.remove_key(settings, "/etc/ra", "slot-a")]
+print(json.dumps(out))
+"""
+
+
+def test_in_a_softhsm2_token(tmp_path):
+    import subprocess
+    import sys
+    from tests.support.softhsm import SoftHsm, missing_parts
+    if missing_parts():
+        pytest.skip("needs %s" % " and ".join(missing_parts()))
+    hsm = SoftHsm(tmp_path)
+    hsm.init_token("enrol", pin=PIN)
+
+    def child(pin):
+        done = subprocess.run([sys.executable, "-c", CHILD, hsm.module, pin], capture_output=True, text=True, check=False,
+                              env=hsm.environ({"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join(sys.path)}))
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    wrong = child("0000")
+    assert "is wrong" in wrong["refusal"] and "enroll_pkcs11_pin" in wrong["refusal"] and "0000" not in wrong["refusal"]
+    assert hsm.private_keys("enrol", PIN) == []  # the check made nothing
+    made = child(PIN)
+    assert made["refusal"] is None and made["valid"] == [True] * 3 and made["curves"] == ["secp384r1"] * 3
+    assert made["removed"] == [2, 0]  # slot-a's pair destroyed once; slot-b's second key replaced its leftover
+    [key] = hsm.private_keys("enrol", PIN)
+    assert key["id"] == "0b" and key["label"] == token.key_label("/etc/ra")
+    assert key["CKA_SENSITIVE"] and not key["CKA_EXTRACTABLE"] and key["CKA_NEVER_EXTRACTABLE"]
