@@ -233,7 +233,7 @@ def main():
             )),
             key_store=dict(type="str", choices=["file", "pkcs11"], default="file"),
             pkcs11_module=dict(type="str", default=""),
-            pkcs11_token_label=dict(type="str", default=""),
+            pkcs11_token_label=dict(type="str", default="", no_log=False),  # a label, not a secret
             pkcs11_pin=dict(type="str", default="", no_log=True),
             helper_file=dict(type="str", default=""),
             helper_interpreter=dict(type="str", default=""),

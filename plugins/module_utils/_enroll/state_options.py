@@ -24,7 +24,7 @@ ARGUMENT_SPEC = dict(
     key_passphrase=dict(type="str", default="", no_log=False),
     key_store=dict(type="str", choices=["file", "pkcs11", "tpm"], default="file"),
     pkcs11_module=dict(type="str", default=""),
-    pkcs11_token_label=dict(type="str", default=""),
+    pkcs11_token_label=dict(type="str", default="", no_log=False),  # a label, not a secret
     pkcs11_pin=dict(type="str", default="", no_log=True),  # token.unmask_pin once used
     common_name=dict(type="str", default=""),
     subject=dict(type="dict", default={}),

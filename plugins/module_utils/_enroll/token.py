@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from .._core import pkcs11, pkcs11_keys
 from .._core.errors import RolesAnywhereError
 from .._core.pkcs11_uri import format_uri, parse_uri
-from .command import PIN_NAME
 KEY_STORES = ("file", "pkcs11", "tpm")
 TPM_REFUSAL = ("enroll_key_store=tpm is not supported by the enroll role yet (issue 16): use file or pkcs11; the "
                "helper and the lookup already take TPM keys")
@@ -80,8 +79,8 @@ def _session(settings):
                          "Install the token's PKCS#11 module (softhsm2, opensc, the vendor's) on the host and give its "
                          "path in enroll_pkcs11_module; nothing was changed") from None
     try:
-        return library, pkcs11_keys.open_rw_session(library, settings.uri(), settings.pin,
-                                                     "enroll_pkcs11_token_label=%s" % settings.token_label, TOKEN_HINT)
+        source = "enroll_pkcs11_token_label=%s" % settings.token_label
+        return library, pkcs11_keys.open_rw_session(library, settings.uri(), settings.pin, source, TOKEN_HINT)
     except RolesAnywhereError as error:
         if error.message.startswith("the PIN of "):
             raise TokenError("%s, in enroll_pkcs11_pin" % error.message,
@@ -90,11 +89,11 @@ def _session(settings):
         raise
 
 
-def _failing_token(settings, call):
-    """``call()``; a PyKCS11Error (the token removed, the module failing) becomes one line naming the token."""
+def _failing_token(settings, function, *args):
+    """``function(*args)``; a PyKCS11Error (the token removed, the module failing) becomes one line naming the token."""
     p11 = pkcs11.bindings()
     try:
-        return call()
+        return function(*args)
     except p11.PyKCS11Error as exc:
         raise TokenError("the PKCS#11 token %s failed: %s" % (settings.token_label, pkcs11._code(exc)),  # pylint: disable=protected-access
                          "Check that the token is present and its module works (pkcs11-tool --module <path> "
@@ -103,13 +102,18 @@ def _failing_token(settings, call):
 
 def check_token(settings):
     """Load the module, find the one token with the label and log in: the preflight; changes nothing."""
-    _failing_token(settings, lambda: _session(settings)[1][0].closeSession())
+    _failing_token(settings, _log_in_once, settings)
+
+
+def _log_in_once(settings):
+    _library, (session, _token) = _session(settings)
+    session.closeSession()
 
 
 def make_key_and_request(settings, base, slot, request):
     """A new key pair in the token (label of ``base``, id of ``slot``; a leftover of an interrupted run there is
     destroyed first: that slot is not in use) and its CSR (PEM text), signed in the token and verified."""
-    return _failing_token(settings, lambda: _make_key_and_request(settings, base, slot, request))
+    return _failing_token(settings, _make_key_and_request, settings, base, slot, request)
 
 
 def _make_key_and_request(settings, base, slot, request):
@@ -125,7 +129,8 @@ def _make_key_and_request(settings, base, slot, request):
                 session, label, slot_id, curve=spec.get("curve") if spec.get("type") == "ECC" else None,
                 rsa_bits=spec.get("size") or 2048)
         except p11.PyKCS11Error as exc:
-            raise TokenError("the token %s cannot make a %s key: %s" % (settings.token_label, _spec_text(spec), pkcs11._code(exc)),  # pylint: disable=protected-access
+            code = pkcs11._code(exc)  # pylint: disable=protected-access  # the CKR_ name, never the arguments
+            raise TokenError("the token %s cannot make a %s key: %s" % (settings.token_label, _spec_text(spec), code),
                              "Choose an enroll_key_type the token supports; nothing in use was changed") from None
         public_key = pkcs11_keys.public_key_of(session, public_handle, label)
         signer = pkcs11_keys.signer_for(library, session, token, private_handle, public_key, "%s in %s" % (label, token.name))
@@ -141,7 +146,7 @@ def _spec_text(spec):
 
 def remove_key(settings, base, slot):
     """Destroy the key pair of ``slot`` (the previous one, after the swap); the number of objects destroyed."""
-    return _failing_token(settings, lambda: _remove_key(settings, base, slot))
+    return _failing_token(settings, _remove_key, settings, base, slot)
 
 
 def _remove_key(settings, base, slot):

@@ -162,7 +162,6 @@ def test_a_signer_of_another_key_is_refused():
         make_token_request(SoftwareSigner(other), key.public_key(), "h01.fleet.test")
 
 
-
 # --- a real token (SoftHSM2, in a child process: SoftHSM2 reads SOFTHSM2_CONF once per process) ---------------
 
 CHILD = r"""
