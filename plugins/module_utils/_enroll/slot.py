@@ -15,7 +15,7 @@ import shutil
 import stat
 
 from .._core.files import atomic_write
-from .command import PASSPHRASE_NAME
+from .command import PASSPHRASE_NAME, PIN_NAME
 from .host import is_as_wanted, uid_of
 from .request import key_pem, make_key, make_request
 from . import token as token_store
@@ -93,7 +93,7 @@ def prepare(base, slot, user, passphrase="", check_mode=False, token=None):
     if passphrase:
         write_file(os.path.join(staging, PASSPHRASE_NAME), passphrase.encode("utf-8"), uid, 0o600)
     if token is not None:
-        write_file(os.path.join(staging, token_store.PIN_NAME), token.pin.encode("utf-8"), uid, 0o600)
+        write_file(os.path.join(staging, PIN_NAME), token.pin.encode("utf-8"), uid, 0o600)
     return True
 
 
