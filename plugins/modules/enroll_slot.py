@@ -76,6 +76,29 @@ options:
         type: list
         elements: str
         default: []
+  key_store:
+    description:
+      - Where the key is made. V(file) makes C(private-key.pem) in the slot.
+      - V(pkcs11) makes the key pair inside the token O(pkcs11_token_label) (private half sensitive, never
+        extractable), under a label of O(base) and an id of O(slot), so the new key lives beside the one in use; a
+        leftover of an interrupted run under that id is destroyed first. The CSR is signed in the token and verified;
+        only it leaves the token. V(prepared) writes the PIN to C(pkcs11.pin) (0600) in the slot, the helper's
+        pin-source file; V(current) destroys the other slot's key once the swap is done.
+    type: str
+    choices: [file, pkcs11]
+    default: file
+  pkcs11_module:
+    description: With O(key_store=pkcs11), the path of the token's PKCS#11 module on the host.
+    type: str
+    default: ""
+  pkcs11_token_label:
+    description: With O(key_store=pkcs11), the label of the token.
+    type: str
+    default: ""
+  pkcs11_pin:
+    description: With O(key_store=pkcs11), the token's user PIN.
+    type: str
+    default: ""
   helper_file:
     description: With V(prepared), where to install this collection's credential helper; none when empty.
     type: str
@@ -166,6 +189,7 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import RolesAnywhereError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import BUILD_REFUSAL
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import certificate_summary
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import certificate_view
@@ -178,6 +202,8 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot i
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_current
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_key_and_request
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import prepare
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import TokenSettings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import unmask_pin
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 
 
@@ -205,6 +231,10 @@ def main():
                 subject=dict(type="dict", default={}),
                 subject_alt_names=dict(type="list", elements="str", default=[]),
             )),
+            key_store=dict(type="str", choices=["file", "pkcs11"], default="file"),
+            pkcs11_module=dict(type="str", default=""),
+            pkcs11_token_label=dict(type="str", default="", no_log=False),  # a label, not a secret
+            pkcs11_pin=dict(type="str", default="", no_log=True),
             helper_file=dict(type="str", default=""),
             helper_interpreter=dict(type="str", default=""),
             profiles=dict(type="list", elements="dict", default=[]),
@@ -214,33 +244,37 @@ def main():
             chain=dict(type="str", default=""),
             record=dict(type="dict", default={}),
         ),
-        required_if=[("state", "installed", ["certificate"])],
+        required_if=[("state", "installed", ["certificate"]),
+                     ("key_store", "pkcs11", ["pkcs11_module", "pkcs11_token_label", "pkcs11_pin"])],
         supports_check_mode=True,
     )
     params = module.params
     base, slot, user = params["base"], params["slot"], params["user"]
     refusal, result = None, {"path": os.path.join(base, slot), "profiles_changed": []}
+    token = (TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"])
+             if params["key_store"] == "pkcs11" else None)
+    unmask_pin(module)
     try:
         changed = False
         if params["state"] == "prepared":
-            changed = prepare(base, slot, user, params["key_passphrase"], module.check_mode)
+            changed = prepare(base, slot, user, params["key_passphrase"], module.check_mode, token)
             if params["helper_file"]:
                 content = build_helper(module.run_command, params["helper_interpreter"] or sys.executable)
                 changed = install_helper(params["helper_file"], content, module.check_mode) or changed
             if params["request"] and not module.check_mode:
-                result["csr"] = make_key_and_request(base, slot, user, params["request"], params["key_passphrase"])
+                result["csr"] = make_key_and_request(base, slot, user, params["request"], params["key_passphrase"], token)
         elif params["state"] == "installed":
             changed = install(base, slot, user, params["certificate"], params["chain"], params["record"], module.check_mode)
             result["certificate"] = certificate_summary(certificate_view(params["certificate"].strip().encode("ascii")))
         elif params["state"] == "current":
-            changed = make_current(base, slot, user, module.check_mode)
+            changed = make_current(base, slot, user, module.check_mode, token)
         if params["state"] in ("current", "profiles"):
             result["profiles_changed"] = write_profiles(params["profiles"], params["aws_profile"], params["profile_block"],
                                                         module.check_mode)
             changed = changed or bool(result["profiles_changed"])
     except ValueError as error:
         refusal = value_refusal(params["state"], error)
-    except ProfileError as error:
+    except (ProfileError, RolesAnywhereError) as error:
         refusal = str(error)
     except LookupError as error:
         refusal = "%s: create it first, or fix enroll_user" % error

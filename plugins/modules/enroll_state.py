@@ -57,6 +57,28 @@ options:
         takes it only as C(--pkcs8-password)), so the caller must hide the task's result (C(no_log)).
     type: str
     default: ""
+  key_store:
+    description:
+      - Where the key is (C(enroll_key_store)). V(pkcs11) checks the token first (module loaded, one token labelled
+        O(pkcs11_token_label), O(pkcs11_pin) logs in) and fails with nothing changed when it cannot; the helper's
+        command lines then name the key by a pkcs11 URI. V(tpm) is refused (not supported by the role yet).
+    type: str
+    choices: [file, pkcs11, tpm]
+    default: file
+  pkcs11_module:
+    description: With O(key_store=pkcs11), the token's PKCS#11 module on the host (C(enroll_pkcs11_module)).
+    type: str
+    default: ""
+  pkcs11_token_label:
+    description: With O(key_store=pkcs11), the token's label (C(enroll_pkcs11_token_label)).
+    type: str
+    default: ""
+  pkcs11_pin:
+    description:
+      - With O(key_store=pkcs11), the token's user PIN (C(enroll_pkcs11_pin)); a pin-source file that differs is a
+        renewal. It is in no returned value.
+    type: str
+    default: ""
   common_name:
     description: Common name the certificate must have; empty for the host's FQDN (C(socket.getfqdn())).
     type: str
@@ -249,7 +271,8 @@ RETURN = r"""
 renew_reasons:
   description:
     - Why the key and certificate are renewed, in this order; empty when they are fine.
-    - V(missing), V(forced), V(expiring), V(key_type), V(subject), V(subject_alt_names), V(signer), V(key_passphrase).
+    - V(missing), V(forced), V(expiring), V(key_type), V(subject), V(subject_alt_names), V(signer), V(key_passphrase),
+      V(key_store), V(pkcs11_pin).
   returned: always
   type: list
   elements: str
@@ -374,92 +397,18 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.subject_tags import subject_findings
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.chained import check_chained_profiles
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.command import HelperSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import BUILD_REFUSAL
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import EnrollSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import decide
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import default_common_name
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import helper_file
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import helper_stamp
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import HAS_CRYPTOGRAPHY
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.regions import failover_sets
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.renewal import Wanted
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.state_options import ARGUMENT_SPEC
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.state_options import settings_from
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import key_store_refusal
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import unmask_pin
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import helper_sources
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import shebang_line
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import sources_digest
-
-ARGUMENT_SPEC = dict(
-    root=dict(type="str", default=""),
-    directory=dict(type="str", default="/etc/rolesanywhere"),
-    user=dict(type="str", default="root"),
-    profile_users=dict(type="list", elements="str", default=[]),
-    aws_profile=dict(type="str", default="rolesanywhere"),
-    key_spec=dict(type="dict", required=True, no_log=False),  # the key's algorithm and size, no key material
-    # Not no_log: AWS's helper takes the passphrase only on its command line, which this module returns; the
-    # role hides the whole task (no_log) when a passphrase is set, and no_log here would mask the command line.
-    key_passphrase=dict(type="str", default="", no_log=False),
-    common_name=dict(type="str", default=""),
-    subject=dict(type="dict", default={}),
-    trust_subject_fields=dict(type="list", elements="str", default=[]),
-    subject_alt_names=dict(type="list", elements="str", default=[]),
-    signer_id=dict(type="str", required=True),
-    renew_before_days=dict(type="int", default=10),
-    force_renew=dict(type="bool", default=False),
-    trust_anchor_arn=dict(type="str", required=True),
-    profile_arn=dict(type="str", required=True),
-    role_arn=dict(type="str", required=True),
-    region=dict(type="str", default=""),
-    endpoint_url=dict(type="str", default=""),
-    ca_bundle_sha1=dict(type="str", default=""),
-    session_duration=dict(type="int", default=3600),
-    role_session_name=dict(type="str", default=""),
-    helper=dict(type="str", choices=["rolesanywhere", "aws_signing_helper"], default="rolesanywhere"),
-    helper_path=dict(type="str", default=""),
-    helper_cache=dict(type="bool", default=True),
-    helper_interpreter=dict(type="str", default=""),
-    aws_signing_helper_sha256=dict(type="str", default=""),
-    systemd=dict(type="str", choices=["none", "serve", "update"], default="none"),
-    serve_port=dict(type="int", default=9911),
-    verify=dict(type="str", choices=["changed", "always", "never"], default="changed"),
-    chained_profiles=dict(type="list", elements="dict", default=[], options=dict(
-        name=dict(type="str", required=True),
-        role_arn=dict(type="str", required=True),
-        external_id=dict(type="str", no_log=False),  # an external ID is not a secret (IAM User Guide, confused deputy)
-        duration=dict(type="int"),
-        region=dict(type="str"),
-        role_session_name=dict(type="str"),
-    )),
-    regions=dict(type="list", elements="dict", default=[], options=dict(
-        region=dict(type="str"), trust_anchor_arn=dict(type="str", required=True),
-        profile_arn=dict(type="str", required=True), endpoint_url=dict(type="str"),
-    )),
-)
-
-
-def settings_from(params):
-    root = params["root"]
-    base = root + params["directory"]
-    helper = HelperSettings(
-        helper=params["helper"], helper_file=helper_file(params["helper"], params["helper_path"], root),
-        trust_anchor_arn=params["trust_anchor_arn"], profile_arn=params["profile_arn"], role_arn=params["role_arn"],
-        region=params["region"], endpoint_url=params["endpoint_url"],
-        ca_bundle_file=base + "/ca-bundle.pem" if params["ca_bundle_sha1"] else None,
-        session_duration=params["session_duration"], role_session_name=params["role_session_name"],
-        key_passphrase=params["key_passphrase"], helper_cache=params["helper_cache"],
-        failover=failover_sets(params["regions"], params["trust_anchor_arn"], params["profile_arn"], params["role_arn"],
-                               params["helper"]))
-    wanted = Wanted(key_spec=params["key_spec"], common_name=params["common_name"] or default_common_name(),
-                    signer_id=params["signer_id"], renew_before_days=params["renew_before_days"],
-                    subject=params["subject"], subject_alt_names=params["subject_alt_names"],
-                    force_renew=params["force_renew"], key_passphrase=params["key_passphrase"])
-    return EnrollSettings(
-        helper=helper, wanted=wanted, root=root, directory=params["directory"], user=params["user"],
-        profile_users=params["profile_users"], aws_profile=params["aws_profile"], ca_bundle_sha1=params["ca_bundle_sha1"],
-        aws_signing_helper_sha256=params["aws_signing_helper_sha256"], systemd=params["systemd"],
-        serve_port=params["serve_port"], verify=params["verify"],
-        chained_profiles=check_chained_profiles(params["chained_profiles"], params["aws_profile"]))
 
 
 def _build_helper(module, interpreter):
@@ -480,9 +429,10 @@ def main():
     except ConfigurationError as error:
         refusal = str(error)
     else:
-        refusal = None
+        refusal = key_store_refusal(module.params)
+    unmask_pin(module)
     if refusal is not None:
-        module.fail_json(msg=refusal)  # outside the except block: no traceback attached to a user error
+        module.fail_json(msg=refusal)  # before anything else: a wrong PIN or a missing token changes nothing
     interpreter = module.params["helper_interpreter"] or sys.executable
     refusal = None
     if settings.helper.helper == "rolesanywhere":

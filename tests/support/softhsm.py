@@ -94,6 +94,10 @@ class SoftHsm(object):
     def key_attributes(self, token, pin, label):
         return self._call("attributes", token, pin, label)
 
+    def private_keys(self, token, pin):
+        """Every private key object in the token: [{"label", "id" (hex), "CKA_EXTRACTABLE", "CKA_SENSITIVE", ...}]."""
+        return self._call("keys", token, pin, "")
+
 
 class PublicOnly(object):
     """What pki.make_leaf needs of a key it certifies: its public half (the private one stays in the token)."""
@@ -171,6 +175,12 @@ def _generate(p11, session, label, key_id, key_type):
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo).hex()
 
 
+def _protection(p11, session, handle):
+    names = ("CKA_EXTRACTABLE", "CKA_SENSITIVE", "CKA_NEVER_EXTRACTABLE", "CKA_ALWAYS_SENSITIVE")
+    values = session.getAttributeValue(handle, [getattr(p11, name) for name in names])
+    return dict(zip(names, [bool(v) for v in values]))
+
+
 def main(argv):
     module, command, token, pin, label = argv[:5]
     p11, _library, session = _session(module, token, pin)
@@ -185,10 +195,14 @@ def main(argv):
                               (p11.CKA_TOKEN, True), (p11.CKA_PRIVATE, argv[7] == "private"), (p11.CKA_LABEL, label),
                               (p11.CKA_ID, tuple(bytes.fromhex(argv[5]))), (p11.CKA_VALUE, tuple(value))])
     elif command == "attributes":
-        names = ("CKA_EXTRACTABLE", "CKA_SENSITIVE", "CKA_NEVER_EXTRACTABLE", "CKA_ALWAYS_SENSITIVE")
         handles = session.findObjects([(p11.CKA_CLASS, p11.CKO_PRIVATE_KEY), (p11.CKA_LABEL, label)])
-        values = session.getAttributeValue(handles[0], [getattr(p11, name) for name in names])
-        print(json.dumps(dict(zip(names, [bool(v) for v in values]))))
+        print(json.dumps(_protection(p11, session, handles[0])))
+    elif command == "keys":
+        keys = []
+        for handle in session.findObjects([(p11.CKA_CLASS, p11.CKO_PRIVATE_KEY)]):
+            label_value, id_value = session.getAttributeValue(handle, [p11.CKA_LABEL, p11.CKA_ID])
+            keys.append(dict(_protection(p11, session, handle), label=label_value, id=bytes(id_value).hex()))
+        print(json.dumps(keys))
     session.logout()
     session.closeSession()
 

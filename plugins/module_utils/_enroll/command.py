@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .._core.identifiers import region_from_arn
+from .._core.pkcs11_uri import format_uri
 from .chained import chained_sections
 
 DEFAULT_SESSION_DURATION = 3600
 PASSPHRASE_NAME = "private-key.passphrase"
+PIN_NAME = "pkcs11.pin"  # enroll_key_store=pkcs11: the token's PIN, the helper's pin-source file in the slot
 # The markers blockinfile writes around the profile, so that a re-run replaces only its own block.
 PROFILE_MARKER = "# {mark} rolesanywhere.fleet profile %s"
 UNIT_HEADER = "# Managed by rolesanywhere.fleet.enroll (Ansible): edits are overwritten."
@@ -35,6 +37,10 @@ class HelperSettings:  # pylint: disable=too-many-instance-attributes
     key_passphrase: str = ""
     helper_cache: bool = True
     failover: tuple = ()  # --failover values of enroll_regions (regions.failover_sets), tried after the first set
+    # enroll_key_store=pkcs11: the module, the token's label and the key label (token.key_label); '' for key files
+    pkcs11_module: str = ""
+    pkcs11_token_label: str = ""
+    pkcs11_key_label: str = ""
 
     @property
     def cache_wanted(self):
@@ -49,8 +55,8 @@ def helper_argv(settings, material_dir, with_chain, command="credential-process"
     AWS's helper lacks that flag and gets --pkcs8-password.
     """
     argv = ["/usr/bin/env", "AWS_CA_BUNDLE=" + settings.ca_bundle_file] if settings.ca_bundle_file else []
-    argv += [settings.helper_file, command,
-             "--certificate", material_dir + "/certificate.pem", "--private-key", material_dir + "/private-key.pem"]
+    argv += [settings.helper_file, command, "--certificate", material_dir + "/certificate.pem",
+             "--private-key", private_key_argument(settings, material_dir)]
     if with_chain:
         argv += ["--intermediates", material_dir + "/chain.pem"]
     argv += ["--trust-anchor-arn", settings.trust_anchor_arn, "--profile-arn", settings.profile_arn,
@@ -69,9 +75,22 @@ def helper_argv(settings, material_dir, with_chain, command="credential-process"
         argv += ["--pkcs8-password-file", material_dir + "/" + PASSPHRASE_NAME]
     elif settings.key_passphrase:
         argv += ["--pkcs8-password", settings.key_passphrase]
+    if settings.pkcs11_module:
+        argv += ["--pkcs11-lib", settings.pkcs11_module]
     if use_cache:
         argv += ["--cache"]
     return argv + list(extra)
+
+
+def private_key_argument(settings, material_dir):
+    """--private-key: the key file in the slot, or with a key in a token its RFC 7512 URI (AWS's helper's form,
+    cmd/credentials.go: pkcs11: URIs in --private-key with --pkcs11-lib): token and key label only, so that the
+    helper takes, of the keys with that label, the one that proves the certificate (both helpers' getPKCS11Key),
+    with the PIN from the slot's pin-source file, never from the command line."""
+    if not settings.pkcs11_module:
+        return material_dir + "/private-key.pem"
+    return format_uri({"token": settings.pkcs11_token_label.encode("utf-8"), "object": settings.pkcs11_key_label.encode("utf-8")},
+                      {"pin-source": (material_dir + "/" + PIN_NAME).encode("utf-8")})
 
 
 def command_line(argv):

@@ -12,7 +12,7 @@ import pwd
 import stat
 
 from .._core.certificate_facts import general_name_text
-from .command import PASSPHRASE_NAME, PROFILE_MARKER
+from .command import PASSPHRASE_NAME, PIN_NAME, PROFILE_MARKER
 from .renewal import CertificateView, Material
 
 try:
@@ -89,6 +89,7 @@ def read_material(current):
         except ValueError:
             material.certificate = None
     material.passphrase = _read(os.path.join(current, PASSPHRASE_NAME), "r")
+    material.pin = _read(os.path.join(current, PIN_NAME), "r")
     return material
 
 

@@ -12,6 +12,8 @@ The reasons, in the order they are reported (each one is a renewal on its own):
   subject_alt_names  the SANs differ from enroll_subject_alt_names (order aside)
   signer             another signer made it (enrollment.json's signer_id)
   key_passphrase     the key's passphrase file differs from enroll_key_passphrase (none when the key is plain)
+  key_store          the key is in another store than enroll_key_store (enrollment.json's key_store; file when absent)
+  pkcs11_pin         with a key in a token, the slot's pin-source file differs from enroll_pkcs11_pin
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-REASONS = ("missing", "forced", "expiring", "key_type", "subject", "subject_alt_names", "signer", "key_passphrase")
+REASONS = ("missing", "forced", "expiring", "key_type", "subject", "subject_alt_names", "signer", "key_passphrase", "key_store",
+           "pkcs11_pin")
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Material:
     state: Optional[dict] = None  # enrollment.json, None when missing or unreadable
     certificate: Optional[CertificateView] = None  # None when missing or unreadable
     passphrase: Optional[str] = None  # the passphrase file's text, None when there is none
+    pin: Optional[str] = None  # the pin-source file's text (enroll_key_store=pkcs11), None when there is none
 
     @property
     def complete(self):
@@ -60,6 +64,8 @@ class Wanted:
     subject_alt_names: List[str] = field(default_factory=list)
     force_renew: bool = False
     key_passphrase: str = ""
+    key_store: str = "file"
+    pkcs11_pin: str = ""
 
 
 def _key_differs(view, spec):
@@ -89,5 +95,8 @@ def renewal_reasons(material, wanted, now=None):
         # The renewal writes the passphrase file beside the key it encrypts (none when the key is plain), so the
         # file tells the key's passphrase.
         "key_passphrase": material.passphrase != (wanted.key_passphrase or None),
+        "key_store": material.state.get("key_store", "file") != wanted.key_store,
+        # The renewal writes the PIN into the slot (the helper's pin-source): a new PIN is a new slot.
+        "pkcs11_pin": wanted.key_store == "pkcs11" and material.pin != wanted.pkcs11_pin,
     }
     return [reason for reason in REASONS if checks.get(reason)]

@@ -82,8 +82,7 @@ def general_name(text):
     raise RequestError("subject alternative name '%s' needs a type prefix DNS:, IP:, URI:, email:, RID: or dirName:" % text)
 
 
-def make_request(key, common_name, subject=None, subject_alt_names=()):
-    """The CSR (PEM text) for key, signed with SHA-256."""
+def _request_builder(common_name, subject, subject_alt_names):
     builder = (x509.CertificateSigningRequestBuilder()
                .subject_name(subject_name(common_name, subject))
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -94,4 +93,59 @@ def make_request(key, common_name, subject=None, subject_alt_names=()):
     if subject_alt_names:
         builder = builder.add_extension(x509.SubjectAlternativeName([general_name(name) for name in subject_alt_names]),
                                         critical=False)
+    return builder
+
+
+def make_request(key, common_name, subject=None, subject_alt_names=()):
+    """The CSR (PEM text) for key, signed with SHA-256."""
+    builder = _request_builder(common_name, subject, subject_alt_names)
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _element(der, offset):
+    """(start, end) of the DER element at ``offset`` (its header included)."""
+    first = der[offset + 1]
+    if first < 0x80:
+        return offset, offset + 2 + first
+    count = first & 0x7F
+    return offset, offset + 2 + count + int.from_bytes(der[offset + 2:offset + 2 + count], "big")
+
+
+def _header_end(der, offset):
+    return offset + 2 + (der[offset + 1] & 0x7F if der[offset + 1] >= 0x80 else 0)
+
+
+def _sequence(content, tag=b"\x30"):
+    length = len(content)
+    if length < 0x80:
+        return tag + bytes([length]) + content
+    body = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return tag + bytes([0x80 | len(body)]) + body + content
+
+
+def make_token_request(signer, public_key, common_name, subject=None, subject_alt_names=()):
+    """The CSR (PEM text) of a key cryptography cannot hold (a KeySigner: in a PKCS#11 token), signed by it.
+
+    cryptography signs requests only with its own keys: the request is built and signed by a throwaway key of the
+    same kind (so the signatureAlgorithm is the signer's: ecdsa-with-SHA256 or sha256WithRSAEncryption), then its
+    subjectPKInfo is replaced by the token key's and the CertificationRequestInfo signed by the token (RFC 2986
+    section 4: CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature },
+    CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes [0] }), as the own CA's
+    certificates are (_own_ca/x509_signing.py). The result is verified before it is returned."""
+    throwaway = (ec.generate_private_key(ec.SECP256R1()) if signer.key_type == "EC"
+                 else rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    der = _request_builder(common_name, subject, subject_alt_names).sign(throwaway, hashes.SHA256()).public_bytes(
+        serialization.Encoding.DER)
+    info_start, info_end = _element(der, _header_end(der, 0))
+    _version_start, version_end = _element(der, _header_end(der, info_start))
+    _subject_start, subject_end = _element(der, version_end)
+    _key_start, key_end = _element(der, subject_end)
+    spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    info = _sequence(der[_header_end(der, info_start):subject_end] + spki + der[key_end:info_end])
+    _algorithm_start, algorithm_end = _element(der, info_end)
+    signature = signer.sign(info)
+    request = x509.load_der_x509_csr(_sequence(info + der[info_end:algorithm_end] + _sequence(b"\x00" + signature, b"\x03")))
+    if not request.is_signature_valid or request.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) != spki:
+        raise RequestError("the request signed in the token does not verify with the key made there")
+    return request.public_bytes(serialization.Encoding.PEM).decode("ascii")

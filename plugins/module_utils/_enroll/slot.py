@@ -15,9 +15,10 @@ import shutil
 import stat
 
 from .._core.files import atomic_write
-from .command import PASSPHRASE_NAME
+from .command import PASSPHRASE_NAME, PIN_NAME
 from .host import is_as_wanted, uid_of
 from .request import key_pem, make_key, make_request
+from . import token as token_store
 
 SLOTS = ("slot-a", "slot-b")
 KEY_NAME = "private-key.pem"
@@ -74,8 +75,9 @@ def check_slot(name):
         raise ValueError("slot must be one of %s, not %r" % (", ".join(SLOTS), name))
 
 
-def prepare(base, slot, user, passphrase="", check_mode=False):
-    """An empty staging slot (leftovers of an interrupted run removed), with the key's passphrase file.
+def prepare(base, slot, user, passphrase="", check_mode=False, token=None):
+    """An empty staging slot (leftovers of an interrupted run removed), with the key's passphrase file, or with a
+    key in a token (``token``: token.TokenSettings), the helper's pin-source file (0600).
 
     Always a change: the slot is made anew for the new key.
     """
@@ -90,14 +92,19 @@ def prepare(base, slot, user, passphrase="", check_mode=False):
     make_directory(staging, uid)
     if passphrase:
         write_file(os.path.join(staging, PASSPHRASE_NAME), passphrase.encode("utf-8"), uid, 0o600)
+    if token is not None:
+        write_file(os.path.join(staging, PIN_NAME), token.pin.encode("utf-8"), uid, 0o600)
     return True
 
 
-def make_key_and_request(base, slot, user, request, passphrase=""):
-    """The new key (private-key.pem, 0600, PKCS#8, encrypted when there is a passphrase) in the prepared slot, and its
-    CSR (PEM text, returned). ``request``: key_spec, common_name, subject, subject_alt_names."""
+def make_key_and_request(base, slot, user, request, passphrase="", token=None):
+    """The new key (private-key.pem, 0600, PKCS#8, encrypted when there is a passphrase) in the prepared slot, or
+    inside the token (``token``), and its CSR (PEM text, returned). ``request``: key_spec, common_name, subject,
+    subject_alt_names."""
     check_slot(slot)
     uid = _owner_ids(user)
+    if token is not None:
+        return token_store.make_key_and_request(token, base, slot, request)
     key = make_key(request["key_spec"])
     csr = make_request(key, request["common_name"], request.get("subject"), request.get("subject_alt_names") or ())
     write_file(os.path.join(base, slot, KEY_NAME), key_pem(key, passphrase), uid, 0o600)
@@ -130,8 +137,9 @@ def install(base, slot, user, certificate, chain, record, check_mode=False):
     return True
 
 
-def make_current(base, slot, user, check_mode=False):
-    """Swap 'current' to slot in one rename (the helper never sees a half-made state); remove the other slot."""
+def make_current(base, slot, user, check_mode=False, token=None):
+    """Swap 'current' to slot in one rename (the helper never sees a half-made state); remove the other slot, and
+    with ``token`` the other slot's key in the token (the new certificate was proved before this step)."""
     check_slot(slot)
     uid = _owner_ids(user)
     current = os.path.join(base, "current")
@@ -148,4 +156,6 @@ def make_current(base, slot, user, check_mode=False):
         shutil.rmtree(current)  # a directory cannot be renamed over; an unfinished layout of an old run
     os.rename(temporary, current)
     _remove(previous)
+    if token is not None:
+        token_store.remove_key(token, base, os.path.basename(previous))
     return True

@@ -15,7 +15,7 @@ key-proves-the-certificate check, ECDSA DER conversion, one-line errors).
 
 from __future__ import annotations
 
-from .._core import pkcs11
+from .._core import pkcs11, pkcs11_keys
 from .._core.errors import MaterialError
 from .._core.pkcs11_uri import format_uri, is_pkcs11_uri, parse_uri, read_pin
 
@@ -27,16 +27,8 @@ RSA_BITS = {"rsa-2048": 2048, "rsa-3072": 3072, "rsa-4096": 4096}
 KEY_TYPES = tuple(CURVES) + tuple(RSA_BITS)
 
 
-class PublicKeyHolder(object):
-    """What ``pkcs11.find_key`` proves a key against, before the CA certificate exists: the public key alone."""
-
-    serial_number = 0
-
-    def __init__(self, public_key):
-        self._public_key = public_key
-
-    def public_key(self):
-        return self._public_key
+# What ``pkcs11.find_key`` proves a key against, before the CA certificate exists: the public key alone.
+PublicKeyHolder = pkcs11_keys.PublicKeyHolder
 
 
 def reference_text(module_path, token_label, key_label, key_id=""):
@@ -72,33 +64,10 @@ def pin_for(uri, pin, source):
                         "Pass the token's user PIN in %s, from Ansible Vault; nothing was changed" % PIN_VARIABLE, source=source)
 
 
-def _public_key(session, handle, p11):
-    """The public key of a public key object, whatever its kind (a key imported into the token may be any)."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa  # pylint: disable=import-outside-toplevel
-    if session.getAttributeValue(handle, [p11.CKA_KEY_TYPE])[0] == p11.CKK_EC:
-        params, point = [bytes(bytearray(value)) for value in session.getAttributeValue(handle, [p11.CKA_EC_PARAMS, p11.CKA_EC_POINT])]
-        curves = dict((oid, name) for name, (_openssl, oid) in CURVES.items())
-        if params not in curves:
-            raise MaterialError("the CA key %s is on a curve this collection does not sign with" % OPTION,
-                                "Use a P-256 or P-384 key (or RSA)", source=OPTION)
-        point = point[2:] if point[1] < 0x80 else point[2 + (point[1] & 0x7F):]  # DER OCTET STRING around the point
-        curve = ec.SECP384R1() if curves[params] == "ec-p384" else ec.SECP256R1()
-        return ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
-    modulus, exponent = session.getAttributeValue(handle, [p11.CKA_MODULUS, p11.CKA_PUBLIC_EXPONENT])
-    return rsa.RSAPublicNumbers(int.from_bytes(bytes(bytearray(exponent)), "big"),
-                                int.from_bytes(bytes(bytearray(modulus)), "big")).public_key()
-
-
 def _open_rw(library, uri, pin, source):
-    p11 = pkcs11.bindings()
-    tokens = pkcs11._tokens(library, uri)  # pylint: disable=protected-access  # the helper's token matching
-    if len(tokens) != 1:
-        raise MaterialError("%d PKCS#11 tokens match %s" % (len(tokens), source),
-                            "Initialise the token first (softhsm2-util --init-token, ykman piv, the HSM's tool) and give "
-                            "its label in %s.token_label" % OPTION, source=source)
-    session = library.openSession(tokens[0].slot, p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION)
-    pkcs11._login(session, tokens[0], pin, source)  # pylint: disable=protected-access  # one wording for PIN errors
-    return session
+    hint = ("Initialise the token first (softhsm2-util --init-token, ykman piv, the HSM's tool) and give "
+            "its label in %s.token_label" % OPTION)
+    return pkcs11_keys.open_rw_session(library, uri, pin, source, hint)[0]
 
 
 def find_or_make_key(reference, pin, key_type, check_mode=False, may_make=True):
@@ -113,7 +82,7 @@ def find_or_make_key(reference, pin, key_type, check_mode=False, may_make=True):
         public = session.findObjects(pkcs11._template(p11, uri, p11.CKO_PUBLIC_KEY))  # pylint: disable=protected-access
         private = session.findObjects(pkcs11._template(p11, uri, p11.CKO_PRIVATE_KEY))  # pylint: disable=protected-access
         if private and public:
-            return _public_key(session, public[0], p11), False
+            return pkcs11_keys.public_key_of(session, public[0], OPTION), False
         if private:  # a key imported without its public half: the CA certificate's public key is proved against it
             return None, False
         if not may_make:
@@ -122,27 +91,14 @@ def find_or_make_key(reference, pin, key_type, check_mode=False, may_make=True):
                                 "into a token), or name its key_label/key_id; nothing was changed", source=OPTION)
         if check_mode:
             return None, True
-        common = [(p11.CKA_TOKEN, True), (p11.CKA_LABEL, uri.text("object"))]
-        if "id" in uri.path:
-            common.append((p11.CKA_ID, tuple(bytearray(uri.path["id"]))))
-        private_template = common + [(p11.CKA_CLASS, p11.CKO_PRIVATE_KEY), (p11.CKA_SIGN, True), (p11.CKA_PRIVATE, True),
-                                     (p11.CKA_SENSITIVE, True), (p11.CKA_EXTRACTABLE, False)]
-        public_template = common + [(p11.CKA_CLASS, p11.CKO_PUBLIC_KEY), (p11.CKA_VERIFY, True)]
-        if key_type in CURVES:
-            public_template += [(p11.CKA_KEY_TYPE, p11.CKK_EC), (p11.CKA_EC_PARAMS, CURVES[key_type][1])]
-            private_template.append((p11.CKA_KEY_TYPE, p11.CKK_EC))
-            mechanism = p11.MechanismECGENERATEKEYPAIR
-        else:
-            public_template += [(p11.CKA_KEY_TYPE, p11.CKK_RSA), (p11.CKA_MODULUS_BITS, RSA_BITS[key_type]),
-                                (p11.CKA_PUBLIC_EXPONENT, (1, 0, 1))]
-            private_template.append((p11.CKA_KEY_TYPE, p11.CKK_RSA))
-            mechanism = p11.MechanismRSAGENERATEKEYPAIR
         try:
-            public_handle, _private = session.generateKeyPair(public_template, private_template, mecha=mechanism)
+            public_handle, _private = pkcs11_keys.generate_key_pair(
+                session, uri.text("object"), uri.path.get("id"), curve=CURVES[key_type][0] if key_type in CURVES else None,
+                rsa_bits=RSA_BITS.get(key_type))
         except p11.PyKCS11Error as exc:
             raise MaterialError("the token cannot make the CA key (%s): %s" % (key_type, pkcs11._code(exc)),  # pylint: disable=protected-access
                                 "Choose a key_type the token supports in %s" % OPTION, source=OPTION) from None
-        return _public_key(session, public_handle, p11), True
+        return pkcs11_keys.public_key_of(session, public_handle, OPTION), True
     finally:
         session.closeSession()
 

@@ -177,7 +177,8 @@ def test_key_passphrase(tmp_path, ca, on_host, wanted, due):
 
 def test_reasons_come_in_their_order(tmp_path, ca):
     enrol(tmp_path, ca, signer_id="other", not_after=datetime.timedelta(days=1), organization="X", sans=["a.test"])
-    reasons = decide(settings_for(tmp_path, force_renew=True, key_type="rsa-2048", key_passphrase="p"))["renew_reasons"]
+    reasons = decide(settings_for(tmp_path, force_renew=True, key_type="rsa-2048", key_passphrase="p", key_store="pkcs11",
+                                  pkcs11_pin="4711"))["renew_reasons"]
     assert reasons == list(REASONS[1:])
 
 
