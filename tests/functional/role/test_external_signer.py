@@ -45,7 +45,7 @@ def test_external_signer_with_chain_then_a_broken_signer(emulator, trust_vars, t
         intermediate = x509.load_pem_x509_certificate(handle.read())
     assert leaf.issuer == intermediate.subject
     with open(os.path.join(material, "enrollment.json"), encoding="utf-8") as handle:
-        assert json.load(handle) == {"signer_id": "external:site-pki-v1", "key_type": "ec-p256", "with_chain": True}
+        assert json.load(handle) == {"signer_id": "external:site-pki-v1", "key_type": "ec-p256", "key_store": "file", "with_chain": True}
     with open(fleet.config_file("h01"), encoding="utf-8") as handle:
         config = handle.read()
     assert "--intermediates %s/chain.pem" % material in config
