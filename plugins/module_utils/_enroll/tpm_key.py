@@ -17,7 +17,7 @@ one goes with the old slot at the swap, after the new certificate was proved.
 Which TPM: enroll_tpm_device, a device path or a TCTI string (``device:/dev/tpmrm0``, ``swtpm:path=SOCKET``,
 ``swtpm:host=H,port=P``); empty is the helpers' default (/dev/tpmrm0, then /dev/tpm0). The modules reach it through
 TPM2TOOLS_TCTI as the helper reads it; the credential_process line sets it with env(1) (TPM2TOOLS_TCTI for this
-collection's helper; AWS's helper reads only TPM_DEVICE, a device path: tpm_signer_helper_other.go openTPM).
+collection's helper; AWS's helper reads only TPM_DEVICE, a device path: tpm_signer_helper_other.go OpenTPM, then go-tpm tpm2.OpenTPM).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from .token import key_store_refusal as token_refusal
 
 KEY_NAME = "tpm-key.pem"  # the TSS2 key file in the slot
 KEY_KINDS = {("RSA", 2048): ("RSA", 2048), ("ECC", "secp256r1"): ("EC", "secp256r1")}
+KEY_TYPE_REFUSAL = "enroll_key_store=tpm makes rsa-2048 or ec-p256 keys (what every TPM 2.0 makes): set enroll_key_type to one of them"
 DEVICE_HINT = ("Set enroll_tpm_device to the TPM's device (/dev/tpmrm0) or a TCTI (device:PATH, swtpm:path=SOCKET, "
                "swtpm:host=HOST,port=PORT), or leave it empty for /dev/tpmrm0; nothing was changed")
 
@@ -80,8 +81,7 @@ def check_settings(params):
     settings = tpm_settings(params)
     problems = []
     if key_kind(params["key_spec"]) is None:
-        problems.append("enroll_key_store=tpm makes rsa-2048 or ec-p256 keys (what every TPM 2.0 makes): set "
-                        "enroll_key_type to one of them")
+        problems.append(KEY_TYPE_REFUSAL)
     if params["key_passphrase"]:
         problems.append("enroll_key_passphrase encrypts a key file; with enroll_key_store=tpm the key is in the TPM: "
                         "leave enroll_key_passphrase empty (enroll_tpm_key_password protects the TPM key)")
@@ -176,15 +176,18 @@ def check_tpm(settings):
 
 def make_key(settings, key_spec):
     """A new sign-only key in the TPM under the parent: the TSS2 key file's bytes."""
-    password = settings.password.encode("utf-8")
+    password, kind = settings.password.encode("utf-8"), key_kind(key_spec)
+    if kind is None:
+        raise TpmKeyError(KEY_TYPE_REFUSAL)
     connection = _open(settings)
     try:
         parent, loaded = _parent(connection, settings)
         try:
-            private, public = create(connection, parent, signing_key_template(key_kind(key_spec), bool(password)), password)
+            private, public = create(connection, parent, signing_key_template(kind, bool(password)), password)
         except TpmError as exc:
-            raise TpmKeyError("the TPM %s cannot make a %s %s key: %s" % ((connection.name,) + key_kind(key_spec) + (rc_name(exc.rc),)),
-                              "Choose enroll_key_type rsa-2048 or ec-p256; nothing in use was changed") from None
+            raise TpmKeyError("the TPM %s cannot make a %s %s key: %s" % ((connection.name,) + kind + (rc_name(exc.rc),)),
+                              "Check the TPM (tpm2_getcap properties-variable: lockout, free object memory); nothing in use "
+                              "was changed") from None
         finally:
             for handle in loaded:  # no resource manager on swtpm or /dev/tpm0: free the slot
                 flush(connection, handle)

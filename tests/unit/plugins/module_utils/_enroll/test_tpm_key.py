@@ -80,7 +80,7 @@ def test_settings_hide_the_password_and_name_the_tpm():
     ("", "rolesanywhere", []), ("", "aws_signing_helper", []),
     ("/dev/tpm0", "rolesanywhere", ["TPM2TOOLS_TCTI=device:/dev/tpm0"]),
     ("swtpm:host=127.0.0.1,port=2321", "rolesanywhere", ["TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=2321"]),
-    ("device:/dev/tpm0", "aws_signing_helper", ["TPM_DEVICE=/dev/tpm0"]),  # AWS's openTPM reads TPM_DEVICE
+    ("device:/dev/tpm0", "aws_signing_helper", ["TPM_DEVICE=/dev/tpm0"]),  # AWS's OpenTPM (tpm_signer_helper_other.go) reads TPM_DEVICE
 ])
 def test_helper_environment(device, helper, words):
     assert tpm_key.helper_environment(tpm_key.TpmSettings(device), helper) == words
@@ -218,6 +218,11 @@ def test_key_made_in_the_tpm_signs_its_request(soft_tpm, key_spec, password):
         signer = tpm.tpm_key_signer(pem, "k", tpm.TpmKeyOptions(password="wrong", environ=settings.environ))
         with pytest.raises(Exception, match="incorrect TPM key password"):
             signer.sign(b"data")
+
+
+def test_make_key_refuses_other_kinds_before_the_tpm_is_touched():
+    with pytest.raises(tpm_key.TpmKeyError, match="enroll_key_type"):
+        tpm_key.make_key(tpm_key.TpmSettings("swtpm:path=/nonexistent.sock"), {"type": "RSA", "size": 4096})
 
 
 @needs_swtpm
