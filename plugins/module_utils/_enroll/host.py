@@ -12,6 +12,7 @@ import pwd
 import stat
 
 from .._core.certificate_facts import general_name_text
+from .tpm_key import KEY_NAME as TPM_KEY_NAME, key_file_has_password
 from .command import PASSPHRASE_NAME, PIN_NAME, PROFILE_MARKER
 from .renewal import CertificateView, Material
 
@@ -90,6 +91,7 @@ def read_material(current):
             material.certificate = None
     material.passphrase = _read(os.path.join(current, PASSPHRASE_NAME), "r")
     material.pin = _read(os.path.join(current, PIN_NAME), "r")
+    material.tpm_key_password = key_file_has_password(_read(os.path.join(current, TPM_KEY_NAME)))
     return material
 
 
