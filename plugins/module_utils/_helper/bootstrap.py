@@ -16,7 +16,7 @@ HIT_MODULES = ("_core/files", "_core/refresh", "_core/pkcs11_uri", "_core/cache"
 REST_BEGIN = b"\n# rolesanywhere-fleet-modules-begin\n"
 REST_END = b"\n# rolesanywhere-fleet-modules-end\n"
 PACKAGES = ("", "._core", "._helper")
-PROG = "rolesanywhere-credential-helper"
+PROG = "rolesanywhere-credential-helper"  # the one definition: command_line (a hit module) imports it from here
 
 
 class Modules(object):
@@ -102,6 +102,15 @@ def _module(fullname, is_package=False):
     return module
 
 
+def _register_bootstrap():
+    """This namespace as the helper package's ``_helper.bootstrap`` module: head.py ran the code without a module
+    object, and command_line's ``from .bootstrap import PROG`` then finds it in sys.modules (no finder, no second
+    run). In the collection and in the zipapp, bootstrap is an ordinary module and this does nothing."""
+    fullname = HELPER_PACKAGE + "._helper.bootstrap"
+    if __name__ == fullname and fullname not in sys.modules:
+        vars(_module(fullname)).update((name, value) for name, value in globals().items() if not name.startswith("__"))
+
+
 def load_hit_modules(modules):
     """Run the hit-path modules as members of the helper package (their relative imports find each other)."""
     for name in HIT_MODULES:
@@ -136,6 +145,7 @@ def run(data, code, head):
     if sys.version_info < (3, 8):
         sys.stderr.write("%s needs Python 3.8 or later (this is %d.%d)\n" % ((PROG,) + tuple(sys.version_info[:2])))
         return 1
+    _register_bootstrap()
     modules = Modules(data, code, head)
     looked_up = False
     if sys.argv[1:2] == ["credential-process"]:

@@ -127,6 +127,34 @@ def test_helper_runs_from_a_symlink_and_another_cwd(helper, helper_env, tmp_path
     assert result.stdout == b"0.1.0\n"
 
 
+# Run as the shebang runs it (-S) under runpy, then list what was imported (on stderr, after the helper's own output).
+MODULES_PROBE = (
+    "import runpy, sys\n"
+    "helper = sys.argv[1]\n"
+    "sys.argv = sys.argv[1:]\n"
+    "try:\n"
+    "    runpy.run_path(helper, run_name='__main__')\n"
+    "except SystemExit as done:\n"
+    "    assert not done.code, done.code\n"
+    "sys.stderr.write('\\nMODULES ' + ' '.join(sorted(sys.modules)))\n"
+)
+
+
+def test_a_cold_credential_process_imports_no_module_it_does_not_use(helper, trust, helper_env):
+    """Issue 12: a cold credential-process (no config file, a valid command line) loads neither argparse (the table
+    reading serves it) nor configparser (only a config file that exists needs it), nor other commands' modules."""
+    assert not os.path.exists(helper_env.get("AWS_CONFIG_FILE", "/nonexistent"))
+    result = subprocess.run([sys.executable, "-S", "-c", MODULES_PROBE, helper, "credential-process"] + session_args(trust),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=helper_env, timeout=60, check=True)
+    assert result.stdout.startswith(b'{"Version":1,')
+    loaded = set(result.stderr.decode().rsplit("\nMODULES ", 1)[1].split())
+    assert "rolesanywhere_fleet_helper._core.transport" in loaded  # the probe saw the whole call
+    unused = {"argparse", "gettext", "configparser", "rolesanywhere_fleet_helper._helper.argument_parser",
+              "rolesanywhere_fleet_helper._helper.certificate_commands", "rolesanywhere_fleet_helper._helper.refresh_commands",
+              "rolesanywhere_fleet_helper._helper.imds_server", "rolesanywhere_fleet_helper._core.pkcs11"}
+    assert not loaded & unused
+
+
 @pytest.mark.skipif(not OLD_PYTHONS, reason="no Python 3.8 interpreter on this machine")
 def test_python_3_8_compatibility(helper, trust, helper_env):
     python38 = OLD_PYTHONS[0]
