@@ -8,13 +8,14 @@ The file is a Python script in four parts:
 1. ``#!<interpreter>`` (plus ``-S`` when the interpreter is a single absolute path: a cache hit then
    skips site-packages), a version line, and ``_helper/head.py`` verbatim but for two constants: the only
    source Python compiles at every start, so it is kept short.
-2. A zipapp (``__main__.py`` plus the package ``rolesanywhere_fleet_helper`` holding copies of the
+2. ``_helper/bootstrap.py`` and the cache-hit modules (``bootstrap.HIT_MODULES``) compiled by the building
+   interpreter, marshal as hex comment lines (decoding needs no import): what every start runs, without compiling.
+   It comes right after the head because head.py reads the file only up to its end (a cache hit reads no more).
+3. A zipapp (``__main__.py`` plus the package ``rolesanywhere_fleet_helper`` holding copies of the
    module_utils files), base64 in comment lines. Python would run a file that *is* a zip through
    runpy, which alone costs more than a whole cache hit. The zip is deterministic (fixed timestamps and
    order), so the same sources give the same bytes. It serves interpreters whose bytecode differs from
    the builder's, and is a runnable zipapp of its own.
-3. ``_helper/bootstrap.py`` and the cache-hit modules (``bootstrap.HIT_MODULES``) compiled by the building
-   interpreter, marshal as hex comment lines (decoding needs no import): what every start runs, without compiling.
 4. The other modules compiled the same way, marshal compressed with zlib, base64 comment lines: read on a
    miss only.
 
@@ -204,7 +205,7 @@ def shebang_line(interpreter):
 
 
 def build_helper(run_command, interpreter=DEFAULT_INTERPRETER, sources=None):
-    """The helper file's bytes: head, the zipapp, the start-up and hit code, the other modules' code.
+    """The helper file's bytes: head, the start-up and hit code, the zipapp, the other modules' code.
     ``run_command``: see compile_modules."""
     sources = sources if sources is not None else helper_sources()
     shebang = shebang_line(interpreter)
@@ -218,12 +219,12 @@ def build_helper(run_command, interpreter=DEFAULT_INTERPRETER, sources=None):
         "# rolesanywhere.fleet credential helper %s sha256:%s (generated from the collection's module_utils; do not edit)\n"
         % (helper_version(sources), digest),
         head,
-        _PAYLOAD_BEGIN.decode("ascii"),
-        _comment_lines(base64.b64encode(build_zipapp(sources)).decode("ascii")),
-        _PAYLOAD_END.decode("ascii"),
         CODE_BEGIN.decode("ascii"),
         _comment_lines(compile_modules(sources, first, run_command).hex()),
         CODE_END.decode("ascii").rstrip("\n"),
+        _PAYLOAD_BEGIN.decode("ascii"),
+        _comment_lines(base64.b64encode(build_zipapp(sources)).decode("ascii")),
+        _PAYLOAD_END.decode("ascii"),
         REST_BEGIN.decode("ascii"),
         _comment_lines(base64.b64encode(rest).decode("ascii")),
         REST_END.decode("ascii"),

@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import build as helper_build
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import bootstrap, build as helper_build
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import (
     HELPER_MODULES,
     HELPER_PACKAGES,
@@ -66,8 +66,11 @@ def test_layout_head_bootstrap_payload():
     assert lines[0] == "#!/usr/bin/python3 -S\n"
     assert build_helper("/usr/bin/env python3").startswith(b"#!/usr/bin/env python3\n")  # no room for -S there
     assert lines[1].startswith("# rolesanywhere.fleet credential helper 0.1.0 sha256:")
-    head = content.split(("\n%s\n" % helper_build.PAYLOAD_BEGIN).encode(), maxsplit=1)[0]
+    head = content.split(helper_build.CODE_BEGIN, maxsplit=1)[0]
     assert len(head) < 8000  # compiled at every start: the cache code itself lives in the payload
+    # A cache hit reads the file only to the end of the start-up code: it comes first, the zip and the rest after it.
+    assert content.index(helper_build.CODE_END) < content.index(("\n%s\n" % helper_build.PAYLOAD_BEGIN).encode())
+    assert content.index(("\n%s\n" % helper_build.PAYLOAD_END).encode()) < content.index(helper_build.REST_BEGIN)
     compile(head, "head", "exec")
     archive = zipfile.ZipFile(io.BytesIO(payload_zip(content)))
     names = archive.namelist()
@@ -77,6 +80,21 @@ def test_layout_head_bootstrap_payload():
     for name in HELPER_MODULES:
         assert archive.read("rolesanywhere_fleet_helper/%s.py" % name) == checkout_source(name)
     assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+
+
+def test_a_miss_reads_the_rest_of_the_file_it_started_from(tmp_path):
+    """head.py reads the helper only to the end of the start-up code; the rest (zip, other modules) comes from the
+    same open file, even when the credential_helper module has renamed a new helper into its place meanwhile."""
+    content = build_helper()
+    path = tmp_path / "rolesanywhere-credential-helper"
+    path.write_bytes(content)
+    with open(path, "rb") as handle:
+        prefix = handle.read(4096)
+        (tmp_path / "new").write_bytes(b"#!/bin/sh\necho newer\n")
+        os.replace(tmp_path / "new", path)
+        modules = bootstrap.Modules(prefix, {}, {"__file__": str(path)}, handle)
+        assert modules.whole() == content and modules.whole() == content
+    assert modules.handle is None
 
 
 def test_helper_carries_no_server_side_code():
