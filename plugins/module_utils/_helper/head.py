@@ -11,6 +11,7 @@ import sys
 
 SOURCES_SHA256 = ""  # filled in by the builder
 CODE_MAGIC = ""  # filled in by the builder: bytecode magic (hex) of the code in the comment lines
+CODE_ENCODING = ""  # filled in by the builder: "zlib" (zlib, then base64) or "hex"
 CODE_BEGIN = b"\n# rolesanywhere-fleet-code-begin\n"
 CODE_END = b"\n# rolesanywhere-fleet-code-end\n"
 PAYLOAD_BEGIN = b"\n# rolesanywhere-fleet-payload-begin\n"
@@ -37,8 +38,14 @@ def start():
         data += more
     importer = sys.modules.get("_frozen_importlib_external")
     if CODE_MAGIC and importer is not None and importer.MAGIC_NUMBER.hex() == CODE_MAGIC:
-        import marshal  # pylint: disable=import-outside-toplevel  # built in, unlike binascii (hex needs no import)
-        code = dict(marshal.loads(bytes.fromhex(section(data, CODE_BEGIN, CODE_END).decode("ascii"))))
+        import marshal  # pylint: disable=import-outside-toplevel  # built in
+        text = section(data, CODE_BEGIN, CODE_END)
+        if CODE_ENCODING == "zlib":  # zlib and binascii are built into the builder's Python: a third of hex's bytes
+            import binascii  # pylint: disable=import-outside-toplevel
+            import zlib  # pylint: disable=import-outside-toplevel
+            code = dict(marshal.loads(zlib.decompress(binascii.a2b_base64(text))))
+        else:  # hex: decoding needs no import
+            code = dict(marshal.loads(bytes.fromhex(text.decode("ascii"))))
         bootstrap = code["_helper/bootstrap"]
     else:  # another Python: compile the start-up code from the zip
         data += handle.read()

@@ -97,6 +97,25 @@ def test_a_miss_reads_the_rest_of_the_file_it_started_from(tmp_path):
     assert modules.handle is None
 
 
+def test_start_up_code_encoding_follows_the_builders_built_in_modules():
+    assert helper_build.code_encoding(("sys", "marshal", "zlib", "binascii")) == "zlib"  # Debian's python3
+    assert helper_build.code_encoding(("sys", "marshal")) == "hex"  # zlib as a shared library: its import costs more
+
+
+@pytest.mark.parametrize("encoding", ["hex", "zlib"])
+def test_start_up_code_in_either_encoding(encoding, tmp_path, trust, helper_env, monkeypatch):
+    monkeypatch.setattr(helper_build, "code_encoding", lambda: encoding)
+    path = tmp_path / "rolesanywhere-credential-helper"
+    path.write_bytes(build_helper(sys.executable))
+    path.chmod(0o755)
+    assert ('\nCODE_ENCODING = "%s"' % encoding).encode() in path.read_bytes()
+    args = [str(path), "credential-process", "--cache"] + session_args(trust)
+    filled = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=helper_env, timeout=60, check=False)
+    hit = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=helper_env, timeout=60, check=False)
+    assert (filled.returncode, hit.returncode, hit.stdout) == (0, 0, filled.stdout), (filled.stderr, hit.stderr)
+    assert filled.stdout.startswith(b'{"Version":1,')
+
+
 def test_helper_carries_no_server_side_code():
     """Hosts run the client only: the CreateSession verifier (the emulator's) and the control plane stay out."""
     content = build_helper()
