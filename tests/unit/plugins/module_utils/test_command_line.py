@@ -145,7 +145,8 @@ def test_hit_path_modules_are_light():
 
 def test_the_program_name_is_defined_once():
     """bootstrap prints it before any hit module can load (a Python older than 3.8); command_line takes it from there."""
-    assert command_line.PROG is bootstrap.PROG == "rolesanywhere-credential-helper"
+    assert command_line.PROG is bootstrap.PROG
+    assert bootstrap.PROG == "rolesanywhere-credential-helper"
     assert not any(isinstance(node, ast.Assign) and any(getattr(target, "id", None) == "PROG" for target in node.targets)
                    for node in ast.walk(ast.parse(open(command_line.__file__, encoding="utf-8").read())))
     bootstrap_source = open(bootstrap.__file__, encoding="utf-8").read()
