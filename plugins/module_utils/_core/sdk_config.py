@@ -33,7 +33,6 @@ Standard library only: this module runs in the credential helper on hosts.
 from __future__ import annotations
 
 import base64
-import configparser
 import ipaddress
 import os
 from urllib.parse import unquote, urlsplit
@@ -100,17 +99,19 @@ class SharedConfig(object):
         self.services = {}
         if path is None:
             return
+        try:
+            handle = open(path, encoding="utf-8")  # pylint: disable=consider-using-with  # closed below
+        except FileNotFoundError:
+            return  # no config file, as on most hosts: configparser is not even imported (the helper's cold start)
+        except OSError as error:
+            raise _unreadable_config(path, error) from None
+        import configparser  # pylint: disable=import-outside-toplevel
         parser = configparser.RawConfigParser(strict=False, default_section="\0")
         try:
-            with open(path, encoding="utf-8") as handle:
+            with handle:
                 parser.read_file(handle)
-        except FileNotFoundError:
-            return
         except (OSError, UnicodeDecodeError, configparser.Error) as error:
-            raise ConfigurationError(
-                "the AWS config file %s cannot be read: %s" % (path, " ".join(str(error).split())[:200]),
-                "Fix the file, or point AWS_CONFIG_FILE at a readable one",
-            ) from None
+            raise _unreadable_config(path, error) from None
         # [default] or [profile default]; other profiles only as [profile NAME] (SDK shared_config.go).
         names = ("profile " + profile, profile) if profile == DEFAULT_PROFILE else ("profile " + profile,)
         for name in names:
@@ -292,6 +293,13 @@ def _split_host_port(text):
         host, _sep, port = text.partition(":")
         return host, port
     return text, ""
+
+
+def _unreadable_config(path, error):
+    return ConfigurationError(
+        "the AWS config file %s cannot be read: %s" % (path, " ".join(str(error).split())[:200]),
+        "Fix the file, or point AWS_CONFIG_FILE at a readable one",
+    )
 
 
 def _ip(text):

@@ -16,29 +16,39 @@ HIT_MODULES = ("_core/files", "_core/refresh", "_core/pkcs11_uri", "_core/cache"
 REST_BEGIN = b"\n# rolesanywhere-fleet-modules-begin\n"
 REST_END = b"\n# rolesanywhere-fleet-modules-end\n"
 PACKAGES = ("", "._core", "._helper")
-PROG = "rolesanywhere-credential-helper"
+PROG = "rolesanywhere-credential-helper"  # the one definition: command_line (a hit module) imports it from here
 
 
 class Modules(object):
     """The helper's modules: compiled code when the builder's matches this interpreter, else the zip's sources.
 
-    ``head``: the globals of head.py (its ``section`` reader, payload markers and ``__file__``).
+    ``head``: the globals of head.py (its ``section`` reader, payload markers and ``__file__``); ``data``: the file's
+    bytes as far as head.py read them (to the end of the start-up code), ``handle``: the open file, for the rest.
     """
 
-    def __init__(self, data, code, head):
+    def __init__(self, data, code, head, handle=None):
         self.data = data
+        self.handle = handle
         self.code = code
         self.head = head
         self.path = head["__file__"]
         self.archive = None
         self.rest_loaded = not code  # no compiled code at all: everything comes from the zip
 
+    def whole(self):
+        """All of the helper file's bytes (a miss reads what head.py left unread, from the file it started from)."""
+        if self.handle is not None:
+            self.data += self.handle.read()
+            self.handle.close()
+            self.handle = None
+        return self.data
+
     def _zip(self):
         if self.archive is None:
             import base64  # pylint: disable=import-outside-toplevel
             import io  # pylint: disable=import-outside-toplevel
             import zipfile  # pylint: disable=import-outside-toplevel
-            payload = self.head["section"](self.data, self.head["PAYLOAD_BEGIN"], self.head["PAYLOAD_END"])
+            payload = self.head["section"](self.whole(), self.head["PAYLOAD_BEGIN"], self.head["PAYLOAD_END"])
             self.archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(payload)))
         return self.archive
 
@@ -52,7 +62,7 @@ class Modules(object):
             import binascii  # pylint: disable=import-outside-toplevel
             import marshal  # pylint: disable=import-outside-toplevel
             import zlib  # pylint: disable=import-outside-toplevel
-            rest = self.head["section"](self.data, REST_BEGIN, REST_END)
+            rest = self.head["section"](self.whole(), REST_BEGIN, REST_END)
             self.code.update(marshal.loads(zlib.decompress(binascii.a2b_base64(rest))))
         if name not in self.code:
             try:
@@ -102,6 +112,15 @@ def _module(fullname, is_package=False):
     return module
 
 
+def _register_bootstrap():
+    """This namespace as the helper package's ``_helper.bootstrap`` module: head.py ran the code without a module
+    object, and command_line's ``from .bootstrap import PROG`` then finds it in sys.modules (no finder, no second
+    run). In the collection and in the zipapp, bootstrap is an ordinary module and this does nothing."""
+    fullname = HELPER_PACKAGE + "._helper.bootstrap"
+    if __name__ == fullname and fullname not in sys.modules:
+        vars(_module(fullname)).update((name, value) for name, value in globals().items() if not name.startswith("__"))
+
+
 def load_hit_modules(modules):
     """Run the hit-path modules as members of the helper package (their relative imports find each other)."""
     for name in HIT_MODULES:
@@ -130,13 +149,15 @@ def helper_main(modules, cache_looked_up=False):
     return main(cache_looked_up=cache_looked_up)
 
 
-def run(data, code, head):
-    """The helper's exit status. ``data``: the helper file's bytes; ``code``: {module name: code object}
-    the builder compiled for this interpreter (empty for another one); ``head``: head.py's globals."""
+def run(data, code, head, handle=None):
+    """The helper's exit status. ``data``: the helper file's bytes as far as head.py read them; ``code``: {module
+    name: code object} the builder compiled for this interpreter (empty for another one); ``head``: head.py's
+    globals; ``handle``: the helper file, open, positioned after ``data``."""
     if sys.version_info < (3, 8):
         sys.stderr.write("%s needs Python 3.8 or later (this is %d.%d)\n" % ((PROG,) + tuple(sys.version_info[:2])))
         return 1
-    modules = Modules(data, code, head)
+    _register_bootstrap()
+    modules = Modules(data, code, head, handle)
     looked_up = False
     if sys.argv[1:2] == ["credential-process"]:
         command_line = load_hit_modules(modules)

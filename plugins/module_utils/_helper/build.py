@@ -8,13 +8,16 @@ The file is a Python script in four parts:
 1. ``#!<interpreter>`` (plus ``-S`` when the interpreter is a single absolute path: a cache hit then
    skips site-packages), a version line, and ``_helper/head.py`` verbatim but for two constants: the only
    source Python compiles at every start, so it is kept short.
-2. A zipapp (``__main__.py`` plus the package ``rolesanywhere_fleet_helper`` holding copies of the
+2. ``_helper/bootstrap.py`` and the cache-hit modules (``bootstrap.HIT_MODULES``) compiled by the building
+   interpreter, marshal in comment lines: what every start runs, without compiling. Compressed with zlib, then
+   base64, when zlib and binascii are built into the building Python (Debian's, for one: importing them costs
+   nothing), else hex (decoding needs no import; elsewhere importing zlib costs more than the bytes it saves).
+   It comes right after the head because head.py reads the file only up to its end (a cache hit reads no more).
+3. A zipapp (``__main__.py`` plus the package ``rolesanywhere_fleet_helper`` holding copies of the
    module_utils files), base64 in comment lines. Python would run a file that *is* a zip through
    runpy, which alone costs more than a whole cache hit. The zip is deterministic (fixed timestamps and
    order), so the same sources give the same bytes. It serves interpreters whose bytecode differs from
    the builder's, and is a runnable zipapp of its own.
-3. ``_helper/bootstrap.py`` and the cache-hit modules (``bootstrap.HIT_MODULES``) compiled by the building
-   interpreter, marshal as hex comment lines (decoding needs no import): what every start runs, without compiling.
 4. The other modules compiled the same way, marshal compressed with zlib, base64 comment lines: read on a
    miss only.
 
@@ -193,6 +196,20 @@ def compile_modules(sources, names, run_command):
     return stdout
 
 
+def code_encoding(builtin_modules=None):
+    """How the start-up code is written (head.CODE_ENCODING): "zlib" when zlib and binascii are built into this
+    Python (no import to pay at every start), else "hex"."""
+    builtin_modules = sys.builtin_module_names if builtin_modules is None else builtin_modules
+    return "zlib" if "zlib" in builtin_modules and "binascii" in builtin_modules else "hex"
+
+
+def encode_code(marshalled, encoding):
+    """The start-up code's text for head.py to decode (``code_encoding`` names the form)."""
+    if encoding == "zlib":
+        return base64.b64encode(zlib.compress(marshalled, 9)).decode("ascii")
+    return marshalled.hex()
+
+
 def shebang_line(interpreter):
     """``#!interpreter``, with -S (no site-packages until needed) when interpreter is one absolute path."""
     interpreter = (interpreter or DEFAULT_INTERPRETER).strip()
@@ -204,26 +221,28 @@ def shebang_line(interpreter):
 
 
 def build_helper(run_command, interpreter=DEFAULT_INTERPRETER, sources=None):
-    """The helper file's bytes: head, the zipapp, the start-up and hit code, the other modules' code.
+    """The helper file's bytes: head, the start-up and hit code, the zipapp, the other modules' code.
     ``run_command``: see compile_modules."""
     sources = sources if sources is not None else helper_sources()
     shebang = shebang_line(interpreter)
     digest = sources_digest(sources)
     first = (BOOTSTRAP_MODULE,) + HIT_MODULES
     head = sources[HEAD_MODULE].decode("utf-8")
+    encoding = code_encoding()
     head = _fill(_fill(head, "SOURCES_SHA256", digest), "CODE_MAGIC", importlib.util.MAGIC_NUMBER.hex())
+    head = _fill(head, "CODE_ENCODING", encoding)
     rest = zlib.compress(compile_modules(sources, [name for name in HELPER_MODULES if name not in first], run_command), 9)
     parts = [
         shebang,
         "# rolesanywhere.fleet credential helper %s sha256:%s (generated from the collection's module_utils; do not edit)\n"
         % (helper_version(sources), digest),
         head,
+        CODE_BEGIN.decode("ascii"),
+        _comment_lines(encode_code(compile_modules(sources, first, run_command), encoding)),
+        CODE_END.decode("ascii").rstrip("\n"),
         _PAYLOAD_BEGIN.decode("ascii"),
         _comment_lines(base64.b64encode(build_zipapp(sources)).decode("ascii")),
         _PAYLOAD_END.decode("ascii"),
-        CODE_BEGIN.decode("ascii"),
-        _comment_lines(compile_modules(sources, first, run_command).hex()),
-        CODE_END.decode("ascii").rstrip("\n"),
         REST_BEGIN.decode("ascii"),
         _comment_lines(base64.b64encode(rest).decode("ascii")),
         REST_END.decode("ascii"),

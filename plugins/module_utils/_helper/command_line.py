@@ -20,8 +20,7 @@ import sys
 from .._core.cache import STDIN, CredentialCache, cache_directory, certificate_state, credential_identity, identity_key
 from .._core.files import process_environment
 from .._core.refresh import CACHE_POLICY, SERVE_POLICY, UPDATE_POLICY
-
-PROG = "rolesanywhere-credential-helper"
+from .bootstrap import PROG  # noqa: F401  pylint: disable=unused-import  # the one name (argument_parser takes it here)
 
 
 class UsageError(Exception):

@@ -11,11 +11,13 @@ import sys
 
 SOURCES_SHA256 = ""  # filled in by the builder
 CODE_MAGIC = ""  # filled in by the builder: bytecode magic (hex) of the code in the comment lines
+CODE_ENCODING = ""  # filled in by the builder: "zlib" (zlib, then base64) or "hex"
 CODE_BEGIN = b"\n# rolesanywhere-fleet-code-begin\n"
 CODE_END = b"\n# rolesanywhere-fleet-code-end\n"
 PAYLOAD_BEGIN = b"\n# rolesanywhere-fleet-payload-begin\n"
 PAYLOAD_END = b"\n# rolesanywhere-fleet-payload-end"
 BOOTSTRAP = "rolesanywhere_fleet_helper/_helper/bootstrap.py"
+READ_SIZE = 1 << 16
 
 
 def section(data, begin, end):
@@ -25,14 +27,28 @@ def section(data, begin, end):
 
 
 def start():
-    with open(__file__, "rb") as handle:
-        data = handle.read()
+    # The start-up code follows this head: a cache hit reads the file only that far. The file stays open, so that a
+    # miss reads the rest of this very file, not a newer helper renamed into its place meanwhile.
+    handle = open(__file__, "rb")  # pylint: disable=consider-using-with
+    data = handle.read(READ_SIZE)
+    while CODE_END not in data:
+        more = handle.read(READ_SIZE)
+        if not more:
+            break
+        data += more
     importer = sys.modules.get("_frozen_importlib_external")
     if CODE_MAGIC and importer is not None and importer.MAGIC_NUMBER.hex() == CODE_MAGIC:
-        import marshal  # pylint: disable=import-outside-toplevel  # built in, unlike binascii (hex needs no import)
-        code = dict(marshal.loads(bytes.fromhex(section(data, CODE_BEGIN, CODE_END).decode("ascii"))))
+        import marshal  # pylint: disable=import-outside-toplevel  # built in
+        text = section(data, CODE_BEGIN, CODE_END)
+        if CODE_ENCODING == "zlib":  # zlib and binascii are built into the builder's Python: a third of hex's bytes
+            import binascii  # pylint: disable=import-outside-toplevel
+            import zlib  # pylint: disable=import-outside-toplevel
+            code = dict(marshal.loads(zlib.decompress(binascii.a2b_base64(text))))
+        else:  # hex: decoding needs no import
+            code = dict(marshal.loads(bytes.fromhex(text.decode("ascii"))))
         bootstrap = code["_helper/bootstrap"]
     else:  # another Python: compile the start-up code from the zip
+        data += handle.read()
         import base64  # pylint: disable=import-outside-toplevel
         import io  # pylint: disable=import-outside-toplevel
         import zipfile  # pylint: disable=import-outside-toplevel
@@ -41,7 +57,7 @@ def start():
         bootstrap = compile(archive.read(BOOTSTRAP), __file__ + "/" + BOOTSTRAP, "exec")
     namespace = {"__name__": "rolesanywhere_fleet_helper._helper.bootstrap", "__file__": __file__ + "/" + BOOTSTRAP}
     exec(bootstrap, namespace)  # pylint: disable=exec-used
-    return namespace["run"](data, code, globals())
+    return namespace["run"](data, code, globals(), handle)
 
 
 if __name__ == "__main__":

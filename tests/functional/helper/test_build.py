@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import build as helper_build
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper import bootstrap, build as helper_build
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import (
     HELPER_MODULES,
     HELPER_PACKAGES,
@@ -66,8 +66,11 @@ def test_layout_head_bootstrap_payload():
     assert lines[0] == "#!/usr/bin/python3 -S\n"
     assert build_helper("/usr/bin/env python3").startswith(b"#!/usr/bin/env python3\n")  # no room for -S there
     assert lines[1].startswith("# rolesanywhere.fleet credential helper 0.1.0 sha256:")
-    head = content.split(("\n%s\n" % helper_build.PAYLOAD_BEGIN).encode(), maxsplit=1)[0]
+    head = content.split(helper_build.CODE_BEGIN, maxsplit=1)[0]
     assert len(head) < 8000  # compiled at every start: the cache code itself lives in the payload
+    # A cache hit reads the file only to the end of the start-up code: it comes first, the zip and the rest after it.
+    assert content.index(helper_build.CODE_END) < content.index(("\n%s\n" % helper_build.PAYLOAD_BEGIN).encode())
+    assert content.index(("\n%s\n" % helper_build.PAYLOAD_END).encode()) < content.index(helper_build.REST_BEGIN)
     compile(head, "head", "exec")
     archive = zipfile.ZipFile(io.BytesIO(payload_zip(content)))
     names = archive.namelist()
@@ -77,6 +80,40 @@ def test_layout_head_bootstrap_payload():
     for name in HELPER_MODULES:
         assert archive.read("rolesanywhere_fleet_helper/%s.py" % name) == checkout_source(name)
     assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+
+
+def test_a_miss_reads_the_rest_of_the_file_it_started_from(tmp_path):
+    """head.py reads the helper only to the end of the start-up code; the rest (zip, other modules) comes from the
+    same open file, even when the credential_helper module has renamed a new helper into its place meanwhile."""
+    content = build_helper()
+    path = tmp_path / "rolesanywhere-credential-helper"
+    path.write_bytes(content)
+    with open(path, "rb") as handle:
+        prefix = handle.read(4096)
+        (tmp_path / "new").write_bytes(b"#!/bin/sh\necho newer\n")
+        os.replace(tmp_path / "new", path)
+        modules = bootstrap.Modules(prefix, {}, {"__file__": str(path)}, handle)
+        assert modules.whole() == content and modules.whole() == content
+    assert modules.handle is None
+
+
+def test_start_up_code_encoding_follows_the_builders_built_in_modules():
+    assert helper_build.code_encoding(("sys", "marshal", "zlib", "binascii")) == "zlib"  # Debian's python3
+    assert helper_build.code_encoding(("sys", "marshal")) == "hex"  # zlib as a shared library: its import costs more
+
+
+@pytest.mark.parametrize("encoding", ["hex", "zlib"])
+def test_start_up_code_in_either_encoding(encoding, tmp_path, trust, helper_env, monkeypatch):
+    monkeypatch.setattr(helper_build, "code_encoding", lambda: encoding)
+    path = tmp_path / "rolesanywhere-credential-helper"
+    path.write_bytes(build_helper(sys.executable))
+    path.chmod(0o755)
+    assert ('\nCODE_ENCODING = "%s"' % encoding).encode() in path.read_bytes()
+    args = [str(path), "credential-process", "--cache"] + session_args(trust)
+    filled = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=helper_env, timeout=60, check=False)
+    hit = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=helper_env, timeout=60, check=False)
+    assert (filled.returncode, hit.returncode, hit.stdout) == (0, 0, filled.stdout), (filled.stderr, hit.stderr)
+    assert filled.stdout.startswith(b'{"Version":1,')
 
 
 def test_helper_carries_no_server_side_code():
@@ -125,6 +162,34 @@ def test_helper_runs_from_a_symlink_and_another_cwd(helper, helper_env, tmp_path
     link.symlink_to(helper)
     result = subprocess.run([str(link), "version"], stdout=subprocess.PIPE, env=helper_env, cwd="/", timeout=60, check=True)
     assert result.stdout == b"0.1.0\n"
+
+
+# Run as the shebang runs it (-S) under runpy, then list what was imported (on stderr, after the helper's own output).
+MODULES_PROBE = (
+    "import runpy, sys\n"
+    "helper = sys.argv[1]\n"
+    "sys.argv = sys.argv[1:]\n"
+    "try:\n"
+    "    runpy.run_path(helper, run_name='__main__')\n"
+    "except SystemExit as done:\n"
+    "    assert not done.code, done.code\n"
+    "sys.stderr.write('\\nMODULES ' + ' '.join(sorted(sys.modules)))\n"
+)
+
+
+def test_a_cold_credential_process_imports_no_module_it_does_not_use(helper, trust, helper_env):
+    """Issue 12: a cold credential-process (no config file, a valid command line) loads neither argparse (the table
+    reading serves it) nor configparser (only a config file that exists needs it), nor other commands' modules."""
+    assert not os.path.exists(helper_env.get("AWS_CONFIG_FILE", "/nonexistent"))
+    result = subprocess.run([sys.executable, "-S", "-c", MODULES_PROBE, helper, "credential-process"] + session_args(trust),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=helper_env, timeout=60, check=True)
+    assert result.stdout.startswith(b'{"Version":1,')
+    loaded = set(result.stderr.decode().rsplit("\nMODULES ", 1)[1].split())
+    assert "rolesanywhere_fleet_helper._core.transport" in loaded  # the probe saw the whole call
+    unused = {"argparse", "gettext", "configparser", "rolesanywhere_fleet_helper._helper.argument_parser",
+              "rolesanywhere_fleet_helper._helper.certificate_commands", "rolesanywhere_fleet_helper._helper.refresh_commands",
+              "rolesanywhere_fleet_helper._helper.imds_server", "rolesanywhere_fleet_helper._core.pkcs11"}
+    assert not loaded & unused
 
 
 @pytest.mark.skipif(not OLD_PYTHONS, reason="no Python 3.8 interpreter on this machine")
