@@ -99,6 +99,13 @@ options:
     description: With O(key_store=pkcs11), the token's user PIN.
     type: str
     default: ""
+  pkcs11_so_pin:
+    description:
+      - With O(key_store=pkcs11), the token's Security Officer PIN. With V(prepared) and a request, when no token is
+        labelled O(pkcs11_token_label) but a slot holds an uninitialised token, that token is initialised first
+        (C_InitToken with this PIN and the label, then C_InitPIN with O(pkcs11_pin)). Not in check mode.
+    type: str
+    default: ""
   helper_file:
     description: With V(prepared), where to install this collection's credential helper; none when empty.
     type: str
@@ -235,6 +242,7 @@ def main():
             pkcs11_module=dict(type="str", default=""),
             pkcs11_token_label=dict(type="str", default="", no_log=False),  # a label, not a secret
             pkcs11_pin=dict(type="str", default="", no_log=True),
+            pkcs11_so_pin=dict(type="str", default="", no_log=True),
             helper_file=dict(type="str", default=""),
             helper_interpreter=dict(type="str", default=""),
             profiles=dict(type="list", elements="dict", default=[]),
@@ -251,7 +259,7 @@ def main():
     params = module.params
     base, slot, user = params["base"], params["slot"], params["user"]
     refusal, result = None, {"path": os.path.join(base, slot), "profiles_changed": []}
-    token = (TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"])
+    token = (TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"], params["pkcs11_so_pin"])
              if params["key_store"] == "pkcs11" else None)
     unmask_pin(module)
     try:

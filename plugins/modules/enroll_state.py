@@ -79,6 +79,13 @@ options:
         renewal. It is in no returned value.
     type: str
     default: ""
+  pkcs11_so_pin:
+    description:
+      - With O(key_store=pkcs11), the token's Security Officer PIN (C(enroll_pkcs11_so_pin)). When no token is
+        labelled O(pkcs11_token_label) but a slot holds an uninitialised token, the preflight passes and
+        M(rolesanywhere.fleet.enroll_slot) initialises that token when it makes the key. It is in no returned value.
+    type: str
+    default: ""
   common_name:
     description: Common name the certificate must have; empty for the host's FQDN (C(socket.getfqdn())).
     type: str

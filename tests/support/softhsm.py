@@ -72,6 +72,19 @@ class SoftHsm(object):
         subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", so_pin],
                        env=self.environ(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
+    def token_labels(self):
+        """The labels of the initialised tokens (softhsm2-util, independent of the collection's code)."""
+        done = subprocess.run(["softhsm2-util", "--show-slots"], env=self.environ(), check=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+        labels, initialised = [], False
+        for line in done.stdout.splitlines():
+            field, _colon, value = line.strip().partition(":")
+            if field == "Initialized":
+                initialised = value.strip() == "yes"
+            elif field == "Label" and initialised:
+                labels.append(value.strip())
+        return labels
+
     def _call(self, *args):
         done = subprocess.run([sys.executable, "-m", "tests.support.softhsm", self.module] + [str(a) for a in args],
                               env=self.environ(), cwd=ROOT, check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -26,7 +26,13 @@ KEY_STORES = ("file", "pkcs11", "tpm")
 TPM_REFUSAL = ("enroll_key_store=tpm is not supported by the enroll role yet (issue 16): use file or pkcs11; the "
                "helper and the lookup already take TPM keys")
 TOKEN_HINT = ("Initialise the token first (softhsm2-util --init-token, ykman piv, the HSM's tool) and give its label "
-              "in enroll_pkcs11_token_label; nothing was changed")
+              "in enroll_pkcs11_token_label, or give enroll_pkcs11_so_pin to let the role initialise an empty slot's "
+              "token; nothing was changed")
+NO_FREE_SLOT = ("no PKCS#11 token is labelled %s and no slot of enroll_pkcs11_module holds an uninitialised token to "
+                "make it in with enroll_pkcs11_so_pin")
+NO_FREE_SLOT_HINT = ("Check enroll_pkcs11_token_label, or free a slot (softhsm2-util --init-token --free makes one; a "
+                     "YubiKey's PIV token is always initialised: give its label and leave enroll_pkcs11_so_pin empty); "
+                     "nothing was changed")
 _SLOT_IDS = {"slot-a": b"\x0a", "slot-b": b"\x0b"}
 
 
@@ -36,6 +42,7 @@ class TokenSettings:
     module: str
     token_label: str
     pin: str
+    so_pin: str = ""  # enroll_pkcs11_so_pin: initialise the token in an empty slot when none has the label
 
     def uri(self, **path):
         values = {"token": self.token_label.encode("utf-8")}
@@ -65,19 +72,53 @@ def check_settings(key_store, settings, key_passphrase):
         if not settings.module or not settings.token_label or not settings.pin:
             problems.append("enroll_key_store=pkcs11 needs enroll_pkcs11_module (the token's PKCS#11 module), "
                             "enroll_pkcs11_token_label and enroll_pkcs11_pin (from Ansible Vault)")
+        if settings.so_pin and len(settings.token_label.encode("utf-8")) > 32:
+            problems.append("enroll_pkcs11_token_label names the token enroll_pkcs11_so_pin would initialise: a PKCS#11 "
+                            "token label is at most 32 bytes (PKCS#11 CK_TOKEN_INFO); shorten it")
         if key_passphrase:
             problems.append("enroll_key_passphrase encrypts a key file; with enroll_key_store=pkcs11 the key is in the "
                             "token: leave enroll_key_passphrase empty")
     return problems
 
 
-def _session(settings):
+def token_plan(labelled, uninitialised, so_pin):
+    """What to do with the token enroll_pkcs11_token_label names, from the number of tokens with that label and of
+    slots holding an uninitialised token: "use" it (none and no SO PIN: open_rw_session's refusal names the label),
+    "initialise" one (none, an uninitialised slot, the SO PIN given) or "no_free_slot" (none, nowhere to make it)."""
+    if labelled or not so_pin:
+        return "use"
+    return "initialise" if uninitialised else "no_free_slot"
+
+
+def _library(settings):
     try:
-        library = pkcs11.open_module(settings.module)
+        return pkcs11.open_module(settings.module)
     except RolesAnywhereError as error:
         raise TokenError("enroll_pkcs11_module: %s" % error.message,
                          "Install the token's PKCS#11 module (softhsm2, opensc, the vendor's) on the host and give its "
                          "path in enroll_pkcs11_module; nothing was changed") from None
+
+
+def _token_to_initialise(library, settings):
+    """The slot whose token is to be initialised with enroll_pkcs11_so_pin (the first uninitialised one), or None when
+    the token with the label is to be used as it is."""
+    if not settings.so_pin:
+        return None
+    free = pkcs11_keys.uninitialised_slots(library)
+    plan = token_plan(len(pkcs11._tokens(library, settings.uri())), len(free), settings.so_pin)  # pylint: disable=protected-access
+    if plan == "no_free_slot":
+        raise TokenError(NO_FREE_SLOT % settings.token_label, NO_FREE_SLOT_HINT)
+    return free[0] if plan == "initialise" else None
+
+
+def _session(settings, initialise=False):
+    """A logged-in read-write session of the token; with ``initialise`` the token is first initialised in an empty
+    slot when enroll_pkcs11_so_pin says so (token_plan)."""
+    library = _library(settings)
+    if initialise:
+        slot = _token_to_initialise(library, settings)
+        if slot is not None:
+            pkcs11_keys.initialise_token(library, slot, settings.so_pin, settings.token_label, settings.pin)
     try:
         source = "enroll_pkcs11_token_label=%s" % settings.token_label
         return library, pkcs11_keys.open_rw_session(library, settings.uri(), settings.pin, source, TOKEN_HINT)
@@ -106,7 +147,9 @@ def check_token(settings):
 
 
 def _log_in_once(settings):
-    _library, (session, _token) = _session(settings)
+    if _token_to_initialise(_library(settings), settings) is not None:
+        return  # the key's step initialises it (no SO PIN can be checked without initialising the token)
+    _unused, (session, _token) = _session(settings)
     session.closeSession()
 
 
@@ -119,7 +162,7 @@ def make_key_and_request(settings, base, slot, request):
 def _make_key_and_request(settings, base, slot, request):
     from .request import make_token_request  # pylint: disable=import-outside-toplevel
     p11 = pkcs11.bindings()
-    library, (session, token) = _session(settings)
+    library, (session, token) = _session(settings, initialise=True)
     label, slot_id = key_label(base), key_id(slot)
     spec = request["key_spec"]
     try:
@@ -168,7 +211,8 @@ def token_helper_settings(params, base):
 def key_store_refusal(params):
     """enroll_state's preflight of the key store: the message of what is wrong (None when all is well), checked on
     the host before anything changes: the variables, then the module, the token and the PIN (one login)."""
-    settings = TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"])
+    settings = TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"],
+                             params.get("pkcs11_so_pin") or "")
     problems = check_settings(params["key_store"], settings, params["key_passphrase"])
     if problems:
         return " | ".join(problems)
@@ -186,7 +230,8 @@ def unmask_pin(module):
     never shown in the invocation), but AnsibleModule replaces every occurrence of a no_log value in the result, and a
     short PIN ("4711") would replace digits in ARNs, ports and the CSR. The result carries no PIN (the core never
     prints one), so only the invocation's copy is blanked."""
-    pin = module.params.get("pkcs11_pin")
-    if pin:
-        module.params["pkcs11_pin"] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-        module.no_log_values.discard(pin)
+    for option in ("pkcs11_pin", "pkcs11_so_pin"):
+        pin = module.params.get(option)
+        if pin:
+            module.params[option] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+            module.no_log_values.discard(pin)

@@ -26,13 +26,14 @@ pytestmark = pytest.mark.skipif(bool(MISSING), reason="PKCS#11 tests need %s" % 
 TOKEN = "enrol"
 PIN = "Pin-7c41-never-shown"
 WRONG_PIN = "Wrong-3b9e-never-shown"
+SO_PIN = "So-5e0a-never-shown"
 
 
 def run_enroll(fleet, *args, extra_vars=None, expect_rc=0):
     run = fleet.playbook("enroll", *args, extra_vars=extra_vars)
     assert run.rc == expect_rc, run.tail()
     output = run.stdout + run.stderr
-    assert PIN not in output and WRONG_PIN not in output, "a PIN is in the output of enroll %s" % " ".join(args)
+    assert PIN not in output and WRONG_PIN not in output and SO_PIN not in output, "a PIN is in the output of enroll %s" % " ".join(args)
     return run
 
 
@@ -130,3 +131,36 @@ def test_pkcs11_key_store_enrols_renews_and_refuses_a_wrong_pin(emulator, trust_
     assert "0b" in [k["id"] for k in token_keys(hsm)]
     assert sorted(os.listdir(base)) == ["current", "slot-b"]
     assert_works_with(fleet, second)
+
+
+def test_pkcs11_so_pin_initialises_the_token_in_an_empty_slot(emulator, trust_vars, tmp_path, monkeypatch):
+    hsm = SoftHsm(tmp_path / "hsm")  # no token: SoftHSM2 shows one slot with an uninitialised token
+    monkeypatch.setenv("SOFTHSM2_CONF", hsm.conf)
+    fleet = new_fleet(tmp_path, emulator, trust_vars, "pkcs11", enroll_key_store="pkcs11", enroll_pkcs11_module=hsm.module,
+                      enroll_pkcs11_token_label=TOKEN, enroll_pkcs11_pin=PIN, enroll_systemd="none")
+    base = os.path.join(fleet.root("h01"), "etc/rolesanywhere")
+
+    # without the SO PIN: the error naming the label (and the new variable), nothing made
+    run = run_enroll(fleet, expect_rc=2)
+    assert "0 PKCS#11 tokens match enroll_pkcs11_token_label=%s" % TOKEN in run.stdout, run.tail()
+    assert "enroll_pkcs11_so_pin" in run.stdout and not os.path.lexists(base)
+
+    fleet.group_vars["enroll_pkcs11_so_pin"] = SO_PIN
+    fleet.write_inventory()
+    # check mode: the preflight passes, the token is not initialised
+    run = run_enroll(fleet, "--check")
+    assert run.recap()["h01"]["changed"] > 0 and SO_PIN not in run.stdout + run.stderr
+    assert not os.path.lexists(base) and hsm.token_labels() == []
+
+    run = run_enroll(fleet)
+    assert SO_PIN not in run.stdout + run.stderr
+    assert hsm.token_labels() == [TOKEN]
+    [key] = token_keys(hsm)  # logged in with enroll_pkcs11_pin, which the role set with C_InitPIN
+    assert key["id"] == "0a" and key["CKA_EXTRACTABLE"] is False and key["CKA_SENSITIVE"] is True
+    assert_no_private_key_on_disk(base)
+    assert_works_with(fleet, fleet.certificate("h01").serial_number)
+
+    # the token exists now: nothing to do, and it is not initialised again
+    run = run_enroll(fleet)
+    assert run.recap()["h01"]["changed"] == 0, run.changed_tasks()
+    assert hsm.token_labels() == [TOKEN] and [k["id"] for k in token_keys(hsm)] == ["0a"]

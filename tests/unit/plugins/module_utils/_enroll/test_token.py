@@ -206,3 +206,69 @@ def test_in_a_softhsm2_token(tmp_path):
     [key] = hsm.private_keys("enrol", PIN)
     assert key["id"] == "0b" and key["label"] == token.key_label("/etc/ra")
     assert key["CKA_SENSITIVE"] and not key["CKA_EXTRACTABLE"] and key["CKA_NEVER_EXTRACTABLE"]
+
+
+# --- enroll_pkcs11_so_pin: initialising a token that does not exist yet -------------------------------
+
+@pytest.mark.parametrize("labelled, uninitialised, so_pin, plan", [
+    (1, 0, "", "use"), (1, 1, "so", "use"),        # a token with the label is never initialised again
+    (2, 1, "so", "use"),                           # two with the label: open_rw_session's refusal names them
+    (0, 1, "", "use"),                             # no SO PIN: the refusal naming the label, as before
+    (0, 1, "so", "initialise"), (0, 3, "so", "initialise"),
+    (0, 0, "so", "no_free_slot"),
+])
+def test_token_plan(labelled, uninitialised, so_pin, plan):
+    assert token.token_plan(labelled, uninitialised, so_pin) == plan
+
+
+INIT_CHILD = r"""
+import json, sys
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll import token
+module, label, pin, so_pin = sys.argv[1:5]
+params = dict(key_store="pkcs11", pkcs11_module=module, pkcs11_token_label=label, pkcs11_pin=pin, pkcs11_so_pin=so_pin,
+              key_passphrase="")
+out = {"refusal": token.key_store_refusal(params)}
+if out["refusal"] is None and sys.argv[5] == "make":
+    settings = token.TokenSettings(module, label, pin, so_pin)
+    request = {"key_spec": {"type": "ECC", "curve": "secp256r1"}, "common_name": "h01", "subject": {}, "subject_alt_names": []}
+    out["csr"] = token.make_key_and_request(settings, "/etc/ra", "slot-a", request).startswith("-----BEGIN CERTIFICATE REQUEST")
+print(json.dumps(out))
+"""
+
+
+def test_so_pin_initialises_an_empty_slot_in_a_softhsm2_token(tmp_path):
+    import subprocess
+    import sys
+    from tests.support.softhsm import SoftHsm, missing_parts
+    if missing_parts():
+        pytest.skip("needs %s" % " and ".join(missing_parts()))
+    hsm = SoftHsm(tmp_path)  # no token yet: SoftHSM2 shows one slot with an uninitialised token
+    so_pin = "So-9d2e-never-shown"
+
+    def child(label, so, step="check"):
+        done = subprocess.run([sys.executable, "-c", INIT_CHILD, hsm.module, label, PIN, so, step], capture_output=True,
+                              text=True, check=False,
+                              env=hsm.environ({"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join(sys.path)}))
+        assert done.returncode == 0, done.stderr
+        assert PIN not in done.stdout and so_pin not in done.stdout
+        return json.loads(done.stdout)
+
+    without = child("enrol", "")
+    assert without["refusal"].startswith("0 PKCS#11 tokens match enroll_pkcs11_token_label=enrol")
+    assert "enroll_pkcs11_so_pin" in without["refusal"]
+    assert child("enrol", so_pin) == {"refusal": None}  # the preflight passes and initialises nothing
+    assert child("enrol", "") == without
+    made = child("enrol", so_pin, "make")
+    assert made == {"refusal": None, "csr": True}
+    [key] = hsm.private_keys("enrol", PIN)  # the user PIN was set by C_InitPIN: the test logs in with it
+    assert key["id"] == "0a" and key["CKA_SENSITIVE"] and not key["CKA_EXTRACTABLE"]
+    # now the token exists: a run without the SO PIN uses it, a run with it does not initialise it again
+    assert child("enrol", "") == {"refusal": None}
+    assert child("enrol", so_pin, "make") == {"refusal": None, "csr": True}
+    assert [k["id"] for k in hsm.private_keys("enrol", PIN)] == ["0a"]
+
+
+def test_a_label_too_long_for_a_token_is_refused_before_initialising():
+    problems = token.check_settings("pkcs11", token.TokenSettings(MODULE, "x" * 33, PIN, "so-pin"), "")
+    assert len(problems) == 1 and "at most 32 bytes" in problems[0] and "so-pin" not in problems[0]
+    assert token.check_settings("pkcs11", token.TokenSettings(MODULE, "x" * 32, PIN, "so-pin"), "") == []
