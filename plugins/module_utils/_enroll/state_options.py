@@ -27,6 +27,7 @@ ARGUMENT_SPEC = dict(
     pkcs11_token_label=dict(type="str", default="", no_log=False),  # a label, not a secret
     pkcs11_pin=dict(type="str", default="", no_log=True),  # token.unmask_pin once used
     pkcs11_so_pin=dict(type="str", default="", no_log=True),  # token.unmask_pin once used
+    install_packages=dict(type="bool", default=True),
     common_name=dict(type="str", default=""),
     subject=dict(type="dict", default={}),
     trust_subject_fields=dict(type="list", elements="str", default=[]),

@@ -17,6 +17,8 @@ the AWS config; the certificate stays a file.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import os
 from dataclasses import dataclass
 
 from .._core import pkcs11, pkcs11_keys
@@ -34,6 +36,15 @@ NO_FREE_SLOT_HINT = ("Check enroll_pkcs11_token_label, or free a slot (softhsm2-
                      "YubiKey's PIV token is always initialised: give its label and leave enroll_pkcs11_so_pin empty); "
                      "nothing was changed")
 _SLOT_IDS = {"slot-a": b"\x0a", "slot-b": b"\x0b"}
+# The OS packages of what enroll_key_store=pkcs11 needs on a host, alike on Debian/Ubuntu and Fedora/RHEL (EPEL):
+# PyKCS11, the bindings _core/pkcs11.py imports, and OpenSC when enroll_pkcs11_module is its module (smart cards,
+# YubiKey PIV). Other modules (SoftHSM2's, an HSM vendor's) are the user's to install: their package is not known.
+BINDINGS_PACKAGE = "python3-pykcs11"
+OPENSC_PACKAGE = "opensc"
+OPENSC_MODULES = ("opensc-pkcs11.so", "onepin-opensc-pkcs11.so")
+PACKAGES_REFUSAL = ("enroll_key_store=pkcs11 needs the OS package(s) %s on the host (for the Python running the role's "
+                    "modules and the helper), and enroll_install_packages is false")
+PACKAGES_HINT = "Install them (apt-get or dnf install %s) or set enroll_install_packages: true; nothing was changed"
 
 
 @dataclass
@@ -208,15 +219,39 @@ def token_helper_settings(params, base):
             "pkcs11_key_label": key_label(base)}
 
 
+def missing_packages(module_path, bindings_importable, module_present):
+    """The OS packages to install for a key in a token: the bindings when they cannot be imported, OpenSC when
+    ``module_path`` is OpenSC's module and is not there."""
+    missing = [] if bindings_importable else [BINDINGS_PACKAGE]
+    if not module_present and os.path.basename(module_path) in OPENSC_MODULES:
+        missing.append(OPENSC_PACKAGE)
+    return missing
+
+
+def packages_to_install(params):
+    """What enroll_state reports missing on this host (empty but for enroll_key_store=pkcs11)."""
+    if params["key_store"] != "pkcs11":
+        return []
+    return missing_packages(params["pkcs11_module"], importlib.util.find_spec("PyKCS11") is not None,
+                            os.path.exists(params["pkcs11_module"]))
+
+
 def key_store_refusal(params):
     """enroll_state's preflight of the key store: the message of what is wrong (None when all is well), checked on
-    the host before anything changes: the variables, then the module, the token and the PIN (one login)."""
+    the host before anything changes: the variables, then the module, the token and the PIN (one login). When OS
+    packages are missing (packages_to_install), the role installs them first (enroll_install_packages) and the
+    token is checked by the key's step (the same messages); without enroll_install_packages they are refused."""
     settings = TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"],
                              params.get("pkcs11_so_pin") or "")
     problems = check_settings(params["key_store"], settings, params["key_passphrase"])
     if problems:
         return " | ".join(problems)
     if params["key_store"] != "pkcs11":
+        return None
+    missing = packages_to_install(params)
+    if missing and not params.get("install_packages", True):
+        return "%s. %s" % (PACKAGES_REFUSAL % ", ".join(missing), PACKAGES_HINT % " ".join(missing))
+    if missing:
         return None
     try:
         check_token(settings)

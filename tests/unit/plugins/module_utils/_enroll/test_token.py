@@ -272,3 +272,45 @@ def test_a_label_too_long_for_a_token_is_refused_before_initialising():
     problems = token.check_settings("pkcs11", token.TokenSettings(MODULE, "x" * 33, PIN, "so-pin"), "")
     assert len(problems) == 1 and "at most 32 bytes" in problems[0] and "so-pin" not in problems[0]
     assert token.check_settings("pkcs11", token.TokenSettings(MODULE, "x" * 32, PIN, "so-pin"), "") == []
+
+
+# --- enroll_install_packages: what a host lacks for a key in a token -----------------------------------
+
+OPENSC = "/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so"
+
+
+@pytest.mark.parametrize("module_path, importable, present, packages", [
+    (MODULE, True, True, []),
+    (MODULE, False, True, ["python3-pykcs11"]),
+    (MODULE, True, False, []),                       # SoftHSM2's or a vendor's module: the user's to install
+    (OPENSC, True, False, ["opensc"]),
+    (OPENSC, False, False, ["python3-pykcs11", "opensc"]),
+    ("/usr/lib64/opensc-pkcs11.so", True, True, []),
+    ("/usr/lib64/onepin-opensc-pkcs11.so", True, False, ["opensc"]),
+])
+def test_missing_packages(module_path, importable, present, packages):
+    assert token.missing_packages(module_path, importable, present) == packages
+
+
+def pkcs11_params(**values):
+    params = dict(key_store="pkcs11", pkcs11_module=OPENSC + ".absent", pkcs11_token_label="fleet", pkcs11_pin=PIN,
+                  pkcs11_so_pin="", key_passphrase="", install_packages=True)
+    params.update(values)
+    return params
+
+
+def test_file_keys_need_no_package(monkeypatch):
+    monkeypatch.setattr(token.importlib.util, "find_spec", lambda name: None)
+    assert token.packages_to_install(pkcs11_params(key_store="file")) == []
+
+
+def test_missing_packages_are_installed_or_refused(monkeypatch):
+    monkeypatch.setattr(token.importlib.util, "find_spec", lambda name: None)  # PyKCS11 cannot be imported
+    params = pkcs11_params(pkcs11_module="/nonexistent/opensc-pkcs11.so")
+    assert token.packages_to_install(params) == ["python3-pykcs11", "opensc"]
+    assert token.key_store_refusal(params) is None  # installed by the role; the token is checked by the key's step
+    refusal = token.key_store_refusal(dict(params, install_packages=False))
+    assert refusal.startswith("enroll_key_store=pkcs11 needs the OS package(s) python3-pykcs11, opensc on the host")
+    assert "enroll_install_packages" in refusal and "nothing was changed" in refusal and PIN not in refusal
+    # the variables are still checked first
+    assert "enroll_key_passphrase" in token.key_store_refusal(dict(params, key_passphrase="secret"))
