@@ -23,6 +23,9 @@ description:
     the slot (0644).
   - V(current) points C(current) at the slot in one rename and removes the other slot; with O(profiles), it then
     writes the AWS config profiles as V(profiles) does.
+  - V(discarded) removes the slot after a failed renewal and, with O(key_store=pkcs11), the key pair made for it in
+    the token (the slot's own C(CKA_ID); the key in use is never touched). A slot that C(current) points at is in use
+    and left alone. When the token cannot be reached, the key stays (the next renewal replaces it) with a warning.
   - V(profiles) writes, for each of O(profiles), the C(.aws) directory (0700) and the O(profile_block) between the
     markers C(# BEGIN/END rolesanywhere.fleet profile) O(aws_profile) in its C(config) (0600), both owned by the
     profile's user; a block already there is replaced in place, every other line stays.
@@ -46,7 +49,7 @@ options:
   state:
     description: The step to take.
     type: str
-    choices: [prepared, installed, current, profiles]
+    choices: [prepared, installed, current, profiles, discarded]
     required: true
   key_passphrase:
     description: With V(prepared), the passphrase of the new key, written to C(private-key.passphrase); empty for none.
@@ -204,6 +207,7 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.profil
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.profiles import write_profiles
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.request import RequestError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import SLOTS
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import discard
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_current
@@ -230,7 +234,7 @@ def main():
             base=dict(type="path", required=True),
             slot=dict(type="str", choices=list(SLOTS), required=True),
             user=dict(type="str", required=True),
-            state=dict(type="str", choices=["prepared", "installed", "current", "profiles"], required=True),
+            state=dict(type="str", choices=["prepared", "installed", "current", "profiles", "discarded"], required=True),
             key_passphrase=dict(type="str", default="", no_log=True),
             request=dict(type="dict", options=dict(
                 key_spec=dict(type="dict", required=True, no_log=False),  # the key's algorithm and size, no key material
@@ -276,6 +280,10 @@ def main():
             result["certificate"] = certificate_summary(certificate_view(params["certificate"].strip().encode("ascii")))
         elif params["state"] == "current":
             changed = make_current(base, slot, user, module.check_mode, token)
+        elif params["state"] == "discarded":
+            changed, warning = discard(base, slot, module.check_mode, token)
+            if warning:
+                module.warn(warning)
         if params["state"] in ("current", "profiles"):
             result["profiles_changed"] = write_profiles(params["profiles"], params["aws_profile"], params["profile_block"],
                                                         module.check_mode)

@@ -126,13 +126,14 @@ def test_pkcs11_key_store_enrols_renews_and_refuses_a_wrong_pin(emulator, trust_
     assert_works_with(fleet, second)
 
     # a broken renewal (a CA the trust anchor does not know signs): the proof fails, the key and certificate in use
-    # keep working (the new key, made under the staging slot's id, is replaced by the next renewal)
+    # keep working, and the failure path destroyed the key made for the staging slot (slot-a's id): the token holds
+    # only the live key
     stranger = pki.make_ca(cn="stranger").write(str(tmp_path), "stranger")
     run = run_enroll(fleet, expect_rc=2, extra_vars={"enroll_own_ca_certificate": stranger.certificate,
                                                      "enroll_own_ca_private_key": stranger.private_key, "enroll_own_ca_chain": ""})
     assert "The certificate in use is unchanged and keeps working" in run.stdout, run.tail()
     assert fleet.certificate("h01").serial_number == second
-    assert "0b" in [k["id"] for k in token_keys(hsm)]
+    assert [k["id"] for k in token_keys(hsm)] == ["0b"]
     assert sorted(os.listdir(base)) == ["current", "slot-b"]
     assert_works_with(fleet, second)
 
