@@ -21,12 +21,12 @@ CURVE_PARAMS = {"secp256r1": bytes.fromhex("06082a8648ce3d030107"), "secp384r1":
 def open_rw_session(library, uri, pin, source, hint):
     """A read-write session of the one token ``uri`` names, logged in with ``pin`` (the core's PIN messages)."""
     p11 = pkcs11.bindings()
-    tokens = pkcs11._tokens(library, uri)  # pylint: disable=protected-access  # the helper's token matching
+    tokens = pkcs11.matching_tokens(library, uri)  # the helper's token matching
     if len(tokens) != 1:
         raise MaterialError("%d PKCS#11 tokens match %s" % (len(tokens), source), hint, source=source)
     session = library.openSession(tokens[0].slot, p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION)
     try:
-        pkcs11._login(session, tokens[0], pin, source)  # pylint: disable=protected-access  # one wording for PIN errors
+        pkcs11.log_in(session, tokens[0], pin, source)  # one wording for PIN errors
     except MaterialError:
         session.closeSession()
         raise

@@ -116,7 +116,7 @@ def _token_to_initialise(library, settings):
     if not settings.so_pin:
         return None
     free = pkcs11_keys.uninitialised_slots(library)
-    plan = token_plan(len(pkcs11._tokens(library, settings.uri())), len(free), settings.so_pin)  # pylint: disable=protected-access
+    plan = token_plan(len(pkcs11.matching_tokens(library, settings.uri())), len(free), settings.so_pin)
     if plan == "no_free_slot":
         raise TokenError(NO_FREE_SLOT % settings.token_label, NO_FREE_SLOT_HINT)
     return free[0] if plan == "initialise" else None
@@ -147,7 +147,7 @@ def _failing_token(settings, function, *args):
     try:
         return function(*args)
     except p11.PyKCS11Error as exc:
-        raise TokenError("the PKCS#11 token %s failed: %s" % (settings.token_label, pkcs11._code(exc)),  # pylint: disable=protected-access
+        raise TokenError("the PKCS#11 token %s failed: %s" % (settings.token_label, pkcs11.error_code(exc)),
                          "Check that the token is present and its module works (pkcs11-tool --module <path> "
                          "--list-objects); the key and certificate in use are unchanged") from None
 
@@ -183,7 +183,7 @@ def _make_key_and_request(settings, base, slot, request):
                 session, label, slot_id, curve=spec.get("curve") if spec.get("type") == "ECC" else None,
                 rsa_bits=spec.get("size") or 2048)
         except p11.PyKCS11Error as exc:
-            code = pkcs11._code(exc)  # pylint: disable=protected-access  # the CKR_ name, never the arguments
+            code = pkcs11.error_code(exc)  # the CKR_ name, never the arguments
             raise TokenError("the token %s cannot make a %s key: %s" % (settings.token_label, _spec_text(spec), code),
                              "Choose an enroll_key_type the token supports; nothing in use was changed") from None
         public_key = pkcs11_keys.public_key_of(session, public_handle, label)
