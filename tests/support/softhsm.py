@@ -24,6 +24,7 @@ import subprocess
 import sys
 
 from tests.support import pki
+from tests.support.hardware_keys import PublicOnly
 from tests.support.scenario import make_trust
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -108,16 +109,6 @@ class SoftHsm(object):
     def private_keys(self, token, pin):
         """Every private key object in the token: [{"label", "id" (hex), "CKA_EXTRACTABLE", "CKA_SENSITIVE", ...}]."""
         return self._call("keys", token, pin, "")
-
-
-class PublicOnly(object):
-    """What pki.make_leaf needs of a key it certifies: its public half (the private one stays in the token)."""
-
-    def __init__(self, public_key):
-        self._public_key = public_key
-
-    def public_key(self):
-        return self._public_key
 
 
 class TokenTrust(object):
