@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from .._core import pkcs11, pkcs11_keys
 from .._core.errors import RolesAnywhereError
 from .._core.pkcs11_uri import format_uri, parse_uri
+from .command import PIN_NAME  # the slot's pin-source file: there when the key in use is in a token
 KEY_STORES = ("file", "pkcs11", "tpm")
 TPM_REFUSAL = ("enroll_key_store=tpm is not supported by the enroll role yet (issue 16): use file or pkcs11; the "
                "helper and the lookup already take TPM keys")
@@ -42,6 +43,10 @@ _SLOT_IDS = {"slot-a": b"\x0a", "slot-b": b"\x0b"}
 BINDINGS_PACKAGE = "python3-pykcs11"
 OPENSC_PACKAGE = "opensc"
 OPENSC_MODULES = ("opensc-pkcs11.so", "onepin-opensc-pkcs11.so")
+GONE_REFUSAL = ("enroll_pkcs11_so_pin would initialise a new token labelled %s, but the key in use on this host is in "
+                "a token with that label, which is not there")
+GONE_HINT = ("Check the token (plugged in? the module's configuration?); to replace the key with one in a new token, "
+             "run once with enroll_force_renew: true; nothing was changed")
 PACKAGES_REFUSAL = ("enroll_key_store=pkcs11 needs the OS package(s) %s on the host (for the Python running the role's "
                     "modules and the helper), and enroll_install_packages is false")
 PACKAGES_HINT = "Install them (apt-get or dnf install %s) or set enroll_install_packages: true; nothing was changed"
@@ -153,15 +158,17 @@ def _failing_token(settings, function, *args):
 
 
 def check_token(settings):
-    """Load the module, find the one token with the label and log in: the preflight; changes nothing."""
-    _failing_token(settings, _log_in_once, settings)
+    """Load the module, find the one token with the label and log in: the preflight; changes nothing. True when the
+    token is yet to be initialised (enroll_pkcs11_so_pin, token_plan)."""
+    return _failing_token(settings, _log_in_once, settings)
 
 
 def _log_in_once(settings):
     if _token_to_initialise(_library(settings), settings) is not None:
-        return  # the key's step initialises it (no SO PIN can be checked without initialising the token)
+        return True  # the key's step initialises it (no SO PIN can be checked without initialising the token)
     _unused, (session, _token) = _session(settings)
     session.closeSession()
+    return False
 
 
 def make_key_and_request(settings, base, slot, request):
@@ -254,9 +261,14 @@ def key_store_refusal(params):
     if missing:
         return None
     try:
-        check_token(settings)
+        to_initialise = check_token(settings)
     except RolesAnywhereError as error:
         return str(error)
+    # A token to initialise while the key in use is in a token with that label: that token is gone (removed, wiped);
+    # initialising a new one silently would leave the host's helper without its key and no renewal due.
+    in_use = os.path.join(params.get("root", "") + params.get("directory", ""), "current", PIN_NAME)
+    if to_initialise and os.path.lexists(in_use) and not params.get("force_renew"):
+        return "%s. %s" % (GONE_REFUSAL % settings.token_label, GONE_HINT)
     return None
 
 

@@ -314,3 +314,23 @@ def test_missing_packages_are_installed_or_refused(monkeypatch):
     assert "enroll_install_packages" in refusal and "nothing was changed" in refusal and PIN not in refusal
     # the variables are still checked first
     assert "enroll_key_passphrase" in token.key_store_refusal(dict(params, key_passphrase="secret"))
+
+
+def test_a_gone_token_is_not_silently_initialised_under_a_key_in_use(tmp_path, monkeypatch):
+    """The key in use is in a token with the label (the slot has its pin-source file), and that token is gone: the
+    SO PIN would make a new, empty one and nothing would renew. Refused, unless the user forces a renewal."""
+    monkeypatch.setattr(token, "packages_to_install", lambda params: [])
+    monkeypatch.setattr(token, "check_token", lambda settings: True)  # no token has the label, a slot is free
+    params = pkcs11_params(pkcs11_module=MODULE, pkcs11_so_pin="so-pin", root=str(tmp_path), directory="/etc/ra",
+                           force_renew=False)
+    assert token.key_store_refusal(params) is None  # not enrolled yet: initialised by the key's step
+    os.makedirs(str(tmp_path) + "/etc/ra/slot-a")
+    os.symlink("slot-a", str(tmp_path) + "/etc/ra/current")
+    with open(str(tmp_path) + "/etc/ra/slot-a/pkcs11.pin", "w", encoding="ascii") as handle:
+        handle.write(PIN)
+    refusal = token.key_store_refusal(params)
+    assert refusal.startswith("enroll_pkcs11_so_pin would initialise a new token labelled fleet, but the key in use")
+    assert "enroll_force_renew" in refusal and PIN not in refusal and "so-pin" not in refusal
+    assert token.key_store_refusal(dict(params, force_renew=True)) is None
+    monkeypatch.setattr(token, "check_token", lambda settings: False)  # the token is there: used as it is
+    assert token.key_store_refusal(params) is None
