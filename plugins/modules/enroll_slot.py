@@ -23,6 +23,9 @@ description:
     the slot (0644).
   - V(current) points C(current) at the slot in one rename and removes the other slot; with O(profiles), it then
     writes the AWS config profiles as V(profiles) does.
+  - V(discarded) removes the slot after a failed renewal and, with O(key_store=pkcs11), the key pair made for it in
+    the token (the slot's own C(CKA_ID); the key in use is never touched). A slot that C(current) points at is in use
+    and left alone. When the token cannot be reached, the key stays (the next renewal replaces it) with a warning.
   - V(profiles) writes, for each of O(profiles), the C(.aws) directory (0700) and the O(profile_block) between the
     markers C(# BEGIN/END rolesanywhere.fleet profile) O(aws_profile) in its C(config) (0600), both owned by the
     profile's user; a block already there is replaced in place, every other line stays.
@@ -46,7 +49,7 @@ options:
   state:
     description: The step to take.
     type: str
-    choices: [prepared, installed, current, profiles]
+    choices: [prepared, installed, current, profiles, discarded]
     required: true
   key_passphrase:
     description: With V(prepared), the passphrase of the new key, written to C(private-key.passphrase); empty for none.
@@ -113,6 +116,13 @@ options:
     default: ""
   tpm_key_password:
     description: With O(key_store=tpm), the new key's password; empty for none.
+    type: str
+    default: ""
+  pkcs11_so_pin:
+    description:
+      - With O(key_store=pkcs11), the token's Security Officer PIN. With V(prepared) and a request, when no token is
+        labelled O(pkcs11_token_label) but a slot holds an uninitialised token, that token is initialised first
+        (C_InitToken with this PIN and the label, then C_InitPIN with O(pkcs11_pin)). Not in check mode.
     type: str
     default: ""
   helper_file:
@@ -213,6 +223,7 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.profil
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.profiles import write_profiles
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.request import RequestError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import SLOTS
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import discard
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_current
@@ -241,7 +252,7 @@ def main():
             base=dict(type="path", required=True),
             slot=dict(type="str", choices=list(SLOTS), required=True),
             user=dict(type="str", required=True),
-            state=dict(type="str", choices=["prepared", "installed", "current", "profiles"], required=True),
+            state=dict(type="str", choices=["prepared", "installed", "current", "profiles", "discarded"], required=True),
             key_passphrase=dict(type="str", default="", no_log=True),
             request=dict(type="dict", options=dict(
                 key_spec=dict(type="dict", required=True, no_log=False),  # the key's algorithm and size, no key material
@@ -256,6 +267,7 @@ def main():
             tpm_device=dict(type="str", default=""),
             tpm_parent_handle=dict(type="str", default=""),
             tpm_key_password=dict(type="str", default="", no_log=True),
+            pkcs11_so_pin=dict(type="str", default="", no_log=True),
             helper_file=dict(type="str", default=""),
             helper_interpreter=dict(type="str", default=""),
             profiles=dict(type="list", elements="dict", default=[]),
@@ -272,7 +284,7 @@ def main():
     params = module.params
     base, slot, user = params["base"], params["slot"], params["user"]
     refusal, result = None, {"path": os.path.join(base, slot), "profiles_changed": []}
-    token = (TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"])
+    token = (TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"], params["pkcs11_so_pin"])
              if params["key_store"] == "pkcs11" else None)
     if params["key_store"] == "tpm":
         token = TpmSettings(params["tpm_device"], params["tpm_parent_handle"], params["tpm_key_password"])
@@ -292,6 +304,10 @@ def main():
             result["certificate"] = certificate_summary(certificate_view(params["certificate"].strip().encode("ascii")))
         elif params["state"] == "current":
             changed = make_current(base, slot, user, module.check_mode, token)
+        elif params["state"] == "discarded":
+            changed, warning = discard(base, slot, module.check_mode, token)
+            if warning:
+                module.warn(warning)
         if params["state"] in ("current", "profiles"):
             result["profiles_changed"] = write_profiles(params["profiles"], params["aws_profile"], params["profile_block"],
                                                         module.check_mode)

@@ -100,6 +100,21 @@ options:
         must hide the task's result (C(no_log)).
     type: str
     default: ""
+  pkcs11_so_pin:
+    description:
+      - With O(key_store=pkcs11), the token's Security Officer PIN (C(enroll_pkcs11_so_pin)). When no token is
+        labelled O(pkcs11_token_label) but a slot holds an uninitialised token, the preflight passes and
+        M(rolesanywhere.fleet.enroll_slot) initialises that token when it makes the key. It is in no returned value.
+    type: str
+    default: ""
+  install_packages:
+    description:
+      - With O(key_store=pkcs11), what to do when the host lacks an OS package the key needs (C(python3-pykcs11)
+        when the modules' Python cannot import PyKCS11; C(opensc) when O(pkcs11_module) is OpenSC's module and is not
+        there) (C(enroll_install_packages)). V(true) reports them in RV(missing_packages) and the step V(packages) in
+        RV(todo), and leaves the token's check to the key's step; V(false) fails, naming them, before anything changes.
+    type: bool
+    default: true
   common_name:
     description: Common name the certificate must have; empty for the host's FQDN (C(socket.getfqdn())).
     type: str
@@ -301,11 +316,18 @@ renew_reasons:
 todo:
   description:
     - The steps due; empty on a host where nothing is to do.
-    - V(renew), V(helper), V(directory), V(ca_bundle), V(profile), V(unit), V(start_unit).
+    - V(packages) (first, with RV(missing_packages)), V(renew), V(helper), V(directory), V(ca_bundle), V(profile),
+      V(unit), V(start_unit).
   returned: always
   type: list
   elements: str
   sample: [renew, profile]
+missing_packages:
+  description: With O(key_store=pkcs11) and O(install_packages), the OS packages to install first; empty otherwise.
+  returned: always
+  type: list
+  elements: str
+  sample: [python3-pykcs11]
 prove_installed:
   description: Whether the installed profile is to be proven (by O(verify), when no renewal proves the material).
   returned: always
@@ -425,6 +447,7 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host i
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.state_options import ARGUMENT_SPEC
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.state_options import settings_from
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.tpm_key import key_store_refusal
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import packages_to_install
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import unmask_pin
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import helper_sources
@@ -479,6 +502,9 @@ def main():
         module.warn(warning)
     result = decide(settings, check_mode=module.check_mode, run_command=module.run_command, cryptography_available=HAS_CRYPTOGRAPHY)
     result.update(helper_interpreter=interpreter, python=sys.executable, user_id=pwd.getpwuid(os.geteuid()).pw_name)
+    result["missing_packages"] = packages_to_install(module.params)  # install_packages: else refused above
+    if result["missing_packages"]:
+        result["todo"] = ["packages"] + result["todo"]
     module.exit_json(changed=False, **result)
 
 

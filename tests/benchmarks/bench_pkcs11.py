@@ -14,7 +14,6 @@ at the collection layout (``make bench`` does):
 
 from __future__ import annotations
 
-import datetime
 import os
 import sys
 import tempfile
@@ -23,20 +22,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.benchmarks.bench_signing import ANCHOR, ENDPOINT, PROFILE, ROLE, measure, summary  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import pki  # noqa: E402  pylint: disable=wrong-import-position
-from tests.support.softhsm import PIN, TOKEN, PublicOnly, SoftHsm, missing_parts  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.hardware_keys import PublicOnly, key_store_rows, run_bench  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.softhsm import PIN, TOKEN, SoftHsm, missing_parts  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def main(iterations):
-    missing = missing_parts()
-    if missing:
-        print("skipped: needs %s" % " and ".join(missing))
-        return 0
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing  # pylint: disable=import-outside-toplevel
+def measure_rows(iterations):
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.x509 import load_signing_material  # pylint: disable=import-outside-toplevel
 
-    now = datetime.datetime.now(datetime.timezone.utc)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-pkcs11-") as directory:
         hsm = SoftHsm(directory)
@@ -54,22 +47,8 @@ def main(iterations):
                 ("file", lambda leaf=file_leaf: load_signing_material(leaf.cert_pem, leaf.key_pem)),
                 ("SoftHSM2", lambda uri=uri: load_signing_material(uri, pkcs11_module=hsm.module)),
             )
-            for store, load in stores:
-                material = load()
-
-                def build(material=material):
-                    return signing.build_create_session_request(material, ANCHOR, PROFILE, ROLE, endpoint=ENDPOINT, now=now)
-
-                rows.append((label, store, "build+sign", summary(measure(build, iterations)), iterations))
-                signing.release_key(material.private_key)
-                load_iterations = max(5, iterations // 10)
-                rows.append((label, store, "load", summary(measure(lambda load=load: signing.release_key(load().private_key),
-                                                                   load_iterations)), load_iterations))
-    print("%-9s %-9s %-11s %10s %10s %6s" % ("key", "store", "step", "median ms", "p95 ms", "n"))
-    for label, store, step, (median, p95), count in rows:
-        print("%-9s %-9s %-11s %10.2f %10.2f %6d" % (label, store, step, median, p95, count))
-    cache_hit_ratio()
-    return 0
+            rows += key_store_rows(label, stores, lambda _store: (iterations, max(5, iterations // 10)), release=True)
+    return rows
 
 
 def cache_hit_ratio():
@@ -86,4 +65,4 @@ def cache_hit_ratio():
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))
+    sys.exit(run_bench(measure_rows, " and ".join(missing_parts()), cache_hit_ratio))

@@ -15,7 +15,6 @@ pointing at the collection layout (``make bench`` does):
 
 from __future__ import annotations
 
-import datetime
 import os
 import subprocess
 import sys
@@ -26,22 +25,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.benchmarks.bench_signing import ANCHOR, ENDPOINT, PROFILE, ROLE, measure, summary  # noqa: E402  pylint: disable=wrong-import-position
+from tests.benchmarks.bench_signing import summary  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import pki  # noqa: E402  pylint: disable=wrong-import-position
-from tests.support.softhsm import PublicOnly  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.hardware_keys import PublicOnly, key_store_rows, run_bench  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.swtpm import PRIMARY, SoftTpm, missing_parts  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def main(iterations):
-    missing = missing_parts()
-    if missing:
-        print("skipped: needs the Debian packages %s" % ", ".join(missing))
-        return 0
-    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import signing  # pylint: disable=import-outside-toplevel
+def measure_rows(iterations):
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.tpm import TpmKeyOptions  # pylint: disable=import-outside-toplevel
     from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.x509 import load_signing_material  # pylint: disable=import-outside-toplevel
 
-    now = datetime.datetime.now(datetime.timezone.utc)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-tpm-") as directory:
         tpm = SoftTpm(directory)
@@ -57,23 +50,17 @@ def main(iterations):
                     ("TSS2 file", lambda c=certificate, k=key: load_signing_material(c, k.pem, tpm=options)),
                     ("handle", lambda c=certificate, k=key: load_signing_material(c, k.handle, tpm=options)),
                 )
-                for store, load in stores:
-                    material = load()
-
-                    def build(material=material):
-                        return signing.build_create_session_request(material, ANCHOR, PROFILE, ROLE, endpoint=ENDPOINT, now=now)
-
-                    count = iterations if store == "file" else max(10, iterations // 4)
-                    rows.append((label, store, "build+sign", summary(measure(build, count)), count))
-                    rows.append((label, store, "load", summary(measure(load, max(5, count // 4))), max(5, count // 4)))
+                rows += key_store_rows(label, stores, lambda store: signatures_and_loads(store, iterations))
                 rows.append((label, "tpm2-tools", "sign", summary(tools_signature(tpm, key, directory, 10)), 10))
         finally:
             tpm.stop()
-    print("%-9s %-10s %-11s %10s %10s %6s" % ("key", "store", "step", "median ms", "p95 ms", "n"))
-    for label, store, step, (median, p95), count in rows:
-        print("%-9s %-10s %-11s %10.2f %10.2f %6d" % (label, store, step, median, p95, count))
-    cache_hit_ratio()
-    return 0
+    return rows
+
+
+def signatures_and_loads(store, iterations):
+    """Fewer TPM signatures than file ones (each costs milliseconds), and a quarter as many loads."""
+    signatures = iterations if store == "file" else max(10, iterations // 4)
+    return signatures, max(5, signatures // 4)
 
 
 def tools_signature(tpm, key, directory, runs):
@@ -111,4 +98,5 @@ def cache_hit_ratio():
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))
+    missing = missing_parts()
+    sys.exit(run_bench(measure_rows, "the Debian packages %s" % ", ".join(missing) if missing else "", cache_hit_ratio))

@@ -24,15 +24,14 @@ import subprocess
 import sys
 
 from tests.support import pki
+from tests.support.hardware_keys import PublicOnly
 from tests.support.scenario import make_trust
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE_CANDIDATES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
                      "/usr/lib64/pkcs11/libsofthsm2.so", "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so")
-P256_OID = bytes.fromhex("06082a8648ce3d030107")
 PIN = "4711"
 TOKEN = "fleet"
-P384_OID = bytes.fromhex("06052b81040022")
 
 
 def softhsm_module():
@@ -72,6 +71,19 @@ class SoftHsm(object):
         subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", so_pin],
                        env=self.environ(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
+    def token_labels(self):
+        """The labels of the initialised tokens (softhsm2-util, independent of the collection's code)."""
+        done = subprocess.run(["softhsm2-util", "--show-slots"], env=self.environ(), check=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+        labels, initialised = [], False
+        for line in done.stdout.splitlines():
+            field, _colon, value = line.strip().partition(":")
+            if field == "Initialized":
+                initialised = value.strip() == "yes"
+            elif field == "Label" and initialised:
+                labels.append(value.strip())
+        return labels
+
     def _call(self, *args):
         done = subprocess.run([sys.executable, "-m", "tests.support.softhsm", self.module] + [str(a) for a in args],
                               env=self.environ(), cwd=ROOT, check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -97,16 +109,6 @@ class SoftHsm(object):
     def private_keys(self, token, pin):
         """Every private key object in the token: [{"label", "id" (hex), "CKA_EXTRACTABLE", "CKA_SENSITIVE", ...}]."""
         return self._call("keys", token, pin, "")
-
-
-class PublicOnly(object):
-    """What pki.make_leaf needs of a key it certifies: its public half (the private one stays in the token)."""
-
-    def __init__(self, public_key):
-        self._public_key = public_key
-
-    def public_key(self):
-        return self._public_key
 
 
 class TokenTrust(object):
@@ -151,27 +153,14 @@ def _session(module, token, pin):
     raise SystemExit("no token %s" % token)
 
 
-def _generate(p11, session, label, key_id, key_type):
+def _generate(session, label, key_id, key_type):
+    """The key pair made by the collection's own code (_core/pkcs11_keys, as the role and the own CA make theirs):
+    the tests read its protection back through the token, independently."""
     from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa  # pylint: disable=import-outside-toplevel
-    common = [(p11.CKA_TOKEN, True), (p11.CKA_LABEL, label), (p11.CKA_ID, tuple(key_id))]
-    private = common + [(p11.CKA_CLASS, p11.CKO_PRIVATE_KEY), (p11.CKA_SIGN, True), (p11.CKA_PRIVATE, True),
-                        (p11.CKA_SENSITIVE, True), (p11.CKA_EXTRACTABLE, False)]
-    public = common + [(p11.CKA_CLASS, p11.CKO_PUBLIC_KEY), (p11.CKA_VERIFY, True)]
-    if key_type.startswith("EC"):
-        curve, oid = (ec.SECP384R1(), P384_OID) if key_type == "EC-P384" else (ec.SECP256R1(), P256_OID)
-        public_handle, _private = session.generateKeyPair(
-            public + [(p11.CKA_KEY_TYPE, p11.CKK_EC), (p11.CKA_EC_PARAMS, oid)],
-            private + [(p11.CKA_KEY_TYPE, p11.CKK_EC)], mecha=p11.MechanismECGENERATEKEYPAIR)
-        point = bytes(session.getAttributeValue(public_handle, [p11.CKA_EC_POINT])[0])
-        point = point[2:] if point[1] < 0x80 else point[3:]  # DER OCTET STRING around the point
-        key = ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
-    else:
-        public_handle, _private = session.generateKeyPair(
-            public + [(p11.CKA_KEY_TYPE, p11.CKK_RSA), (p11.CKA_MODULUS_BITS, 2048), (p11.CKA_PUBLIC_EXPONENT, (1, 0, 1))],
-            private + [(p11.CKA_KEY_TYPE, p11.CKK_RSA)], mecha=p11.MechanismRSAGENERATEKEYPAIR)
-        modulus, exponent = session.getAttributeValue(public_handle, [p11.CKA_MODULUS, p11.CKA_PUBLIC_EXPONENT])
-        key = rsa.RSAPublicNumbers(int.from_bytes(bytes(exponent), "big"), int.from_bytes(bytes(modulus), "big")).public_key()
+    from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import pkcs11_keys  # pylint: disable=import-outside-toplevel
+    curve = {"EC": "secp256r1", "EC-P384": "secp384r1"}.get(key_type)
+    public_handle, _private = pkcs11_keys.generate_key_pair(session, label, key_id, curve=curve, rsa_bits=2048)
+    key = pkcs11_keys.public_key_of(session, public_handle, label)
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo).hex()
 
 
@@ -185,7 +174,7 @@ def main(argv):
     module, command, token, pin, label = argv[:5]
     p11, _library, session = _session(module, token, pin)
     if command == "generate":
-        print(json.dumps(_generate(p11, session, label, bytes.fromhex(argv[5]), argv[6])))
+        print(json.dumps(_generate(session, label, bytes.fromhex(argv[5]), argv[6])))
     elif command == "import":
         from cryptography import x509  # pylint: disable=import-outside-toplevel
         with open(argv[6], "rb") as handle:

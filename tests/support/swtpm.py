@@ -25,7 +25,7 @@ import time
 
 from tests.support import pki
 from tests.support.scenario import make_trust
-from tests.support.softhsm import PublicOnly
+from tests.support.hardware_keys import PublicOnly
 
 PACKAGES = {"swtpm": "swtpm", "swtpm_setup": "swtpm-tools", "tpm2_encodeobject": "tpm2-tools"}
 PRIMARY = ["-C", "o", "-G", "ecc256:aes128cfb", "-g", "sha256",

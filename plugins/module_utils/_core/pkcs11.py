@@ -74,12 +74,12 @@ def open_module(path=None):
     try:
         library.load(path)
     except p11.PyKCS11Error as exc:
-        raise ConfigurationError("PKCS#11 module %s cannot be initialised: %s" % (path, _code(exc)), MODULE_HINT) from None
+        raise ConfigurationError("PKCS#11 module %s cannot be initialised: %s" % (path, error_code(exc)), MODULE_HINT) from None
     _MODULES[path] = library
     return library
 
 
-def _code(exc):
+def error_code(exc):
     """The CKR_ name of a PyKCS11Error (never its arguments: they may echo what was passed)."""
     p11 = bindings()
     return p11.CKR.get(getattr(exc, "value", None), "error %s" % getattr(exc, "value", "?"))
@@ -117,11 +117,13 @@ class Token(object):
         return all(uri.text(name) is None or uri.text(name) == value for name, value in self.fields.items())
 
 
-def _tokens(library, uri):
+def matching_tokens(library, uri):
+    """The present tokens whose fields match the URI's token attributes (RFC 7512; used by the helper, the own CA's
+    token key and the enroll role)."""
     try:
         slots = library.getSlotList(tokenPresent=True)
     except bindings().PyKCS11Error as exc:
-        raise MaterialError("the PKCS#11 module lists no tokens: %s" % _code(exc), MODULE_HINT) from None
+        raise MaterialError("the PKCS#11 module lists no tokens: %s" % error_code(exc), MODULE_HINT) from None
     tokens = []
     for slot in slots:
         try:
@@ -133,7 +135,8 @@ def _tokens(library, uri):
     return tokens
 
 
-def _template(p11, uri, object_class):
+def object_template(p11, uri, object_class):
+    """The C_FindObjects template of the URI's ``object`` (CKA_LABEL) and ``id`` (CKA_ID) for ``object_class``."""
     template = [(p11.CKA_CLASS, object_class)]
     if "object" in uri.path:
         template.append((p11.CKA_LABEL, uri.text("object")))
@@ -150,12 +153,13 @@ def _attribute(session, handle, attribute):
     return value
 
 
-def _login(session, token, pin, uri_text, user_type=None):
+def log_in(session, token, pin, uri_text, user_type=None):
+    """C_Login; a wrong or locked PIN becomes one MaterialError naming the token and ``uri_text``, never the PIN."""
     p11 = bindings()
     try:
         session.login(pin, p11.CKU_USER if user_type is None else user_type)
     except p11.PyKCS11Error as exc:
-        code = _code(exc)
+        code = error_code(exc)
         if code == "CKR_USER_ALREADY_LOGGED_IN":
             return
         if code in ("CKR_PIN_INCORRECT", "CKR_PIN_LEN_RANGE", "CKR_PIN_INVALID"):
@@ -184,8 +188,8 @@ def find_certificate(library, uri, pin):
     """(token, session, certificate, CKA_ID, chain candidates) for a certificate URI (getMatchingCerts)."""
     p11 = bindings()
     text = without_pin(format_uri(uri.path, {}))
-    tokens = _tokens(library, uri)
-    template = _template(p11, uri, p11.CKO_CERTIFICATE)
+    tokens = matching_tokens(library, uri)
+    template = object_template(p11, uri, p11.CKO_CERTIFICATE)
     matches = []
     for token in tokens:
         session = library.openSession(token.slot, p11.CKF_SERIAL_SESSION)
@@ -196,7 +200,7 @@ def find_certificate(library, uri, pin):
             session.closeSession()
     if not matches and len(tokens) == 1 and pin is not None:  # private certificates: log in to the one token
         session = library.openSession(tokens[0].slot, p11.CKF_SERIAL_SESSION)
-        _login(session, tokens[0], pin, text)
+        log_in(session, tokens[0], pin, text)
         found = _certificate_objects(session, template)
         if found:
             matches.append((tokens[0], session, found))
@@ -301,21 +305,21 @@ class Pkcs11Signer(KeySigner):
             raise MaterialError("private key %s asks for its PIN at every signature (CKA_ALWAYS_AUTHENTICATE)" % self.description,
                                 "Pass --reuse-pin when that PIN is the token's user PIN (as with YubiKey PIV slot 9c); "
                                 "this helper does not prompt", source=self.description)
-        _login(self._session, self._token, self._pin, self.description, bindings().CKU_CONTEXT_SPECIFIC)
+        log_in(self._session, self._token, self._pin, self.description, bindings().CKU_CONTEXT_SPECIFIC)
 
     def sign(self, data):
         p11 = bindings()
         try:
             return self._sign_once(data)
         except p11.PyKCS11Error as exc:
-            if _code(exc) not in STALE:
-                raise MaterialError("signing with %s failed: %s" % (self.description, _code(exc)),
+            if error_code(exc) not in STALE:
+                raise MaterialError("signing with %s failed: %s" % (self.description, error_code(exc)),
                                     "Check that the key may sign (CKA_SIGN) with RSA PKCS#1 v1.5 or ECDSA", source=self.description) from None
         self.close()
         try:  # the token went away and came back: find the key again and log in again, once
             return self._sign_once(data)
         except p11.PyKCS11Error as exc:
-            raise MaterialError("signing with %s failed: %s" % (self.description, _code(exc)),
+            raise MaterialError("signing with %s failed: %s" % (self.description, error_code(exc)),
                                 "Check that the token is present and unlocked", source=self.description) from None
 
     def close(self):
@@ -350,7 +354,7 @@ def _proves(signer, certificate):
 
 
 def _key_token(library, key_uri, certificate_token, text):
-    tokens = _tokens(library, key_uri)
+    tokens = matching_tokens(library, key_uri)
     if len(tokens) == 1:
         return tokens[0]
     # Several tokens match: the certificate's, when it is one of them (getPKCS11Key).
@@ -376,7 +380,7 @@ def find_key(library, key_uri, pin, certificate, certificate_token=None, certifi
     token = _key_token(library, key_uri, certificate_token, text)
     session = library.openSession(token.slot, p11.CKF_SERIAL_SESSION)
     if pin is not None:
-        _login(session, token, pin, text)
+        log_in(session, token, pin, text)
     elif token.login_required:
         session.closeSession()
         raise MaterialError("%s needs its user PIN to sign (%s)" % (token.name, text),
@@ -384,7 +388,7 @@ def find_key(library, key_uri, pin, certificate, certificate_token=None, certifi
                             source=text)
     uri = key_uri
     while True:
-        for handle in session.findObjects(_template(p11, uri, p11.CKO_PRIVATE_KEY)):
+        for handle in session.findObjects(object_template(p11, uri, p11.CKO_PRIVATE_KEY)):
             key_type = {p11.CKK_RSA: "RSA", p11.CKK_EC: "EC"}.get(_attribute(session, handle, p11.CKA_KEY_TYPE))
             if key_type is None:
                 continue
@@ -426,7 +430,7 @@ def load_pkcs11_material(certificate, private_key=None, intermediates=None, modu
     try:
         return _load(library, certificate, certificate_uri, key_uri, pin, private_key, intermediates, reuse_pin)
     except bindings().PyKCS11Error as exc:  # the token went away or misbehaved while it was read
-        raise MaterialError("the PKCS#11 token of %s failed: %s" % (without_pin(private_key or certificate), _code(exc)),
+        raise MaterialError("the PKCS#11 token of %s failed: %s" % (without_pin(private_key or certificate), error_code(exc)),
                             "Check that the token is present and its module works (pkcs11-tool --module <path> --list-objects)",
                             source=without_pin(private_key or certificate)) from None
 

@@ -21,16 +21,55 @@ CURVE_PARAMS = {"secp256r1": bytes.fromhex("06082a8648ce3d030107"), "secp384r1":
 def open_rw_session(library, uri, pin, source, hint):
     """A read-write session of the one token ``uri`` names, logged in with ``pin`` (the core's PIN messages)."""
     p11 = pkcs11.bindings()
-    tokens = pkcs11._tokens(library, uri)  # pylint: disable=protected-access  # the helper's token matching
+    tokens = pkcs11.matching_tokens(library, uri)  # the helper's token matching
     if len(tokens) != 1:
         raise MaterialError("%d PKCS#11 tokens match %s" % (len(tokens), source), hint, source=source)
     session = library.openSession(tokens[0].slot, p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION)
     try:
-        pkcs11._login(session, tokens[0], pin, source)  # pylint: disable=protected-access  # one wording for PIN errors
+        pkcs11.log_in(session, tokens[0], pin, source)  # one wording for PIN errors
     except MaterialError:
         session.closeSession()
         raise
     return session, tokens[0]
+
+
+def uninitialised_slots(library):
+    """The slots whose token is present but not initialised (CKF_TOKEN_INITIALIZED unset in C_GetTokenInfo's flags,
+    PKCS#11 v2.40 section 3.2 CK_TOKEN_INFO): SoftHSM2's free slot, an HSM's blank partition."""
+    p11 = pkcs11.bindings()
+    found = []
+    for slot in library.getSlotList(tokenPresent=True):
+        try:
+            flags = library.getTokenInfo(slot).flags
+        except p11.PyKCS11Error:  # a slot that cannot describe itself is skipped, as pkcs11's token matching does
+            continue
+        if not flags & p11.CKF_TOKEN_INITIALIZED:
+            found.append(slot)
+    return found
+
+
+def label_field(label):
+    """``label`` as CK_TOKEN_INFO's label field: UTF-8, padded with blanks to 32 bytes; ValueError when longer."""
+    encoded = label.encode("utf-8")
+    if len(encoded) > 32:
+        raise ValueError("a PKCS#11 token label is at most 32 bytes, %r has %d" % (label, len(encoded)))
+    return encoded.ljust(32, b" ").decode("utf-8")
+
+
+def initialise_token(library, slot, so_pin, label, pin):
+    """C_InitToken on ``slot`` with the SO PIN and ``label``, then C_InitPIN of the user's ``pin`` in an SO session
+    (PKCS#11 v2.40 sections 5.6 C_InitToken and C_InitPIN: only the SO may set the user PIN). Raises PyKCS11Error."""
+    p11 = pkcs11.bindings()
+    # CK_TOKEN_INFO's label is 32 bytes padded with blanks (v2.40 section 3.2); PyKCS11 1.5 pads it with NULs,
+    # which RFC 7512 matching (and softhsm2-util, pkcs11-tool) would then see as part of the label.
+    library.initToken(slot, so_pin, label_field(label))
+    session = library.openSession(slot, p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION)
+    try:
+        session.login(so_pin, user_type=p11.CKU_SO)
+        session.initPin(pin)
+        session.logout()
+    finally:
+        session.closeSession()
 
 
 def public_key_of(session, handle, source):

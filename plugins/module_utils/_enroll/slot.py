@@ -14,6 +14,7 @@ import os
 import shutil
 import stat
 
+from .._core.errors import RolesAnywhereError
 from .._core.files import atomic_write
 from .command import PASSPHRASE_NAME, PIN_NAME
 from .host import is_as_wanted, uid_of
@@ -166,3 +167,26 @@ def make_current(base, slot, user, check_mode=False, token=None):
     if isinstance(token, token_store.TokenSettings):  # a TPM key file went with the previous slot
         token_store.remove_key(token, base, os.path.basename(previous))
     return True
+
+
+def discard(base, slot, check_mode=False, token=None):
+    """Remove the staging ``slot`` of a failed renewal and, with ``token``, the key pair made for it in the token
+    (its own CKA_ID: the key in use, under the other slot's id, is never touched). A slot the 'current' link points
+    at is in use (a failure after the swap): it is left alone. (changed, warning): the token's failure is a warning,
+    so that the renewal's own error stays the one reported."""
+    check_slot(slot)
+    current = os.path.join(base, "current")
+    if os.path.islink(current) and os.readlink(current) == slot:
+        return False, None
+    staging = os.path.join(base, slot)
+    changed = os.path.lexists(staging)
+    if not check_mode:
+        _remove(staging)
+    # A TPM key (tpm_key.TpmSettings) is its TSS2 key file, removed with the slot; only a token holds a key apart.
+    if check_mode or not isinstance(token, token_store.TokenSettings):
+        return changed, None
+    try:
+        destroyed = token_store.remove_key(token, base, slot)
+    except RolesAnywhereError as error:
+        return changed, "the staging key in the token was not removed (the next renewal replaces it): %s" % error
+    return changed or destroyed > 0, None

@@ -32,6 +32,8 @@ ARGUMENT_SPEC = dict(
     # Not no_log, as key_passphrase: it is on the helper's command line (AWS's --tpm-key-password), which this module
     # returns; the role hides the whole task when it is set.
     tpm_key_password=dict(type="str", default="", no_log=False),
+    pkcs11_so_pin=dict(type="str", default="", no_log=True),  # token.unmask_pin once used
+    install_packages=dict(type="bool", default=True),
     common_name=dict(type="str", default=""),
     subject=dict(type="dict", default={}),
     trust_subject_fields=dict(type="list", elements="str", default=[]),

@@ -79,8 +79,8 @@ def find_or_make_key(reference, pin, key_type, check_mode=False, may_make=True):
     library = pkcs11.open_module(module_path)
     session = _open_rw(library, uri, pin_for(uri, pin, OPTION), OPTION)
     try:
-        public = session.findObjects(pkcs11._template(p11, uri, p11.CKO_PUBLIC_KEY))  # pylint: disable=protected-access
-        private = session.findObjects(pkcs11._template(p11, uri, p11.CKO_PRIVATE_KEY))  # pylint: disable=protected-access
+        public = session.findObjects(pkcs11.object_template(p11, uri, p11.CKO_PUBLIC_KEY))
+        private = session.findObjects(pkcs11.object_template(p11, uri, p11.CKO_PRIVATE_KEY))
         if private and public:
             return pkcs11_keys.public_key_of(session, public[0], OPTION), False
         if private:  # a key imported without its public half: the CA certificate's public key is proved against it
@@ -96,7 +96,7 @@ def find_or_make_key(reference, pin, key_type, check_mode=False, may_make=True):
                 session, uri.text("object"), uri.path.get("id"), curve=CURVES[key_type][0] if key_type in CURVES else None,
                 rsa_bits=RSA_BITS.get(key_type))
         except p11.PyKCS11Error as exc:
-            raise MaterialError("the token cannot make the CA key (%s): %s" % (key_type, pkcs11._code(exc)),  # pylint: disable=protected-access
+            raise MaterialError("the token cannot make the CA key (%s): %s" % (key_type, pkcs11.error_code(exc)),
                                 "Choose a key_type the token supports in %s" % OPTION, source=OPTION) from None
         return pkcs11_keys.public_key_of(session, public_handle, OPTION), True
     finally:

@@ -11,16 +11,15 @@ signature against the certificate's public key, so a wrong signature fails the t
 from __future__ import annotations
 
 import configparser
-import json
 import os
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from tests.functional.helper.helpers import Serving, assert_error, run_helper
+from tests.functional.helper.helpers import assert_error, run_helper
 from tests.functional.helper.helpers import credential_document as credentials
-from tests.functional.helper.test_serve import credentials as served, wait_until
+from tests.support.hardware_keys import assert_serve_refreshes
 from tests.support.softhsm import PIN, TOKEN, TokenTrust, missing_parts
 
 MISSING = missing_parts()
@@ -87,14 +86,8 @@ def test_update_writes_credentials_from_the_token(helper, token, env):
 
 def test_serve_refreshes_with_the_token(helper, token, env, tmp_path):
     """Every refresh opens a new session, logs in and signs in the token again."""
-    args = token.args(token.uri("object=ra-ec")) + ["--session-duration", "900", "--refresh-margin", "898"]  # ~2 s
-    with Serving(helper, args, env, tmp_path / "serve.log") as serving:
-        serving.role_name = token.trust.role_name
-        status, _headers, body = served(serving)
-        assert status == 200, body
-        first = json.loads(body)["AccessKeyId"]
-        assert wait_until(lambda: json.loads(served(serving)[2])["AccessKeyId"] != first)
-        assert "Credentials refreshed" in serving.log() and PIN not in serving.log()
+    assert_serve_refreshes(helper, token.args(token.uri("object=ra-ec")), env, tmp_path / "serve.log",
+                           token.trust.role_name, PIN)
 
 
 def test_cache_hit_does_not_touch_the_token(helper, token, emulator, env, tmp_path):

@@ -11,15 +11,14 @@ emulator verifies every signature against the certificate's public key, so a wro
 from __future__ import annotations
 
 import configparser
-import json
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from tests.functional.helper.helpers import Serving, assert_error, run_helper
+from tests.functional.helper.helpers import assert_error, run_helper
 from tests.functional.helper.helpers import credential_document as credentials
-from tests.functional.helper.test_serve import credentials as served, wait_until
+from tests.support.hardware_keys import assert_serve_refreshes
 from tests.support.swtpm import KEY_PASSWORD, TpmTrust, missing_parts
 
 MISSING = missing_parts()
@@ -91,14 +90,7 @@ def test_update_writes_credentials(helper, tpm, env):
 
 def test_serve_refreshes_with_the_tpm(helper, tpm, env, tmp_path):
     """Every refresh loads the key under its parent, signs in the TPM and flushes it again."""
-    args = tpm.args("ec-file") + ["--session-duration", "900", "--refresh-margin", "898"]  # ~2 s
-    with Serving(helper, args, env, tmp_path / "serve.log") as serving:
-        serving.role_name = tpm.trust.role_name
-        status, _headers, body = served(serving)
-        assert status == 200, body
-        first = json.loads(body)["AccessKeyId"]
-        assert wait_until(lambda: json.loads(served(serving)[2])["AccessKeyId"] != first)
-        assert "Credentials refreshed" in serving.log() and KEY_PASSWORD not in serving.log()
+    assert_serve_refreshes(helper, tpm.args("ec-file"), env, tmp_path / "serve.log", tpm.trust.role_name, KEY_PASSWORD)
     # nothing was left loaded in the TPM (swtpm has no resource manager: a leak would exhaust its 3 slots)
     assert b"0x80" not in tpm.tpm.tool("tpm2_getcap", "handles-transient")
 
@@ -184,7 +176,7 @@ def test_key_file_of_another_tpm(helper, tpm, env, tmp_path):
 
 def _certificate_for(tpm, key, tmp_path):
     from tests.support import pki
-    from tests.support.softhsm import PublicOnly
+    from tests.support.hardware_keys import PublicOnly
     leaf = pki.make_leaf(tpm.trust.issuer, cn="stranger.example.com", private_key=PublicOnly(key.public_key))
     path = str(tmp_path / "stranger.pem")
     pki.write_cert_pem(path, leaf.certificate)

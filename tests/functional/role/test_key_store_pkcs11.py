@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -26,13 +27,16 @@ pytestmark = pytest.mark.skipif(bool(MISSING), reason="PKCS#11 tests need %s" % 
 TOKEN = "enrol"
 PIN = "Pin-7c41-never-shown"
 WRONG_PIN = "Wrong-3b9e-never-shown"
+SO_PIN = "So-5e0a-never-shown"
+PACKAGE_TASK = "Install the PKCS#11 bindings (and OpenSC) from the OS packages"
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's Python: cryptography from the OS, PyKCS11 only with python3-pykcs11
 
 
 def run_enroll(fleet, *args, extra_vars=None, expect_rc=0):
     run = fleet.playbook("enroll", *args, extra_vars=extra_vars)
     assert run.rc == expect_rc, run.tail()
     output = run.stdout + run.stderr
-    assert PIN not in output and WRONG_PIN not in output, "a PIN is in the output of enroll %s" % " ".join(args)
+    assert PIN not in output and WRONG_PIN not in output and SO_PIN not in output, "a PIN is in the output of enroll %s" % " ".join(args)
     return run
 
 
@@ -102,9 +106,10 @@ def test_pkcs11_key_store_enrols_renews_and_refuses_a_wrong_pin(emulator, trust_
     assert PIN not in config
     assert_works_with(fleet, first)
 
-    # nothing changed: nothing to do
+    # nothing changed: nothing to do (and no package step: the modules' Python imports PyKCS11)
     run = run_enroll(fleet)
     assert run.recap()["h01"]["changed"] == 0, run.changed_tasks()
+    assert PACKAGE_TASK not in run.stdout and "packages.yml" not in run.stdout
 
     # forced renewal in check mode: nothing made
     run_enroll(fleet, "--check", extra_vars={"enroll_force_renew": True})
@@ -121,12 +126,80 @@ def test_pkcs11_key_store_enrols_renews_and_refuses_a_wrong_pin(emulator, trust_
     assert_works_with(fleet, second)
 
     # a broken renewal (a CA the trust anchor does not know signs): the proof fails, the key and certificate in use
-    # keep working (the new key, made under the staging slot's id, is replaced by the next renewal)
+    # keep working, and the failure path destroyed the key made for the staging slot (slot-a's id): the token holds
+    # only the live key
     stranger = pki.make_ca(cn="stranger").write(str(tmp_path), "stranger")
     run = run_enroll(fleet, expect_rc=2, extra_vars={"enroll_own_ca_certificate": stranger.certificate,
                                                      "enroll_own_ca_private_key": stranger.private_key, "enroll_own_ca_chain": ""})
     assert "The certificate in use is unchanged and keeps working" in run.stdout, run.tail()
     assert fleet.certificate("h01").serial_number == second
-    assert "0b" in [k["id"] for k in token_keys(hsm)]
+    assert [k["id"] for k in token_keys(hsm)] == ["0b"]
     assert sorted(os.listdir(base)) == ["current", "slot-b"]
     assert_works_with(fleet, second)
+
+
+def test_pkcs11_so_pin_initialises_the_token_in_an_empty_slot(emulator, trust_vars, tmp_path, monkeypatch):
+    hsm = SoftHsm(tmp_path / "hsm")  # no token: SoftHSM2 shows one slot with an uninitialised token
+    monkeypatch.setenv("SOFTHSM2_CONF", hsm.conf)
+    fleet = new_fleet(tmp_path, emulator, trust_vars, "pkcs11", enroll_key_store="pkcs11", enroll_pkcs11_module=hsm.module,
+                      enroll_pkcs11_token_label=TOKEN, enroll_pkcs11_pin=PIN, enroll_systemd="none")
+    base = os.path.join(fleet.root("h01"), "etc/rolesanywhere")
+
+    # without the SO PIN: the error naming the label (and the new variable), nothing made
+    run = run_enroll(fleet, expect_rc=2)
+    assert "0 PKCS#11 tokens match enroll_pkcs11_token_label=%s" % TOKEN in run.stdout, run.tail()
+    assert "enroll_pkcs11_so_pin" in run.stdout and not os.path.lexists(base)
+
+    fleet.group_vars["enroll_pkcs11_so_pin"] = SO_PIN
+    fleet.write_inventory()
+    # check mode: the preflight passes, the token is not initialised
+    run = run_enroll(fleet, "--check")
+    assert run.recap()["h01"]["changed"] > 0 and SO_PIN not in run.stdout + run.stderr
+    assert not os.path.lexists(base) and hsm.token_labels() == []
+
+    run = run_enroll(fleet)
+    assert SO_PIN not in run.stdout + run.stderr
+    assert hsm.token_labels() == [TOKEN]
+    [key] = token_keys(hsm)  # logged in with enroll_pkcs11_pin, which the role set with C_InitPIN
+    assert key["id"] == "0a" and key["CKA_EXTRACTABLE"] is False and key["CKA_SENSITIVE"] is True
+    assert_no_private_key_on_disk(base)
+    assert_works_with(fleet, fleet.certificate("h01").serial_number)
+
+    # the token exists now: nothing to do, and it is not initialised again
+    run = run_enroll(fleet)
+    assert run.recap()["h01"]["changed"] == 0, run.changed_tasks()
+    assert hsm.token_labels() == [TOKEN] and [k["id"] for k in token_keys(hsm)] == ["0a"]
+
+
+def system_python_without_pykcs11():
+    """Whether SYSTEM_PYTHON runs the role's modules (cryptography, apt) but cannot import PyKCS11: a host lacking
+    python3-pykcs11, without uninstalling anything."""
+    if not os.path.exists(SYSTEM_PYTHON):
+        return False
+    modules = subprocess.run([SYSTEM_PYTHON, "-c", "import cryptography, apt"], check=False, capture_output=True)
+    bindings = subprocess.run([SYSTEM_PYTHON, "-c", "import PyKCS11"], check=False, capture_output=True)
+    return modules.returncode == 0 and bindings.returncode != 0
+
+
+@pytest.mark.skipif(not system_python_without_pykcs11(),
+                    reason="needs %s with cryptography and apt but without python3-pykcs11" % SYSTEM_PYTHON)
+def test_pkcs11_bindings_missing_on_the_host_are_installed_or_named(emulator, trust_vars, tmp_path, monkeypatch):
+    hsm = SoftHsm(tmp_path / "hsm")
+    hsm.init_token(TOKEN, pin=PIN)
+    monkeypatch.setenv("SOFTHSM2_CONF", hsm.conf)
+    fleet = new_fleet(tmp_path, emulator, trust_vars, "pkcs11", enroll_key_store="pkcs11", enroll_pkcs11_module=hsm.module,
+                      enroll_pkcs11_token_label=TOKEN, enroll_pkcs11_pin=PIN, enroll_systemd="none",
+                      ansible_python_interpreter=SYSTEM_PYTHON)
+    base = os.path.join(fleet.root("h01"), "etc/rolesanywhere")
+
+    # no package access: one line naming the package, nothing changed
+    run = run_enroll(fleet, expect_rc=2, extra_vars={"enroll_install_packages": False})
+    assert "needs the OS package(s) python3-pykcs11 on the host" in run.stdout, run.tail()
+    assert PACKAGE_TASK not in run.stdout and not os.path.lexists(base) and token_keys(hsm) == []
+
+    # with it (check mode: apt installs nothing here): the package step is due, then the enrolment
+    run = run_enroll(fleet, "--check", "-v")
+    assert "rolesanywhere.fleet.enroll : " + PACKAGE_TASK in run.changed_tasks(), run.tail()
+    assert '"missing_packages": ["python3-pykcs11"]' in run.stdout, run.tail()
+    assert system_python_without_pykcs11()  # still not installed: check mode
+    assert not os.path.lexists(base) and token_keys(hsm) == []

@@ -9,6 +9,7 @@ import pytest
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core import pkcs11
+from tests.support.hardware_keys import lookup_fixture
 from tests.support.softhsm import PIN, TOKEN, TokenTrust, missing_parts
 
 from .conftest import options_for
@@ -17,15 +18,12 @@ MISSING = missing_parts()
 pytestmark = pytest.mark.skipif(bool(MISSING), reason="PKCS#11 tests need %s" % " and ".join(MISSING))
 
 
-@pytest.fixture(scope="module")
-def token(emulator, tmp_path_factory):
-    """One token for this process: SoftHSM2 reads SOFTHSM2_CONF once, when the module is first loaded here."""
-    made = TokenTrust(emulator, str(tmp_path_factory.mktemp("pkcs11-lookup")))
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SOFTHSM2_CONF", made.hsm.conf)
-    yield made
+def forget_module(made):
     pkcs11._MODULES.pop(made.hsm.module, None)  # pylint: disable=protected-access  # finalised when collected
-    patch.undo()
+
+
+# One token for this process: SoftHSM2 reads SOFTHSM2_CONF once, when the module is first loaded here.
+token = lookup_fixture("pkcs11-lookup", TokenTrust, lambda made: {"SOFTHSM2_CONF": made.hsm.conf}, forget_module)
 
 
 def test_ec_key_and_certificate_in_the_token(token, emulator, run_lookup):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleLookupError
 
+from tests.support.hardware_keys import lookup_fixture
 from tests.support.swtpm import KEY_PASSWORD, TpmTrust, missing_parts
 
 from .conftest import options_for
@@ -17,14 +18,7 @@ pytestmark = pytest.mark.skipif(bool(MISSING), reason="TPM tests need the Debian
                                 % ", ".join(MISSING))
 
 
-@pytest.fixture(scope="module")
-def tpm(emulator, tmp_path_factory):
-    made = TpmTrust(emulator, str(tmp_path_factory.mktemp("tpm-lookup")))
-    patch = pytest.MonkeyPatch()
-    patch.setenv("TPM2TOOLS_TCTI", made.tpm.tcti)
-    yield made
-    patch.undo()
-    made.stop()
+tpm = lookup_fixture("tpm-lookup", TpmTrust, lambda made: {"TPM2TOOLS_TCTI": made.tpm.tcti}, lambda made: made.stop())
 
 
 def test_tss2_key_file_with_its_password(tpm, emulator, run_lookup):

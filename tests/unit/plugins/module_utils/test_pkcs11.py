@@ -173,12 +173,12 @@ class FakeToken(object):
 ])
 def test_login_errors_are_one_clear_line(fake_bindings, code, needle):
     with pytest.raises(MaterialError) as raised:
-        pkcs11._login(FakeSession(login_error=code), FakeToken(), "999999", "pkcs11:token=fake")  # pylint: disable=protected-access
+        pkcs11.log_in(FakeSession(login_error=code), FakeToken(), "999999", "pkcs11:token=fake")
     assert needle in str(raised.value) and "999999" not in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_already_logged_in_is_fine(fake_bindings):
-    pkcs11._login(FakeSession(login_error=0x100), FakeToken(), "1", "uri")  # pylint: disable=protected-access
+    pkcs11.log_in(FakeSession(login_error=0x100), FakeToken(), "1", "uri")
 
 
 def _signer(key, session, always_authenticate=False, reuse_pin=False):

@@ -12,8 +12,10 @@ import stat
 
 import pytest
 
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install, install_helper, make_current
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import discard, install, install_helper, make_current
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_key_and_request, prepare
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import TokenSettings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.tpm_key import TpmSettings
 
 ME = pwd.getpwuid(os.getuid()).pw_name
 
@@ -102,3 +104,43 @@ def test_the_helper_is_written_only_when_it_differs(tmp_path):
     assert install_helper(path, b"#!/usr/bin/python3\n")
     assert mode(path) == 0o755 and not install_helper(path, b"#!/usr/bin/python3\n")
     assert install_helper(path, b"#!/usr/bin/python3\n# newer\n")
+
+
+def test_discard_removes_the_staging_slot_never_the_one_in_use(tmp_path):
+    base = str(tmp_path)
+    prepare(base, "slot-a", ME)
+    make_current(base, "slot-a", ME)
+    prepare(base, "slot-b", ME)
+    assert discard(base, "slot-b", check_mode=True) == (True, None)
+    assert os.path.isdir(base + "/slot-b")  # check mode: nothing removed
+    assert discard(base, "slot-b") == (True, None)
+    assert sorted(os.listdir(base)) == ["current", "slot-a"]
+    assert discard(base, "slot-b") == (False, None)  # nothing left
+    # a failure after the swap: the slot 'current' points at is in use, left alone
+    assert discard(base, "slot-a") == (False, None)
+    assert sorted(os.listdir(base)) == ["current", "slot-a"]
+
+
+def test_discard_with_a_tpm_key_removes_its_key_file_with_the_slot(tmp_path):
+    base = str(tmp_path)
+    prepare(base, "slot-b", ME)
+    with open(base + "/slot-b/tpm-key.pem", "w", encoding="ascii") as handle:
+        handle.write("-----BEGIN TSS2 PRIVATE KEY-----\n")
+    # no token call: the TPM holds nothing apart from the TSS2 key file (a device that does not exist proves it)
+    assert discard(base, "slot-b", token=TpmSettings("/nonexistent/tpmrm9")) == (True, None)
+    assert not os.path.lexists(base + "/slot-b")
+
+
+def BrokenToken():  # pylint: disable=invalid-name
+    """What token.remove_key is given; the module at this path cannot be loaded."""
+    return TokenSettings("/nonexistent/libnothing.so", "fleet", "4711", "")
+
+
+def test_discard_reports_a_token_it_cannot_reach_as_a_warning(tmp_path):
+    pytest.importorskip("PyKCS11")
+    base = str(tmp_path)
+    prepare(base, "slot-b", ME)
+    changed, warning = discard(base, "slot-b", token=BrokenToken())
+    assert changed and not os.path.lexists(base + "/slot-b")
+    assert warning.startswith("the staging key in the token was not removed (the next renewal replaces it): ")
+    assert "enroll_pkcs11_module" in warning and "4711" not in warning

@@ -206,3 +206,136 @@ def test_in_a_softhsm2_token(tmp_path):
     [key] = hsm.private_keys("enrol", PIN)
     assert key["id"] == "0b" and key["label"] == token.key_label("/etc/ra")
     assert key["CKA_SENSITIVE"] and not key["CKA_EXTRACTABLE"] and key["CKA_NEVER_EXTRACTABLE"]
+
+
+# --- enroll_pkcs11_so_pin: initialising a token that does not exist yet -------------------------------
+
+@pytest.mark.parametrize("labelled, uninitialised, so_pin, plan", [
+    (1, 0, "", "use"), (1, 1, "so", "use"),        # a token with the label is never initialised again
+    (2, 1, "so", "use"),                           # two with the label: open_rw_session's refusal names them
+    (0, 1, "", "use"),                             # no SO PIN: the refusal naming the label, as before
+    (0, 1, "so", "initialise"), (0, 3, "so", "initialise"),
+    (0, 0, "so", "no_free_slot"),
+])
+def test_token_plan(labelled, uninitialised, so_pin, plan):
+    assert token.token_plan(labelled, uninitialised, so_pin) == plan
+
+
+INIT_CHILD = r"""
+import json, sys
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll import token
+module, label, pin, so_pin = sys.argv[1:5]
+params = dict(key_store="pkcs11", pkcs11_module=module, pkcs11_token_label=label, pkcs11_pin=pin, pkcs11_so_pin=so_pin,
+              key_passphrase="")
+out = {"refusal": token.key_store_refusal(params)}
+if out["refusal"] is None and sys.argv[5] == "make":
+    settings = token.TokenSettings(module, label, pin, so_pin)
+    request = {"key_spec": {"type": "ECC", "curve": "secp256r1"}, "common_name": "h01", "subject": {}, "subject_alt_names": []}
+    out["csr"] = token.make_key_and_request(settings, "/etc/ra", "slot-a", request).startswith("-----BEGIN CERTIFICATE REQUEST")
+print(json.dumps(out))
+"""
+
+
+def test_so_pin_initialises_an_empty_slot_in_a_softhsm2_token(tmp_path):
+    import subprocess
+    import sys
+    from tests.support.softhsm import SoftHsm, missing_parts
+    if missing_parts():
+        pytest.skip("needs %s" % " and ".join(missing_parts()))
+    hsm = SoftHsm(tmp_path)  # no token yet: SoftHSM2 shows one slot with an uninitialised token
+    so_pin = "So-9d2e-never-shown"
+
+    def child(label, so, step="check"):
+        done = subprocess.run([sys.executable, "-c", INIT_CHILD, hsm.module, label, PIN, so, step], capture_output=True,
+                              text=True, check=False,
+                              env=hsm.environ({"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join(sys.path)}))
+        assert done.returncode == 0, done.stderr
+        assert PIN not in done.stdout and so_pin not in done.stdout
+        return json.loads(done.stdout)
+
+    without = child("enrol", "")
+    assert without["refusal"].startswith("0 PKCS#11 tokens match enroll_pkcs11_token_label=enrol")
+    assert "enroll_pkcs11_so_pin" in without["refusal"]
+    assert child("enrol", so_pin) == {"refusal": None}  # the preflight passes and initialises nothing
+    assert child("enrol", "") == without
+    made = child("enrol", so_pin, "make")
+    assert made == {"refusal": None, "csr": True}
+    [key] = hsm.private_keys("enrol", PIN)  # the user PIN was set by C_InitPIN: the test logs in with it
+    assert key["id"] == "0a" and key["CKA_SENSITIVE"] and not key["CKA_EXTRACTABLE"]
+    # now the token exists: a run without the SO PIN uses it, a run with it does not initialise it again
+    assert child("enrol", "") == {"refusal": None}
+    assert child("enrol", so_pin, "make") == {"refusal": None, "csr": True}
+    assert [k["id"] for k in hsm.private_keys("enrol", PIN)] == ["0a"]
+
+
+def test_a_label_too_long_for_a_token_is_refused_before_initialising():
+    problems = token.check_settings("pkcs11", token.TokenSettings(MODULE, "x" * 33, PIN, "so-pin"), "")
+    assert len(problems) == 1 and "at most 32 bytes" in problems[0] and "so-pin" not in problems[0]
+    assert token.check_settings("pkcs11", token.TokenSettings(MODULE, "x" * 32, PIN, "so-pin"), "") == []
+
+
+# --- enroll_install_packages: what a host lacks for a key in a token -----------------------------------
+
+OPENSC = "/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so"
+
+
+@pytest.mark.parametrize("module_path, importable, present, packages", [
+    (MODULE, True, True, []),
+    (MODULE, False, True, ["python3-pykcs11"]),
+    (MODULE, True, False, []),                       # SoftHSM2's or a vendor's module: the user's to install
+    (OPENSC, True, False, ["opensc"]),
+    (OPENSC, False, False, ["python3-pykcs11", "opensc"]),
+    ("/usr/lib64/opensc-pkcs11.so", True, True, []),
+    ("/usr/lib64/onepin-opensc-pkcs11.so", True, False, ["opensc"]),
+])
+def test_missing_packages(module_path, importable, present, packages):
+    assert token.missing_packages(module_path, importable, present) == packages
+
+
+def pkcs11_params(**values):
+    params = dict(key_store="pkcs11", pkcs11_module=OPENSC + ".absent", pkcs11_token_label="fleet", pkcs11_pin=PIN,
+                  pkcs11_so_pin="", key_passphrase="", install_packages=True)
+    params.update(values)
+    return params
+
+
+def test_file_keys_need_no_package(monkeypatch):
+    monkeypatch.setattr(token.importlib.util, "find_spec", lambda name: None)
+    assert token.packages_to_install(pkcs11_params(key_store="file")) == []
+
+
+def test_missing_packages_are_installed_or_refused(monkeypatch):
+    monkeypatch.setattr(token.importlib.util, "find_spec", lambda name: None)  # PyKCS11 cannot be imported
+    params = pkcs11_params(pkcs11_module="/nonexistent/opensc-pkcs11.so")
+    assert token.packages_to_install(params) == ["python3-pykcs11", "opensc"]
+    assert token.key_store_refusal(params) is None  # installed by the role; the token is checked by the key's step
+    refusal = token.key_store_refusal(dict(params, install_packages=False))
+    assert refusal.startswith("enroll_key_store=pkcs11 needs the OS package(s) python3-pykcs11, opensc on the host")
+    assert "enroll_install_packages" in refusal and "nothing was changed" in refusal and PIN not in refusal
+    # the variables are still checked first
+    assert "enroll_key_passphrase" in token.key_store_refusal(dict(params, key_passphrase="secret"))
+
+
+def test_a_gone_token_is_not_silently_initialised_under_a_key_in_use(tmp_path, monkeypatch):
+    """The key in use is in a token with the label (the slot has its pin-source file), and that token is gone: the
+    SO PIN would make a new, empty one and nothing would renew. Refused, unless the user forces a renewal."""
+    monkeypatch.setattr(token, "packages_to_install", lambda params: [])
+    monkeypatch.setattr(token, "check_token", lambda settings: True)  # no token has the label, a slot is free
+    params = pkcs11_params(pkcs11_module=MODULE, pkcs11_so_pin="so-pin", root=str(tmp_path), directory="/etc/ra",
+                           force_renew=False)
+    assert token.key_store_refusal(params) is None  # not enrolled yet: initialised by the key's step
+    os.makedirs(str(tmp_path) + "/etc/ra/slot-a")
+    os.symlink("slot-a", str(tmp_path) + "/etc/ra/current")
+    with open(str(tmp_path) + "/etc/ra/slot-a/pkcs11.pin", "w", encoding="ascii") as handle:
+        handle.write(PIN)
+    refusal = token.key_store_refusal(params)
+    assert refusal.startswith("enroll_pkcs11_so_pin would initialise a new token labelled fleet, but the key in use")
+    assert "enroll_force_renew" in refusal and PIN not in refusal and "so-pin" not in refusal
+    assert token.key_store_refusal(dict(params, force_renew=True)) is None
+    monkeypatch.setattr(token, "check_token", lambda settings: False)  # the token is there: used as it is
+    assert token.key_store_refusal(params) is None
+
+
+def test_settings_repr_hides_the_pins():
+    settings = token.TokenSettings("/usr/lib/softhsm/libsofthsm2.so", "fleet", "483921", "771234")
+    assert "fleet" in repr(settings) and "483921" not in repr(settings) and "771234" not in repr(settings)
