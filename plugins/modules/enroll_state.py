@@ -232,7 +232,20 @@ options:
       endpoint_url:
         description: The CreateSession endpoint of that region; the region's own when omitted.
         type: str
+  controller:
+    description:
+      - The role's variables that only the controller needs, keyed by their names (C(enroll_signer),
+        C(enroll_validity_days), C(enroll_own_ca_certificate), C(enroll_own_ca_private_key), C(enroll_own_ca_chain),
+        C(enroll_acm_pca_arn), C(enroll_external_tasks), C(enroll_aws_signing_helper_src),
+        C(enroll_aws_signing_helper_url), C(enroll_ca_bundle)). Read by the action plugin and not sent to the host.
+      - When set (the role sets it), the action plugin checks the role's cross-field rules on the controller before
+        the host is read, reporting every broken rule at once, and sets O(ca_bundle_sha1) from C(enroll_ca_bundle).
+    type: dict
+    default: {}
 attributes:
+  action:
+    description: The role's checks and the CA bundle's hash run on the controller, then the module on the host.
+    support: full
   check_mode:
     description: Reads only; runs the same in check mode (where a unit not yet written is not to be started).
     support: full
@@ -285,6 +298,10 @@ todo:
   type: list
   elements: str
   sample: [renew, profile]
+changes_files:
+  description: Whether a step of RV(todo) changes a file on the host (any but V(start_unit)); the role's C(enroll_changed).
+  returned: always
+  type: bool
 prove_installed:
   description: Whether the installed profile is to be proven (by O(verify), when no renewal proves the material).
   returned: always
@@ -333,7 +350,7 @@ cryptography_available:
   returned: always
   type: bool
 certificate:
-  description: C(serial_number) and C(not_after) (C(YYYYMMDDHHMMSSZ)) of the certificate in use; empty when none.
+  description: C(serial_number), C(serial_number_hex) (colon hex) and C(not_after) (C(YYYYMMDDHHMMSSZ)) of the certificate in use; empty when none.
   returned: always
   type: dict
 helper_file:
