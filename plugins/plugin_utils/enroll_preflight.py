@@ -17,6 +17,8 @@ import re
 from ansible_collections.rolesanywhere.fleet.plugins.test.aws_identifier import aws_identifier
 
 # The patterns of the role's former Jinja checks, used with re.match as Jinja's 'match' test does.
+ABSOLUTE = re.compile(r"^/")
+ROOT = re.compile(r"^/.*[^/]$")
 USER_NAME = re.compile(r"^[a-z_][a-z0-9_.-]*[$]?$")
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 SAN = re.compile(r"^(DNS|IP|URI|email|RID|dirName):.+")
@@ -94,9 +96,8 @@ def renewal_window(v):
 
 def paths(v):
     root, helper_path = v["enroll_root"], v["enroll_helper_path"]
-    if not (str(v["enroll_dir"]).startswith("/") and (root == "" or (str(root).startswith("/") and len(root) > 1
-                                                                      and not root.endswith("/")))
-            and (helper_path == "" or str(helper_path).startswith("/"))):
+    root_ok = root == "" or _matches(ROOT, root)
+    if not (_matches(ABSOLUTE, v["enroll_dir"]) and root_ok and (helper_path == "" or _matches(ABSOLUTE, helper_path))):
         raise Problem("enroll_dir and enroll_helper_path must be absolute paths, and enroll_root empty or an absolute path"
                       " without a trailing slash.")
 
