@@ -84,8 +84,11 @@ options:
         leftover of an interrupted run under that id is destroyed first. The CSR is signed in the token and verified;
         only it leaves the token. V(prepared) writes the PIN to C(pkcs11.pin) (0600) in the slot, the helper's
         pin-source file; V(current) destroys the other slot's key once the swap is done.
+      - V(tpm) makes the key inside the host's TPM (sign-only, fixedTPM and fixedParent, so it cannot be duplicated) under
+        the owner hierarchy's primary or O(tpm_parent_handle), and writes it as the TSS2 key file C(tpm-key.pem) (0600)
+        in the slot; the CSR is signed in the TPM and verified. The old key file goes with the old slot at V(current).
     type: str
-    choices: [file, pkcs11]
+    choices: [file, pkcs11, tpm]
     default: file
   pkcs11_module:
     description: With O(key_store=pkcs11), the path of the token's PKCS#11 module on the host.
@@ -97,6 +100,19 @@ options:
     default: ""
   pkcs11_pin:
     description: With O(key_store=pkcs11), the token's user PIN.
+    type: str
+    default: ""
+  tpm_device:
+    description: With O(key_store=tpm), the TPM, a device path or TCTI (C(swtpm:path=SOCKET)); empty for C(/dev/tpmrm0).
+    type: str
+    default: ""
+  tpm_parent_handle:
+    description: With O(key_store=tpm), the persistent storage key (C(0x81...)) to make the key under; empty for the
+      owner hierarchy's primary of AWS's template.
+    type: str
+    default: ""
+  tpm_key_password:
+    description: With O(key_store=tpm), the new key's password; empty for none.
     type: str
     default: ""
   helper_file:
@@ -204,6 +220,8 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot i
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import prepare
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import TokenSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import unmask_pin
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.tpm_key import TpmSettings
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.tpm_key import unmask_password
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 
 
@@ -231,10 +249,13 @@ def main():
                 subject=dict(type="dict", default={}),
                 subject_alt_names=dict(type="list", elements="str", default=[]),
             )),
-            key_store=dict(type="str", choices=["file", "pkcs11"], default="file"),
+            key_store=dict(type="str", choices=["file", "pkcs11", "tpm"], default="file"),
             pkcs11_module=dict(type="str", default=""),
             pkcs11_token_label=dict(type="str", default="", no_log=False),  # a label, not a secret
             pkcs11_pin=dict(type="str", default="", no_log=True),
+            tpm_device=dict(type="str", default=""),
+            tpm_parent_handle=dict(type="str", default=""),
+            tpm_key_password=dict(type="str", default="", no_log=True),
             helper_file=dict(type="str", default=""),
             helper_interpreter=dict(type="str", default=""),
             profiles=dict(type="list", elements="dict", default=[]),
@@ -253,7 +274,10 @@ def main():
     refusal, result = None, {"path": os.path.join(base, slot), "profiles_changed": []}
     token = (TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"])
              if params["key_store"] == "pkcs11" else None)
+    if params["key_store"] == "tpm":
+        token = TpmSettings(params["tpm_device"], params["tpm_parent_handle"], params["tpm_key_password"])
     unmask_pin(module)
+    unmask_password(module)
     try:
         changed = False
         if params["state"] == "prepared":

@@ -61,7 +61,9 @@ options:
     description:
       - Where the key is (C(enroll_key_store)). V(pkcs11) checks the token first (module loaded, one token labelled
         O(pkcs11_token_label), O(pkcs11_pin) logs in) and fails with nothing changed when it cannot; the helper's
-        command lines then name the key by a pkcs11 URI. V(tpm) is refused (not supported by the role yet).
+        command lines then name the key by a pkcs11 URI.
+      - V(tpm) checks the TPM first (it answers at O(tpm_device), the parent key is there) and fails with nothing
+        changed when it cannot; the helper's command lines then name the slot's TSS2 key file C(tpm-key.pem).
     type: str
     choices: [file, pkcs11, tpm]
     default: file
@@ -77,6 +79,25 @@ options:
     description:
       - With O(key_store=pkcs11), the token's user PIN (C(enroll_pkcs11_pin)); a pin-source file that differs is a
         renewal. It is in no returned value.
+    type: str
+    default: ""
+  tpm_device:
+    description:
+      - With O(key_store=tpm), the TPM (C(enroll_tpm_device)) as a device path or a TCTI (C(device:PATH),
+        C(swtpm:path=SOCKET), C(swtpm:host=HOST,port=PORT)); empty for C(/dev/tpmrm0), then C(/dev/tpm0).
+      - The helper's command lines set C(TPM2TOOLS_TCTI) (C(TPM_DEVICE) for AWS's helper) to it with C(env).
+    type: str
+    default: ""
+  tpm_parent_handle:
+    description: With O(key_store=tpm), the persistent storage key (C(0x81...)) the key is under; empty for the owner
+      hierarchy's primary made from AWS's template (C(enroll_tpm_parent_handle)).
+    type: str
+    default: ""
+  tpm_key_password:
+    description:
+      - With O(key_store=tpm), the TPM key's password (C(enroll_tpm_key_password)); empty for none.
+      - It is part of the returned command lines (C(--tpm-key-password), as AWS's helper takes it), so the caller
+        must hide the task's result (C(no_log)).
     type: str
     default: ""
   common_name:
@@ -285,7 +306,7 @@ renew_reasons:
   description:
     - Why the key and certificate are renewed, in this order; empty when they are fine.
     - V(missing), V(forced), V(expiring), V(key_type), V(subject), V(subject_alt_names), V(signer), V(key_passphrase),
-      V(key_store), V(pkcs11_pin).
+      V(key_store), V(pkcs11_pin), V(tpm_key_password).
   returned: always
   type: list
   elements: str
@@ -420,7 +441,7 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import HAS_CRYPTOGRAPHY
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.state_options import ARGUMENT_SPEC
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.state_options import settings_from
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import key_store_refusal
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.tpm_key import key_store_refusal
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import unmask_pin
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import build_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._helper.build import helper_sources

@@ -121,6 +121,32 @@ def parse_tss2_key(der, description):
     return TssKey(empty_auth, parent, plain[1][1], plain[2][1])
 
 
+def _der(tag, content):
+    length = len(content)
+    if length < 0x80:
+        return bytes([tag, length]) + content
+    body = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(body)]) + body + content
+
+
+def tss2_pem(key):
+    """The ``-----BEGIN TSS2 PRIVATE KEY-----`` file of a TssKey, the form parse_tss2_key reads (DER TPMKey of
+    draft-bottomley-tpm2-keys: type loadableKey, emptyAuth [0] TRUE only when the key has no password, parent, public,
+    private), as tpm2_encodeobject and AWS's helper's tests write it."""
+    import base64  # pylint: disable=import-outside-toplevel
+    fields = _der(0x06, LOADABLE_KEY_OID)
+    if key.empty_auth:
+        fields += _der(0xA0, b"\x01\x01\xff")
+    parent = key.parent.to_bytes(4, "big").lstrip(b"\0") or b"\0"
+    if parent[0] & 0x80:  # a positive INTEGER: a leading zero when the top bit is set (0x81000001)
+        parent = b"\0" + parent
+    fields += _der(0x02, parent)
+    fields += _der(0x04, key.public) + _der(0x04, key.private)
+    text = base64.encodebytes(_der(0x30, fields)).decode("ascii").replace("\n", "")
+    lines = [text[index:index + 64] for index in range(0, len(text), 64)]
+    return ("-----BEGIN TSS2 PRIVATE KEY-----\n%s\n-----END TSS2 PRIVATE KEY-----\n" % "\n".join(lines)).encode("ascii")
+
+
 def tss2_der(data):
     """The DER of the TSS2 PRIVATE KEY block in PEM ``data``, or None when there is none."""
     import base64  # pylint: disable=import-outside-toplevel

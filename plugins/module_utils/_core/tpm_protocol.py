@@ -5,7 +5,8 @@
 
 AWS's helper speaks it through go-tpm (aws_signing_helper/tpm_signer.go); this is the handful of commands its
 TPMv2Signer sends: TPM2_CreatePrimary, TPM2_Load, TPM2_Sign, TPM2_FlushContext and TPM2_ReadPublic, each with at most
-one password session (TPM_RS_PW). No bindings and no tools: any Python 3.8+ on the host can sign with the host's TPM.
+one password session (TPM_RS_PW); and TPM2_Create, with which the enroll role makes the host's key in its TPM
+(_enroll/tpm_key.py). No bindings and no tools: any Python 3.8+ on the host can sign with the host's TPM.
 The TPM is reached as tpm2-tools reaches it: the TCTI in TPM2TOOLS_TCTI or TSS2_TCTI (``device:PATH``,
 ``swtpm:host=H,port=P``, ``swtpm:path=SOCKET``), else AWS's TPM_DEVICE, else /dev/tpmrm0 then /dev/tpm0 (go-tpm's
 OpenTPM order). swtpm's socket carries the same command bytes as the kernel's device.
@@ -28,12 +29,19 @@ TCTI_HINT = ("Run on a host with a TPM 2.0 (/dev/tpmrm0, readable by the helper'
 # TPM 2.0 Library Part 2 constants.
 ST_NO_SESSIONS, ST_SESSIONS, ST_HASHCHECK = 0x8001, 0x8002, 0x8024
 CC_CREATE_PRIMARY, CC_LOAD, CC_SIGN, CC_FLUSH_CONTEXT, CC_READ_PUBLIC = 0x131, 0x157, 0x15D, 0x165, 0x173
+CC_CREATE = 0x153  # TPM 2.0 Library Part 3, 12.1 TPM2_Create (the enroll role's key store: _enroll/tpm_key.py)
 RS_PW, RH_OWNER, RH_NULL, RH_ENDORSEMENT, RH_PLATFORM = 0x40000009, 0x40000001, 0x40000007, 0x4000000B, 0x4000000C
 HT_PERSISTENT = 0x81
 ALG_RSA, ALG_ECC, ALG_NULL, ALG_AES, ALG_CFB = 0x0001, 0x0023, 0x0010, 0x0006, 0x0043
 ALG_RSASSA, ALG_RSAES, ALG_ECDSA, ALG_ECDAA = 0x0014, 0x0015, 0x0018, 0x001A
 ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512 = 0x0004, 0x000B, 0x000C, 0x000D
 ATTRIBUTE_SIGN = 1 << 18
+ATTRIBUTE_RESTRICTED, ATTRIBUTE_DECRYPT = 1 << 16, 1 << 17
+# A signing key that cannot leave this TPM (Part 2, TPMA_OBJECT): fixedTPM | fixedParent | sensitiveDataOrigin |
+# userWithAuth | sign; not decrypt (sign-only), not restricted (it signs outside digests: CreateSession's).
+SIGNING_KEY_ATTRIBUTES = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | ATTRIBUTE_SIGN
+ATTRIBUTE_NO_DA = 1 << 10  # set for keys without a password: no dictionary-attack counting on an empty password
+CURVE_P256 = 0x0003
 # AWS's primaryParams: fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth | noDA | restricted | decrypt.
 PRIMARY_ATTRIBUTES = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 10) | (1 << 16) | (1 << 17)
 CURVES = {0x0003: ("secp256r1", 32), 0x0004: ("secp384r1", 48), 0x0005: ("secp521r1", 66)}
@@ -245,6 +253,33 @@ def create_primary(connection, hierarchy):
     sensitive = _tpm2b(_tpm2b(b"") + _tpm2b(b""))
     response = connection.call(CC_CREATE_PRIMARY, (hierarchy,), sensitive + primary_template() + _tpm2b(b"") + b"\0\0\0\0", b"")
     return struct.unpack(">I", response[:4])[0]
+
+
+def signing_key_template(kind, has_password):
+    """TPM2B_PUBLIC of a new sign-only key: ("RSA", 2048) or ("EC", "secp256r1"), SHA-256 names, scheme NULL (TPM2_Sign
+    names RSASSA or ECDSA, as the helper's sign_digest does), unique empty (the TPM fills it)."""
+    attributes = SIGNING_KEY_ATTRIBUTES | (0 if has_password else ATTRIBUTE_NO_DA)
+    if kind == ("RSA", 2048):
+        public = struct.pack(">HHI", ALG_RSA, ALG_SHA256, attributes) + _tpm2b(b"")
+        public += struct.pack(">HHHI", ALG_NULL, ALG_NULL, 2048, 0) + _tpm2b(b"")
+    elif kind == ("EC", "secp256r1"):
+        public = struct.pack(">HHI", ALG_ECC, ALG_SHA256, attributes) + _tpm2b(b"")
+        public += struct.pack(">HHHH", ALG_NULL, ALG_NULL, CURVE_P256, ALG_NULL) + _tpm2b(b"") + _tpm2b(b"")
+    else:
+        raise ValueError("a TPM key is RSA 2048 or EC secp256r1, not %s %s" % kind)
+    return _tpm2b(public)
+
+
+def create(connection, parent, template, password=b""):
+    """TPM2_Create under the loaded or persistent storage key ``parent`` (no parent password): the new key's
+    (TPM2B_PRIVATE, TPM2B_PUBLIC), sizes included. The private part is wrapped by the parent: it is usable only
+    in this TPM, under that parent."""
+    sensitive = _tpm2b(_tpm2b(password or b"") + _tpm2b(b""))
+    response = connection.call(CC_CREATE, (parent,), sensitive + template + _tpm2b(b"") + b"\0\0\0\0", b"")
+    reader = _Reader(response[4:])  # after the parameter size
+    private = reader.tpm2b()
+    public = reader.tpm2b()
+    return _tpm2b(private), _tpm2b(public)
 
 
 def load(connection, parent, key):

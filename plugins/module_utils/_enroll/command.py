@@ -41,6 +41,11 @@ class HelperSettings:  # pylint: disable=too-many-instance-attributes
     pkcs11_module: str = ""
     pkcs11_token_label: str = ""
     pkcs11_key_label: str = ""
+    # enroll_key_store=tpm: the key file's name in the slot, env(1)'s words naming the TPM (tpm_key.helper_environment)
+    # and the key's password (AWS's --tpm-key-password: on the command line, as with AWS's helper)
+    tpm_key_name: str = ""
+    tpm_environment: tuple = ()
+    tpm_key_password: str = ""
 
     @property
     def cache_wanted(self):
@@ -54,7 +59,8 @@ def helper_argv(settings, material_dir, with_chain, command="credential-process"
     0600 file beside the key for this collection's helper (--pkcs8-password-file), so it is in no command line;
     AWS's helper lacks that flag and gets --pkcs8-password.
     """
-    argv = ["/usr/bin/env", "AWS_CA_BUNDLE=" + settings.ca_bundle_file] if settings.ca_bundle_file else []
+    environment = (["AWS_CA_BUNDLE=" + settings.ca_bundle_file] if settings.ca_bundle_file else []) + list(settings.tpm_environment)
+    argv = ["/usr/bin/env"] + environment if environment else []
     argv += [settings.helper_file, command, "--certificate", material_dir + "/certificate.pem",
              "--private-key", private_key_argument(settings, material_dir)]
     if with_chain:
@@ -77,6 +83,8 @@ def helper_argv(settings, material_dir, with_chain, command="credential-process"
         argv += ["--pkcs8-password", settings.key_passphrase]
     if settings.pkcs11_module:
         argv += ["--pkcs11-lib", settings.pkcs11_module]
+    if settings.tpm_key_name:
+        argv += ["--tpm-key-password", settings.tpm_key_password] if settings.tpm_key_password else ["--no-tpm-key-password"]
     if use_cache:
         argv += ["--cache"]
     return argv + list(extra)
@@ -87,6 +95,8 @@ def private_key_argument(settings, material_dir):
     cmd/credentials.go: pkcs11: URIs in --private-key with --pkcs11-lib): token and key label only, so that the
     helper takes, of the keys with that label, the one that proves the certificate (both helpers' getPKCS11Key),
     with the PIN from the slot's pin-source file, never from the command line."""
+    if settings.tpm_key_name:
+        return material_dir + "/" + settings.tpm_key_name  # a TSS2 key file (tpm_key.py)
     if not settings.pkcs11_module:
         return material_dir + "/private-key.pem"
     return format_uri({"token": settings.pkcs11_token_label.encode("utf-8"), "object": settings.pkcs11_key_label.encode("utf-8")},

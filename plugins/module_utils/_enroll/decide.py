@@ -147,7 +147,7 @@ def _unit(settings, with_chain, renewing, check_mode, run_command):
 
 def _proofs(settings, staging, profiles):
     """What prove.yml runs: the new material before the swap (per chain variant), and the installed profile."""
-    has_passphrase = bool(settings.wanted.key_passphrase)
+    has_passphrase = bool(settings.wanted.key_passphrase or settings.helper.tpm_key_password)  # a secret in the command
     new = {}
     for key, chain in VARIANTS:
         command = command_line(helper_argv(settings.helper, staging, chain))

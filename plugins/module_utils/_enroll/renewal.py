@@ -14,6 +14,8 @@ The reasons, in the order they are reported (each one is a renewal on its own):
   key_passphrase     the key's passphrase file differs from enroll_key_passphrase (none when the key is plain)
   key_store          the key is in another store than enroll_key_store (enrollment.json's key_store; file when absent)
   pkcs11_pin         with a key in a token, the slot's pin-source file differs from enroll_pkcs11_pin
+  tpm_key_password   with a key in the TPM, its key file says it has a password and enroll_tpm_key_password is empty,
+                     or the other way round (a password is the key's own: only a new key changes it)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 REASONS = ("missing", "forced", "expiring", "key_type", "subject", "subject_alt_names", "signer", "key_passphrase", "key_store",
-           "pkcs11_pin")
+           "pkcs11_pin", "tpm_key_password")
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Material:
     certificate: Optional[CertificateView] = None  # None when missing or unreadable
     passphrase: Optional[str] = None  # the passphrase file's text, None when there is none
     pin: Optional[str] = None  # the pin-source file's text (enroll_key_store=pkcs11), None when there is none
+    tpm_key_password: Optional[bool] = None  # whether the TPM key file's key has a password; None without a file
 
     @property
     def complete(self):
@@ -66,6 +69,7 @@ class Wanted:
     key_passphrase: str = ""
     key_store: str = "file"
     pkcs11_pin: str = ""
+    tpm_key_password: bool = False  # whether enroll_tpm_key_password is set (never the password)
 
 
 def _key_differs(view, spec):
@@ -98,5 +102,7 @@ def renewal_reasons(material, wanted, now=None):
         "key_store": material.state.get("key_store", "file") != wanted.key_store,
         # The renewal writes the PIN into the slot (the helper's pin-source): a new PIN is a new slot.
         "pkcs11_pin": wanted.key_store == "pkcs11" and material.pin != wanted.pkcs11_pin,
+        "tpm_key_password": (wanted.key_store == "tpm" and material.tpm_key_password is not None
+                             and material.tpm_key_password != wanted.tpm_key_password),
     }
     return [reason for reason in REASONS if checks.get(reason)]

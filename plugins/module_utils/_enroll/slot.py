@@ -19,6 +19,7 @@ from .command import PASSPHRASE_NAME, PIN_NAME
 from .host import is_as_wanted, uid_of
 from .request import key_pem, make_key, make_request
 from . import token as token_store
+from . import tpm_key
 
 SLOTS = ("slot-a", "slot-b")
 KEY_NAME = "private-key.pem"
@@ -92,17 +93,23 @@ def prepare(base, slot, user, passphrase="", check_mode=False, token=None):
     make_directory(staging, uid)
     if passphrase:
         write_file(os.path.join(staging, PASSPHRASE_NAME), passphrase.encode("utf-8"), uid, 0o600)
-    if token is not None:
+    if isinstance(token, token_store.TokenSettings):
         write_file(os.path.join(staging, PIN_NAME), token.pin.encode("utf-8"), uid, 0o600)
     return True
 
 
 def make_key_and_request(base, slot, user, request, passphrase="", token=None):
     """The new key (private-key.pem, 0600, PKCS#8, encrypted when there is a passphrase) in the prepared slot, or
-    inside the token (``token``), and its CSR (PEM text, returned). ``request``: key_spec, common_name, subject,
+    inside the token (``token``: token.TokenSettings) or the TPM (tpm_key.TpmSettings: tpm-key.pem), and its
+    CSR (PEM text, returned). ``request``: key_spec, common_name, subject,
     subject_alt_names."""
     check_slot(slot)
     uid = _owner_ids(user)
+    if isinstance(token, tpm_key.TpmSettings):  # made in the TPM; its TSS2 key file in the slot
+        path = os.path.join(base, slot, tpm_key.KEY_NAME)
+        key_file, csr = tpm_key.make_key_and_request(token, path, request)
+        write_file(path, key_file, uid, 0o600)
+        return csr
     if token is not None:
         return token_store.make_key_and_request(token, base, slot, request)
     key = make_key(request["key_spec"])
@@ -156,6 +163,6 @@ def make_current(base, slot, user, check_mode=False, token=None):
         shutil.rmtree(current)  # a directory cannot be renamed over; an unfinished layout of an old run
     os.rename(temporary, current)
     _remove(previous)
-    if token is not None:
+    if isinstance(token, token_store.TokenSettings):  # a TPM key file went with the previous slot
         token_store.remove_key(token, base, os.path.basename(previous))
     return True

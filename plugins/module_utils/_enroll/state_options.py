@@ -11,6 +11,7 @@ from .decide import EnrollSettings, default_common_name, helper_file
 from .regions import failover_sets
 from .renewal import Wanted
 from .token import token_helper_settings
+from .tpm_key import tpm_helper_settings
 
 ARGUMENT_SPEC = dict(
     root=dict(type="str", default=""),
@@ -26,6 +27,11 @@ ARGUMENT_SPEC = dict(
     pkcs11_module=dict(type="str", default=""),
     pkcs11_token_label=dict(type="str", default="", no_log=False),  # a label, not a secret
     pkcs11_pin=dict(type="str", default="", no_log=True),  # token.unmask_pin once used
+    tpm_device=dict(type="str", default=""),
+    tpm_parent_handle=dict(type="str", default=""),
+    # Not no_log, as key_passphrase: it is on the helper's command line (AWS's --tpm-key-password), which this module
+    # returns; the role hides the whole task when it is set.
+    tpm_key_password=dict(type="str", default="", no_log=False),
     common_name=dict(type="str", default=""),
     subject=dict(type="dict", default={}),
     trust_subject_fields=dict(type="list", elements="str", default=[]),
@@ -77,12 +83,13 @@ def settings_from(params):
         key_passphrase=params["key_passphrase"], helper_cache=params["helper_cache"],
         failover=failover_sets(params["regions"], params["trust_anchor_arn"], params["profile_arn"], params["role_arn"],
                                params["helper"]),
-        **token_helper_settings(params, base))
+        **dict(token_helper_settings(params, base), **tpm_helper_settings(params)))
     wanted = Wanted(key_spec=params["key_spec"], common_name=params["common_name"] or default_common_name(),
                     signer_id=params["signer_id"], renew_before_days=params["renew_before_days"],
                     subject=params["subject"], subject_alt_names=params["subject_alt_names"],
                     force_renew=params["force_renew"], key_passphrase=params["key_passphrase"],
-                    key_store=params["key_store"], pkcs11_pin=params["pkcs11_pin"])
+                    key_store=params["key_store"], pkcs11_pin=params["pkcs11_pin"],
+                    tpm_key_password=bool(params["tpm_key_password"]))
     return EnrollSettings(
         helper=helper, wanted=wanted, root=root, directory=params["directory"], user=params["user"],
         profile_users=params["profile_users"], aws_profile=params["aws_profile"], ca_bundle_sha1=params["ca_bundle_sha1"],

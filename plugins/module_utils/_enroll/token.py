@@ -23,8 +23,6 @@ from .._core import pkcs11, pkcs11_keys
 from .._core.errors import RolesAnywhereError
 from .._core.pkcs11_uri import format_uri, parse_uri
 KEY_STORES = ("file", "pkcs11", "tpm")
-TPM_REFUSAL = ("enroll_key_store=tpm is not supported by the enroll role yet (issue 16): use file or pkcs11; the "
-               "helper and the lookup already take TPM keys")
 TOKEN_HINT = ("Initialise the token first (softhsm2-util --init-token, ykman piv, the HSM's tool) and give its label "
               "in enroll_pkcs11_token_label; nothing was changed")
 _SLOT_IDS = {"slot-a": b"\x0a", "slot-b": b"\x0b"}
@@ -59,8 +57,6 @@ def key_id(slot):
 def check_settings(key_store, settings, key_passphrase):
     """Refusals of the variables alone (before the token is touched): a list of messages, empty when fine."""
     problems = []
-    if key_store == "tpm":
-        problems.append(TPM_REFUSAL)
     if key_store == "pkcs11":
         if not settings.module or not settings.token_label or not settings.pin:
             problems.append("enroll_key_store=pkcs11 needs enroll_pkcs11_module (the token's PKCS#11 module), "
@@ -173,7 +169,7 @@ def key_store_refusal(params):
     if problems:
         return " | ".join(problems)
     if params["key_store"] != "pkcs11":
-        return None
+        return None  # file; tpm: tpm_key.key_store_refusal
     try:
         check_token(settings)
     except RolesAnywhereError as error:
