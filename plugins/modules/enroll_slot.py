@@ -195,7 +195,7 @@ path:
   type: str
   sample: /etc/rolesanywhere/slot-b
 certificate:
-  description: With V(installed), C(serial_number) and C(not_after) (C(YYYYMMDDHHMMSSZ)) of O(certificate).
+  description: With V(installed), C(serial_number), C(serial_number_hex) (colon hex) and C(not_after) (C(YYYYMMDDHHMMSSZ)) of O(certificate).
   returned: with V(installed)
   type: dict
 csr:

@@ -268,7 +268,20 @@ options:
       endpoint_url:
         description: The CreateSession endpoint of that region; the region's own when omitted.
         type: str
+  controller:
+    description:
+      - The role's variables that only the controller needs, keyed by their names (C(enroll_signer),
+        C(enroll_validity_days), C(enroll_own_ca_certificate), C(enroll_own_ca_private_key), C(enroll_own_ca_chain),
+        C(enroll_acm_pca_arn), C(enroll_external_tasks), C(enroll_aws_signing_helper_src),
+        C(enroll_aws_signing_helper_url), C(enroll_ca_bundle)). Read by the action plugin and not sent to the host.
+      - When set (the role sets it), the action plugin checks the role's cross-field rules on the controller before
+        the host is read, reporting every broken rule at once, and sets O(ca_bundle_sha1) from C(enroll_ca_bundle).
+    type: dict
+    default: {}
 attributes:
+  action:
+    description: The role's checks and the CA bundle's hash run on the controller, then the module on the host.
+    support: full
   check_mode:
     description: Reads only; runs the same in check mode (where a unit not yet written is not to be started).
     support: full
@@ -328,6 +341,10 @@ missing_packages:
   type: list
   elements: str
   sample: [python3-pykcs11]
+changes_files:
+  description: Whether a step of RV(todo) changes a file on the host (any but V(start_unit)); the role's C(enroll_changed).
+  returned: always
+  type: bool
 prove_installed:
   description: Whether the installed profile is to be proven (by O(verify), when no renewal proves the material).
   returned: always
@@ -376,7 +393,7 @@ cryptography_available:
   returned: always
   type: bool
 certificate:
-  description: C(serial_number) and C(not_after) (C(YYYYMMDDHHMMSSZ)) of the certificate in use; empty when none.
+  description: C(serial_number), C(serial_number_hex) (colon hex) and C(not_after) (C(YYYYMMDDHHMMSSZ)) of the certificate in use; empty when none.
   returned: always
   type: dict
 helper_file:
@@ -468,15 +485,16 @@ def _build_helper(module, interpreter):
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = dict(module.params)  # with the PINs, which unmask_pin blanks in module.params
     try:
-        settings = settings_from(module.params)
+        settings = settings_from(params)
     except ConfigurationError as error:
         refusal = str(error)
     else:
-        refusal = key_store_refusal(module.params)
+        refusal = key_store_refusal(params, key_due=False)
     unmask_pin(module)
     if refusal is not None:
-        module.fail_json(msg=refusal)  # before anything else: a wrong PIN or a missing token changes nothing
+        module.fail_json(msg=refusal)  # before anything else: a wrong variable changes nothing
     interpreter = module.params["helper_interpreter"] or sys.executable
     refusal = None
     if settings.helper.helper == "rolesanywhere":
@@ -501,10 +519,16 @@ def main():
     for warning in warnings:
         module.warn(warning)
     result = decide(settings, check_mode=module.check_mode, run_command=module.run_command, cryptography_available=HAS_CRYPTOGRAPHY)
+    # The token or TPM is reached only when a key is to be made there (a wrong PIN, a missing token or TPM: one line,
+    # nothing changed): a host where nothing is due does not log in to the token or make the TPM's primary key.
+    refusal = key_store_refusal(params) if "renew" in result["todo"] else None
+    if refusal is not None:
+        module.fail_json(msg=refusal)
     result.update(helper_interpreter=interpreter, python=sys.executable, user_id=pwd.getpwuid(os.geteuid()).pw_name)
-    result["missing_packages"] = packages_to_install(module.params)  # install_packages: else refused above
+    result["missing_packages"] = packages_to_install(params)  # install_packages: else refused above
     if result["missing_packages"]:
         result["todo"] = ["packages"] + result["todo"]
+        result["changes_files"] = True
     module.exit_json(changed=False, **result)
 
 

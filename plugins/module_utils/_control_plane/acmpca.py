@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - pem.require_cryptography() says so bef
     pass
 
 from .._core import pem
+from .._core.certificate_text import format_serial
 from .._core.errors import ConfigurationError, MaterialError
 from .._core.identifiers import parse_acm_pca_arn
 from .._core.pem import require_cryptography  # noqa: F401  pylint: disable=unused-import
@@ -149,14 +150,6 @@ def serial_value(serial, option="certificate_serial", hint="Give it as hex (aa:b
 def normalise_serial(serial):
     """Colon-separated lowercase hex (AWS's form for RevokeCertificate) from hex with or without colons, or an int."""
     return format_serial(serial_value(serial))
-
-
-def format_serial(value):
-    """Colon-separated lowercase hex with an even number of digits."""
-    digits = format(value, "x")
-    if len(digits) % 2:
-        digits = "0" + digits
-    return ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
 
 
 def certificate_summary(certificate_pem):

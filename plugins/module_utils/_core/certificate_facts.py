@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 
+from .certificate_text import general_name_text
 from .errors import MaterialError
 from .pem import require_cryptography
 from .x509 import CURVE_NAMES, _der, check_key_supported, key_type_name, not_valid_after, not_valid_before, utc_datetime
@@ -20,20 +21,6 @@ except ImportError:  # pragma: no cover - pem.require_cryptography() says so bef
 
 
 # --- facts and checks ---------------------------------------------------------------------------------
-
-def general_name_text(name):
-    if isinstance(name, x509.DNSName):
-        return "DNS:%s" % name.value
-    if isinstance(name, x509.IPAddress):
-        return "IP:%s" % name.value
-    if isinstance(name, x509.UniformResourceIdentifier):
-        return "URI:%s" % name.value
-    if isinstance(name, x509.RFC822Name):
-        return "email:%s" % name.value
-    if isinstance(name, x509.DirectoryName):
-        return "dirName:%s" % name.value.rfc4514_string()
-    return "other:%s" % (name.value,)
-
 
 def _extension(certificate, extension_class):
     try:

@@ -195,12 +195,13 @@ def decide(settings, check_mode=False, now=None, run_command=None, cryptography_
         if not unit["running"] and not unit["not_started_because"]:
             todo.append("start_unit")
     certificate = material.certificate if material.complete else None
+    changes_files = any(step != "start_unit" for step in todo)  # starting the unit writes nothing
     return {
         "renew_reasons": reasons,
         "todo": todo,
+        "changes_files": changes_files,
         # A renewal proves the new material; the installed profile is proven when something else changes.
-        "prove_installed": settings.verify == "always" or (
-            settings.verify == "changed" and not reasons and any(step != "start_unit" for step in todo)),
+        "prove_installed": settings.verify == "always" or (settings.verify == "changed" and not reasons and changes_files),
         "slot": material.slot,
         "staging_slot": staging_slot,
         "staging_exists": os.path.lexists(staging),

@@ -11,7 +11,8 @@ import os
 import pwd
 import stat
 
-from .._core.certificate_facts import general_name_text
+from .._core.certificate_text import format_serial, general_name_text
+from .._core.files import read_bytes
 from .tpm_key import KEY_NAME as TPM_KEY_NAME, key_file_has_password
 from .command import PASSPHRASE_NAME, PIN_NAME, PROFILE_MARKER
 from .renewal import CertificateView, Material
@@ -57,18 +58,26 @@ def certificate_view(pem):
 
 
 def certificate_summary(view):
-    """What the role publishes of a certificate (enroll_serial, enroll_not_after): serial_number and not_after as
-    community.crypto's x509_certificate_info gives it (YYYYMMDDHHMMSSZ); empty for none."""
+    """What the role publishes of a certificate (enroll_serial, enroll_serial_hex, enroll_not_after): serial_number,
+    serial_number_hex (colon hex) and not_after as community.crypto's x509_certificate_info gives it
+    (YYYYMMDDHHMMSSZ); empty for none."""
     if view is None:
         return {}
-    return {"serial_number": view.serial_number, "not_after": view.not_after.strftime("%Y%m%d%H%M%SZ")}
+    return {"serial_number": view.serial_number, "serial_number_hex": format_serial(view.serial_number),
+            "not_after": view.not_after.strftime("%Y%m%d%H%M%SZ")}
 
 
-def _read(path, mode="rb"):
+def _read(path):
+    """The bytes at path; None when it cannot be read (absent, a directory, no permission)."""
+    return read_bytes(path, absent=(OSError,))
+
+
+def _read_text(path):
+    """The text at path; None when it cannot be read or is not UTF-8."""
+    data = _read(path)
     try:
-        with open(path, mode) as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
+        return data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
         return None
 
 
@@ -89,8 +98,8 @@ def read_material(current):
             material.certificate = certificate_view(pem)
         except ValueError:
             material.certificate = None
-    material.passphrase = _read(os.path.join(current, PASSPHRASE_NAME), "r")
-    material.pin = _read(os.path.join(current, PIN_NAME), "r")
+    material.passphrase = _read_text(os.path.join(current, PASSPHRASE_NAME))
+    material.pin = _read_text(os.path.join(current, PIN_NAME))
     material.tpm_key_password = key_file_has_password(_read(os.path.join(current, TPM_KEY_NAME)))
     return material
 

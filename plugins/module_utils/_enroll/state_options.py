@@ -69,6 +69,7 @@ ARGUMENT_SPEC = dict(
         region=dict(type="str"), trust_anchor_arn=dict(type="str", required=True),
         profile_arn=dict(type="str", required=True), endpoint_url=dict(type="str"),
     )),
+    controller=dict(type="dict", default={}),  # read and removed by the action plugin (plugins/action/enroll_state.py)
 )
 
 

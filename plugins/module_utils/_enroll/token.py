@@ -239,11 +239,12 @@ def packages_to_install(params):
                             os.path.exists(params["pkcs11_module"]))
 
 
-def key_store_refusal(params):
+def key_store_refusal(params, key_due=True):
     """enroll_state's preflight of the key store: the message of what is wrong (None when all is well), checked on
     the host before anything changes: the variables, then the module, the token and the PIN (one login). When OS
     packages are missing (packages_to_install), the role installs them first (enroll_install_packages) and the
-    token is checked by the key's step (the same messages); without enroll_install_packages they are refused."""
+    token is checked by the key's step (the same messages); without enroll_install_packages they are refused.
+    Without ``key_due`` (nothing is to be made in the token), only the variables and the packages are checked."""
     settings = TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"],
                              params.get("pkcs11_so_pin") or "")
     problems = check_settings(params["key_store"], settings, params["key_passphrase"])
@@ -254,7 +255,7 @@ def key_store_refusal(params):
     missing = packages_to_install(params)
     if missing and not params.get("install_packages", True):
         return "%s. %s" % (PACKAGES_REFUSAL % ", ".join(missing), PACKAGES_HINT % " ".join(missing))
-    if missing:
+    if missing or not key_due:
         return None
     try:
         to_initialise = check_token(settings)

@@ -212,14 +212,17 @@ def make_key_and_request(settings, key_file, request):
     return pem, csr
 
 
-def key_store_refusal(params):
+def key_store_refusal(params, key_due=True):
     """enroll_state's preflight of enroll_key_store=tpm (the message of what is wrong, None when all is well), checked
-    on the host before anything changes: the variables, then the TPM and the parent; other key stores: token.py's."""
+    on the host before anything changes: the variables, then (when a key is due) the TPM and the parent; other key
+    stores: token.py's."""
     if params["key_store"] != "tpm":
-        return token_refusal(params)
+        return token_refusal(params, key_due)
     problems = check_settings(params)
     if problems:
         return " | ".join(problems)
+    if not key_due:
+        return None  # creating the owner primary costs a real TPM up to seconds: only when a key is to be made
     try:
         check_tpm(tpm_settings(params))
     except RolesAnywhereError as error:

@@ -48,7 +48,8 @@ from .head import CODE_BEGIN, CODE_END, PAYLOAD_BEGIN as _PAYLOAD_BEGIN, PAYLOAD
 # Every module_utils file the helper runs, as "<package>/<module>" under module_utils. The helper holds the
 # signing core (_core) and its own commands (_helper): nothing else.
 HELPER_MODULES = ("_core/files", "_core/refresh", "_core/cache", "_core/errors", "_core/records", "_core/identifiers", "_core/pem",
-                  "_core/mldsa_keys", "_core/x509", "_core/certificate_facts", "_core/endpoints", "_core/signing",
+                  "_core/mldsa_keys", "_core/x509", "_core/certificate_text", "_core/certificate_facts", "_core/endpoints",
+                  "_core/signing",
                   "_core/sdk_config", "_core/transport", "_core/pkcs11_uri", "_core/pkcs11", "_core/tpm_protocol", "_core/tpm",
                   "_helper/command_line", "_helper/argument_parser",
                   "_helper/credentials_file",

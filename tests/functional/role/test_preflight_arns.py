@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the rolesanywhere.fleet collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The enroll role's preflight takes alias ARNs (rolesanywhere.fleet.aws_identifier) and refuses malformed ones."""
+"""The enroll role's preflight (enroll_state's action plugin, on the controller) takes alias ARNs
+(rolesanywhere.fleet.aws_identifier) and refuses malformed ones. The role runs in check mode on a host of its own
+(enroll_root): changing nothing."""
 
 from __future__ import annotations
 
@@ -12,11 +14,10 @@ import sys
 PLAY = """
 - hosts: localhost
   connection: local
-  gather_facts: true
+  gather_facts: false
   tasks:
     - ansible.builtin.include_role:
         name: rolesanywhere.fleet.enroll
-        tasks_from: preflight
 """
 
 
@@ -27,7 +28,9 @@ def run_preflight(tmp_path, **variables):
     variables.setdefault("enroll_signer", "external")
     variables.setdefault("enroll_external_tasks", str(external))
     variables.setdefault("enroll_role_arn", "arn:aws:iam::123456789012:role/fleet-host")
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "play.yml"]
+    variables.setdefault("enroll_root", str(tmp_path / "host"))
+    variables.setdefault("ansible_python_interpreter", sys.executable)
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "--check", "play.yml"]
     for name, value in variables.items():
         command += ["-e", "%s=%s" % (name, value)]
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
@@ -49,3 +52,4 @@ def test_malformed_arns_are_named(tmp_path):
     assert result.returncode != 0
     assert "enroll_trust_anchor_arn must be a trust anchor ARN" in result.stdout
     assert "enroll_profile_arn must be a profile ARN" in result.stdout
+    assert not (tmp_path / "host").exists()  # refused before the host was read

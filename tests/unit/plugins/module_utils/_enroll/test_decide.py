@@ -10,10 +10,13 @@ import json
 import os
 import pwd
 import shlex
+import subprocess
+import sys
 
 import pytest
 import yaml
 
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.certificate_text import format_serial
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.command import HelperSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import EnrollSettings, decide
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.renewal import REASONS, Wanted
@@ -99,6 +102,27 @@ def test_a_host_in_order_has_nothing_to_do(tmp_path, ca):
     assert decision["renew_reasons"] == [] and decision["todo"] == [] and not decision["prove_installed"]
     assert decision["slot"] == "slot-a" and decision["staging_slot"] == "slot-b"
     assert decision["certificate"]["not_after"].endswith("Z") and decision["certificate"]["serial_number"] > 0
+    assert not decision["changes_files"]
+
+
+def test_the_serial_in_colon_hex_as_the_role_publishes_it(tmp_path, ca):
+    enrol(tmp_path, ca)
+    summary = decide(settings_for(tmp_path))["certificate"]
+    digits = "%x" % summary["serial_number"]
+    digits = "0" + digits if len(digits) % 2 else digits  # what the role's Jinja made of it before (enroll_serial_hex)
+    assert summary["serial_number_hex"] == ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+    assert summary["serial_number_hex"] == summary["serial_number_hex"].lower()
+
+
+@pytest.mark.parametrize("serial, text", [(1, "01"), (0xABC, "0a:bc"), (0x1234, "12:34"), (0x1F2E3D4C5B6A, "1f:2e:3d:4c:5b:6a")])
+def test_format_serial(serial, text):
+    assert format_serial(serial) == text
+
+
+def test_a_step_due_changes_files(tmp_path, ca):
+    enrol(tmp_path, ca)
+    decision = decide(settings_for(tmp_path))
+    assert decision["todo"] == ["helper", "profile"] and decision["changes_files"]
 
 
 def test_an_incomplete_slot_is_missing(tmp_path, ca):
@@ -173,6 +197,22 @@ def test_signer(tmp_path, ca):
 def test_key_passphrase(tmp_path, ca, on_host, wanted, due):
     enrol(tmp_path, ca, passphrase=on_host)
     assert decide(settings_for(tmp_path, key_passphrase=wanted))["renew_reasons"] == (["key_passphrase"] if due else [])
+
+
+@pytest.mark.parametrize("on_host", ["line\r\nend", "caf\u00e9"])
+def test_a_passphrase_file_is_read_as_written(tmp_path, ca, on_host):
+    """The renewal writes the passphrase's UTF-8 bytes; reading them back translates no line end."""
+    enrol(tmp_path, ca, passphrase=None)
+    with open(os.path.join(str(tmp_path), "etc/rolesanywhere/slot-a/private-key.passphrase"), "wb") as handle:
+        handle.write(on_host.encode("utf-8"))
+    assert decide(settings_for(tmp_path, key_passphrase=on_host))["renew_reasons"] == []
+
+
+def test_an_unreadable_passphrase_file_counts_as_another_passphrase(tmp_path, ca):
+    enrol(tmp_path, ca, passphrase=None)
+    with open(os.path.join(str(tmp_path), "etc/rolesanywhere/slot-a/private-key.passphrase"), "wb") as handle:
+        handle.write(b"\xff\xfe")  # not UTF-8
+    assert decide(settings_for(tmp_path, key_passphrase="p"))["renew_reasons"] == ["key_passphrase"]
 
 
 def test_reasons_come_in_their_order(tmp_path, ca):
@@ -281,3 +321,14 @@ def test_an_installed_helper_with_the_builds_stamp_is_not_rebuilt(tmp_path, ca):
         assert not has_stamp(settings.helper.helper_file, other)
     settings.helper_stamp = stamp("/usr/bin/env python3")
     assert decide(settings)["todo"] == ["helper"] and built == [1]
+
+
+def test_enroll_state_reads_a_certificate_without_the_signing_material_code():
+    """A no-op host pays for every module enroll_state imports (AnsiballZ compiles them from source on each call):
+    reading the certificate in use needs cryptography.x509, not _core/x509.py and the key loaders behind it."""
+    code = ("import sys; import ansible_collections.rolesanywhere.fleet.plugins.modules.enroll_state; "
+            "print(' '.join(sorted(sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    prefix = "ansible_collections.rolesanywhere.fleet.plugins.module_utils._core."
+    assert prefix + "certificate_text" in loaded
+    assert not {prefix + name for name in ("x509", "certificate_facts", "mldsa_keys")} & set(loaded)

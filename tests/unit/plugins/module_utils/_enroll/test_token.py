@@ -336,6 +336,20 @@ def test_a_gone_token_is_not_silently_initialised_under_a_key_in_use(tmp_path, m
     assert token.key_store_refusal(params) is None
 
 
+def test_no_key_due_logs_in_to_no_token(monkeypatch):
+    """A host where no key is to be made: the variables and packages are checked, the token is not opened."""
+    monkeypatch.setattr(token, "packages_to_install", lambda params: [])
+
+    def unreachable(settings):
+        raise AssertionError("the token was reached")
+    monkeypatch.setattr(token, "check_token", unreachable)
+    params = pkcs11_params(pkcs11_module=MODULE)
+    assert token.key_store_refusal(params, key_due=False) is None
+    with pytest.raises(AssertionError, match="the token was reached"):
+        token.key_store_refusal(params)
+    assert "enroll_key_passphrase" in token.key_store_refusal(dict(params, key_passphrase="secret"), key_due=False)
+
+
 def test_settings_repr_hides_the_pins():
     settings = token.TokenSettings("/usr/lib/softhsm/libsofthsm2.so", "fleet", "483921", "771234")
     assert "fleet" in repr(settings) and "483921" not in repr(settings) and "771234" not in repr(settings)

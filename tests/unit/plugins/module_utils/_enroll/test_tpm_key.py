@@ -247,3 +247,15 @@ def test_preflight_refusals(soft_tpm, tmp_path):
     message = tpm_key.key_store_refusal(params(tpm_device="swtpm:path=%s" % (tmp_path / "none.sock")))
     assert "enroll_tpm_device=" in message and "nothing was changed" in message
     assert tpm_key.key_store_refusal(params(tpm_device=soft_tpm.tcti)) is None
+
+
+def test_no_key_due_reaches_no_tpm(monkeypatch):
+    """A host where no key is to be made (no renewal due): the variables are checked, the TPM is not opened (making
+    the owner primary costs a real TPM up to seconds on every run)."""
+    def unreachable(settings):
+        raise AssertionError("the TPM was reached")
+    monkeypatch.setattr(tpm_key, "check_tpm", unreachable)
+    assert tpm_key.key_store_refusal(params(tpm_device="swtpm:path=/nonexistent.sock"), key_due=False) is None
+    with pytest.raises(AssertionError, match="the TPM was reached"):
+        tpm_key.key_store_refusal(params(tpm_device="swtpm:path=/nonexistent.sock"))
+    assert "enroll_tpm_parent_handle" in tpm_key.key_store_refusal(params(tpm_parent_handle="0x01"), key_due=False)
