@@ -103,7 +103,7 @@ sanity: layout
 	@$(BIN)/python tools/sanity_bootstrap.py
 	@t0=$$(date +%s); cd $(LAYOUT) && $(RUN) ansible-test sanity --local --python $(PYVER) $(SANITY_ARGS) || $(call fail,sanity); $(call took,sanity)
 
-# Two xdist workers: the unit tests share no state between files (each makes its own temporary files and servers).
+# Two xdist workers (as the floor's units always ran): each test makes its own temporary files, servers and tokens.
 units: layout system-packages
 	@echo "== unit tests"
 	@t0=$$(date +%s); cd $(LAYOUT) && $(PYTEST) -q -n 2 tests/unit $(PYTEST_ARGS) || $(call fail,units); $(call took,units)
@@ -154,7 +154,7 @@ lint: layout
 
 # Everything the steps install, side by side before the first step: each pip install is one process that spends
 # much of its time unpacking and writing files, so the importer, tools and floor venvs and the Debian packages are
-# ready about when .venv is (one after another they took about 4 minutes). Then the steps, one after another.
+# ready about when .venv is (one after another they took about 4 minutes). Then the steps.
 # A failed install prints its own "make: step 'install ...' FAILED" line; the sub-make's output is kept per target.
 installs:
 	@echo "== installs (venvs, Debian packages), side by side"
