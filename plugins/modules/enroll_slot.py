@@ -93,38 +93,6 @@ options:
     type: str
     choices: [file, pkcs11, tpm]
     default: file
-  pkcs11_module:
-    description: With O(key_store=pkcs11), the path of the token's PKCS#11 module on the host.
-    type: str
-    default: ""
-  pkcs11_token_label:
-    description: With O(key_store=pkcs11), the label of the token.
-    type: str
-    default: ""
-  pkcs11_pin:
-    description: With O(key_store=pkcs11), the token's user PIN.
-    type: str
-    default: ""
-  tpm_device:
-    description: With O(key_store=tpm), the TPM, a device path or TCTI (C(swtpm:path=SOCKET)); empty for C(/dev/tpmrm0).
-    type: str
-    default: ""
-  tpm_parent_handle:
-    description: With O(key_store=tpm), the persistent storage key (C(0x81...)) to make the key under; empty for the
-      owner hierarchy's primary of AWS's template.
-    type: str
-    default: ""
-  tpm_key_password:
-    description: With O(key_store=tpm), the new key's password; empty for none.
-    type: str
-    default: ""
-  pkcs11_so_pin:
-    description:
-      - With O(key_store=pkcs11), the token's Security Officer PIN. With V(prepared) and a request, when no token is
-        labelled O(pkcs11_token_label) but a slot holds an uninitialised token, that token is initialised first
-        (C_InitToken with this PIN and the label, then C_InitPIN with O(pkcs11_pin)). Not in check mode.
-    type: str
-    default: ""
   helper_file:
     description: With V(prepared), where to install this collection's credential helper; none when empty.
     type: str
@@ -160,6 +128,8 @@ options:
     description: With V(installed), the content of C(enrollment.json) (C(signer_id), C(key_type), C(with_chain)).
     type: dict
     default: {}
+extends_documentation_fragment:
+  - rolesanywhere.fleet.key_store
 attributes:
   check_mode:
     description: Reports the change and makes none.

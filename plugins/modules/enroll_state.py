@@ -59,54 +59,14 @@ options:
     default: ""
   key_store:
     description:
-      - Where the key is (C(enroll_key_store)). V(pkcs11) checks the token first (module loaded, one token labelled
-        O(pkcs11_token_label), O(pkcs11_pin) logs in) and fails with nothing changed when it cannot; the helper's
-        command lines then name the key by a pkcs11 URI.
-      - V(tpm) checks the TPM first (it answers at O(tpm_device), the parent key is there) and fails with nothing
-        changed when it cannot; the helper's command lines then name the slot's TSS2 key file C(tpm-key.pem).
+      - Where the key is (C(enroll_key_store)). When a key is to be made (V(renew) in RV(todo)), V(pkcs11) checks the
+        token first (module loaded, one token labelled O(pkcs11_token_label), O(pkcs11_pin) logs in) and V(tpm) the
+        TPM (it answers at O(tpm_device), the parent key is there), and fail with nothing changed when they cannot.
+      - The helper's command lines then name the key by a pkcs11 URI, or the slot's TSS2 key file C(tpm-key.pem). A
+        slot whose pin-source file differs from O(pkcs11_pin) is renewed.
     type: str
     choices: [file, pkcs11, tpm]
     default: file
-  pkcs11_module:
-    description: With O(key_store=pkcs11), the token's PKCS#11 module on the host (C(enroll_pkcs11_module)).
-    type: str
-    default: ""
-  pkcs11_token_label:
-    description: With O(key_store=pkcs11), the token's label (C(enroll_pkcs11_token_label)).
-    type: str
-    default: ""
-  pkcs11_pin:
-    description:
-      - With O(key_store=pkcs11), the token's user PIN (C(enroll_pkcs11_pin)); a pin-source file that differs is a
-        renewal. It is in no returned value.
-    type: str
-    default: ""
-  tpm_device:
-    description:
-      - With O(key_store=tpm), the TPM (C(enroll_tpm_device)) as a device path or a TCTI (C(device:PATH),
-        C(swtpm:path=SOCKET), C(swtpm:host=HOST,port=PORT)); empty for C(/dev/tpmrm0), then C(/dev/tpm0).
-      - The helper's command lines set C(TPM2TOOLS_TCTI) (C(TPM_DEVICE) for AWS's helper) to it with C(env).
-    type: str
-    default: ""
-  tpm_parent_handle:
-    description: With O(key_store=tpm), the persistent storage key (C(0x81...)) the key is under; empty for the owner
-      hierarchy's primary made from AWS's template (C(enroll_tpm_parent_handle)).
-    type: str
-    default: ""
-  tpm_key_password:
-    description:
-      - With O(key_store=tpm), the TPM key's password (C(enroll_tpm_key_password)); empty for none.
-      - It is part of the returned command lines (C(--tpm-key-password), as AWS's helper takes it), so the caller
-        must hide the task's result (C(no_log)).
-    type: str
-    default: ""
-  pkcs11_so_pin:
-    description:
-      - With O(key_store=pkcs11), the token's Security Officer PIN (C(enroll_pkcs11_so_pin)). When no token is
-        labelled O(pkcs11_token_label) but a slot holds an uninitialised token, the preflight passes and
-        M(rolesanywhere.fleet.enroll_slot) initialises that token when it makes the key. It is in no returned value.
-    type: str
-    default: ""
   install_packages:
     description:
       - With O(key_store=pkcs11), what to do when the host lacks an OS package the key needs (C(python3-pykcs11)
@@ -278,6 +238,8 @@ options:
         the host is read, reporting every broken rule at once, and sets O(ca_bundle_sha1) from C(enroll_ca_bundle).
     type: dict
     default: {}
+extends_documentation_fragment:
+  - rolesanywhere.fleet.key_store
 attributes:
   action:
     description: The role's checks and the CA bundle's hash run on the controller, then the module on the host.
