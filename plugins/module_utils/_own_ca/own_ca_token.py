@@ -26,7 +26,7 @@ def _read(path, what):
         raise MaterialError("the %s %s cannot be read: %s" % (what, path, exc.strerror), "Run the trust playbook first", source=path) from None
 
 
-def _load_ca(path):
+def load_ca(path):
     from cryptography import x509  # pylint: disable=import-outside-toplevel
     try:
         return x509.load_pem_x509_certificate(_read(path, "CA certificate"))
@@ -35,7 +35,7 @@ def _load_ca(path):
                             source=path) from None
 
 
-def _pem(obj):
+def pem_of(obj):
     from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
     return obj.public_bytes(serialization.Encoding.PEM)
 
@@ -43,7 +43,7 @@ def _pem(obj):
 def make_ca_certificate(params, check_mode):
     reference = token_key.reference_text(params["pkcs11_module"], params["token_label"], params["key_label"], params["key_id"])
     path, reference_path = params["ca_certificate"], params["key_reference"]
-    existing = _load_ca(path) if os.path.exists(path) else None
+    existing = load_ca(path) if os.path.exists(path) else None
     public_key, made = token_key.wrong_pin_names_the_variable(
         lambda: token_key.find_or_make_key(reference, params["pin"], params["key_type"], check_mode, may_make=existing is None))
     if existing is None and public_key is None and not made:
@@ -65,7 +65,7 @@ def make_ca_certificate(params, check_mode):
         if not check_mode:
             atomic_write(reference_path, (reference + "\n").encode("utf-8"), 0o600)
     if existing is not None:
-        return {"changed": changed, "key_made": made, "certificate": _pem(existing).decode("ascii")}
+        return {"changed": changed, "key_made": made, "certificate": pem_of(existing).decode("ascii")}
     if check_mode:
         return {"changed": True, "key_made": made}
     signer = token_key.wrong_pin_names_the_variable(
@@ -74,8 +74,8 @@ def make_ca_certificate(params, check_mode):
         certificate = x509_signing.self_signed_ca(signer, public_key, params["common_name"], params["validity_days"])
     finally:
         signer.close()
-    atomic_write(path, _pem(certificate), 0o644)
-    return {"changed": True, "key_made": made, "certificate": _pem(certificate).decode("ascii")}
+    atomic_write(path, pem_of(certificate), 0o644)
+    return {"changed": True, "key_made": made, "certificate": pem_of(certificate).decode("ascii")}
 
 
 def _spki():
@@ -83,22 +83,22 @@ def _spki():
     return serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
 
 
-def _reference_signer(params, ca):
-    """The signer of the key the key reference names, proved against the CA certificate."""
-    reference = token_key.read_reference(params["key_reference"])
-    return token_key.wrong_pin_names_the_variable(lambda: token_key.ca_signer(reference, params["key_reference"], params["pin"], ca))
+def reference_signer(key_reference, pin, ca):
+    """The signer of the key the key reference (its path) names, proved against the CA certificate."""
+    reference = token_key.read_reference(key_reference)
+    return token_key.wrong_pin_names_the_variable(lambda: token_key.ca_signer(reference, key_reference, pin, ca))
 
 
 def sign_certificate(params, check_mode):
-    ca = _load_ca(params["ca_certificate"])
+    ca = load_ca(params["ca_certificate"])
     if check_mode:
         return {"changed": True}
-    signer = _reference_signer(params, ca)
+    signer = reference_signer(params["key_reference"], params["pin"], ca)
     try:
         certificate = x509_signing.sign_csr(signer, ca, params["csr"], params["validity_days"], params["not_before_minutes"])
     finally:
         signer.close()
-    return {"changed": True, "certificate": _pem(certificate).decode("ascii")}
+    return {"changed": True, "certificate": pem_of(certificate).decode("ascii")}
 
 
 def _reason(name):
@@ -111,7 +111,7 @@ def _reason(name):
 def update_crl(params, check_mode):
     import datetime  # pylint: disable=import-outside-toplevel
     from cryptography import x509  # pylint: disable=import-outside-toplevel
-    ca = _load_ca(params["ca_certificate"])
+    ca = load_ca(params["ca_certificate"])
     existing = None
     if os.path.exists(params["crl_path"]):
         try:
@@ -124,18 +124,18 @@ def update_crl(params, check_mode):
     wanted = dict((item["serial_number"], _reason(item["reason"])) for item in params["revoked_certificates"])
     added = [serial for serial, reason in wanted.items() if serial not in entries or entries[serial][1] != reason]
     if existing is not None and not added and not params["force"]:
-        return {"changed": False, "crl": _pem(existing).decode("ascii")}
+        return {"changed": False, "crl": pem_of(existing).decode("ascii")}
     if check_mode:
         return {"changed": True}
     for serial in added:
         entries[serial] = (entries.get(serial, (now, None))[0], wanted[serial])
-    signer = _reference_signer(params, ca)
+    signer = reference_signer(params["key_reference"], params["pin"], ca)
     try:
         crl = x509_signing.sign_crl(signer, ca, entries, params["next_update_days"], now)
     finally:
         signer.close()
-    atomic_write(params["crl_path"], _pem(crl), 0o644)
-    return {"changed": True, "crl": _pem(crl).decode("ascii")}
+    atomic_write(params["crl_path"], pem_of(crl), 0o644)
+    return {"changed": True, "crl": pem_of(crl).decode("ascii")}
 
 
 def run(params, check_mode):

@@ -9,6 +9,7 @@ signer makes, _core/pkcs11.py) is therefore the one written in the TBSCertificat
 bytes are then signed by the real key, and the signatureValue BIT STRING is replaced (RFC 5280 sections 4.1 and
 5.1: Certificate and CertificateList are SEQUENCE { tbs, signatureAlgorithm, signatureValue }). Every result is
 verified against the CA's public key before it is returned, so a key that does not match cannot slip through.
+A CA key file's key (host_certificate.FileKeySigner) signs the same profile directly.
 """
 
 from __future__ import annotations
@@ -59,8 +60,11 @@ def _throwaway_key(signer):
 
 
 def sign_with(builder, signer):
-    """The DER of ``builder`` (CertificateBuilder or CertificateRevocationListBuilder) signed by ``signer``."""
+    """The DER of ``builder`` (CertificateBuilder or CertificateRevocationListBuilder) signed by ``signer``: with its
+    ``private_key`` when it has one (a CA key file), else over the TBS bytes by ``signer.sign`` (a key in a token)."""
     from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
+    if getattr(signer, "private_key", None) is not None:
+        return builder.sign(signer.private_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
     made = builder.sign(_throwaway_key(signer), hashes.SHA256())
     tbs = made.tbs_certificate_bytes if hasattr(made, "tbs_certificate_bytes") else made.tbs_certlist_bytes
     return replace_signature(made.public_bytes(serialization.Encoding.DER), signer.sign(tbs))
