@@ -53,4 +53,15 @@ options:
         AWS's helper takes it), so the caller must hide that task's result (C(no_log)).
     type: str
     default: ""
+  tpm_persistent_handle:
+    description:
+      - With O(key_store=tpm), the persistent handle (C(0x81000000) to C(0x817ffffe)) to keep the key at
+        (C(enroll_tpm_persistent_handle)); empty for the TSS2 key file alone.
+      - The key of C(slot-a) is kept at this handle, the key of C(slot-b) at the next one, so that a renewal's key is
+        made beside the one in use; each slot records its handle in C(tpm-key.handle) beside its key file.
+      - The helper's command lines give C(--private-key handle:0x...) (AWS's helper's form) instead of the key file.
+        M(rolesanywhere.fleet.enroll_state) refuses, before anything changes, a handle of the two that holds a key
+        that is not one of the enrolment's slots' keys, or the new key's handle when it holds the key in use.
+    type: str
+    default: ""
 """
