@@ -39,6 +39,8 @@ options:
       - With O(key_store=tpm), the TPM (C(enroll_tpm_device)) as a device path or a TCTI (C(device:PATH),
         C(swtpm:path=SOCKET), C(swtpm:host=HOST,port=PORT)); empty for C(/dev/tpmrm0), then C(/dev/tpm0).
       - The helper's command lines set C(TPM2TOOLS_TCTI) (C(TPM_DEVICE) for AWS's helper) to it with C(env).
+      - M(rolesanywhere.fleet.enroll_slot)'s V(current) uses it with any O(key_store) to evict the previous slot's key
+        at a persistent handle (O(key_store) moved away from V(tpm)).
     type: str
     default: ""
   tpm_parent_handle:
@@ -51,6 +53,17 @@ options:
       - With O(key_store=tpm), the TPM key's password (C(enroll_tpm_key_password)); empty for none.
       - M(rolesanywhere.fleet.enroll_state) returns it in the helper's command lines (C(--tpm-key-password), as
         AWS's helper takes it), so the caller must hide that task's result (C(no_log)).
+    type: str
+    default: ""
+  tpm_persistent_handle:
+    description:
+      - With O(key_store=tpm), the persistent handle (C(0x81000000) to C(0x817ffffe)) to keep the key at
+        (C(enroll_tpm_persistent_handle)); empty for the TSS2 key file alone.
+      - The key of C(slot-a) is kept at this handle, the key of C(slot-b) at the next one, so that a renewal's key is
+        made beside the one in use; each slot records its handle in C(tpm-key.handle) beside its key file.
+      - The helper's command lines give C(--private-key handle:0x...) (AWS's helper's form) instead of the key file.
+        M(rolesanywhere.fleet.enroll_state) refuses, before anything changes, a handle of the two that holds a key
+        that is not one of the enrolment's slots' keys, or the new key's handle when it holds the key in use.
     type: str
     default: ""
 """

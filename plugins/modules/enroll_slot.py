@@ -24,8 +24,10 @@ description:
   - V(current) points C(current) at the slot in one rename and removes the other slot; with O(profiles), it then
     writes the AWS config profiles as V(profiles) does.
   - V(discarded) removes the slot after a failed renewal and, with O(key_store=pkcs11), the key pair made for it in
-    the token (the slot's own C(CKA_ID); the key in use is never touched). A slot that C(current) points at is in use
-    and left alone. When the token cannot be reached, the key stays (the next renewal replaces it) with a warning.
+    the token (the slot's own C(CKA_ID); the key in use is never touched), with O(key_store=tpm) the persistent key
+    its C(tpm-key.handle) records (evicted only when it is the slot's key). A slot that C(current) points at is in use
+    and left alone. When the token or TPM cannot be reached, the key stays (the next renewal replaces or evicts it)
+    with a warning.
   - V(profiles) writes, for each of O(profiles), the C(.aws) directory (0700) and the O(profile_block) between the
     markers C(# BEGIN/END rolesanywhere.fleet profile) O(aws_profile) in its C(config) (0600), both owned by the
     profile's user; a block already there is replaced in place, every other line stays.
@@ -90,6 +92,10 @@ options:
       - V(tpm) makes the key inside the host's TPM (sign-only, fixedTPM and fixedParent, so it cannot be duplicated) under
         the owner hierarchy's primary or O(tpm_parent_handle), and writes it as the TSS2 key file C(tpm-key.pem) (0600)
         in the slot; the CSR is signed in the TPM and verified. The old key file goes with the old slot at V(current).
+      - With O(key_store=tpm) and O(tpm_persistent_handle), V(prepared) first evicts the persistent key a leftover
+        slot records, then also makes the new key persistent at the slot's handle (C(TPM2_EvictControl)) after
+        writing that handle to C(tpm-key.handle) in the slot, and signs the CSR through the handle; V(current) evicts
+        the other slot's persistent key before removing that slot.
     type: str
     choices: [file, pkcs11, tpm]
     default: file
@@ -237,6 +243,7 @@ def main():
             tpm_device=dict(type="str", default=""),
             tpm_parent_handle=dict(type="str", default=""),
             tpm_key_password=dict(type="str", default="", no_log=True),
+            tpm_persistent_handle=dict(type="str", default=""),
             pkcs11_so_pin=dict(type="str", default="", no_log=True),
             helper_file=dict(type="str", default=""),
             helper_interpreter=dict(type="str", default=""),
@@ -257,7 +264,8 @@ def main():
     token = (TokenSettings(params["pkcs11_module"], params["pkcs11_token_label"], params["pkcs11_pin"], params["pkcs11_so_pin"])
              if params["key_store"] == "pkcs11" else None)
     if params["key_store"] == "tpm":
-        token = TpmSettings(params["tpm_device"], params["tpm_parent_handle"], params["tpm_key_password"])
+        token = TpmSettings(params["tpm_device"], params["tpm_parent_handle"], params["tpm_key_password"],
+                            params["tpm_persistent_handle"])
     unmask_pin(module)
     unmask_password(module)
     try:
@@ -273,7 +281,7 @@ def main():
             changed = install(base, slot, user, params["certificate"], params["chain"], params["record"], module.check_mode)
             result["certificate"] = certificate_summary(certificate_view(params["certificate"].strip().encode("ascii")))
         elif params["state"] == "current":
-            changed = make_current(base, slot, user, module.check_mode, token)
+            changed = make_current(base, slot, user, module.check_mode, token, params["tpm_device"])
         elif params["state"] == "discarded":
             changed, warning = discard(base, slot, module.check_mode, token)
             if warning:

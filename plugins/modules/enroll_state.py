@@ -61,9 +61,10 @@ options:
     description:
       - Where the key is (C(enroll_key_store)). When a key is to be made (V(renew) in RV(todo)), V(pkcs11) checks the
         token first (module loaded, one token labelled O(pkcs11_token_label), O(pkcs11_pin) logs in) and V(tpm) the
-        TPM (it answers at O(tpm_device), the parent key is there), and fail with nothing changed when they cannot.
-      - The helper's command lines then name the key by a pkcs11 URI, or the slot's TSS2 key file C(tpm-key.pem). A
-        slot whose pin-source file differs from O(pkcs11_pin) is renewed.
+        TPM (it answers at O(tpm_device), the parent key is there, the handles of O(tpm_persistent_handle) are free or
+        the enrolment's), and fail with nothing changed when they cannot.
+      - The helper's command lines then name the key by a pkcs11 URI, the slot's TSS2 key file C(tpm-key.pem) or its
+        handle (C(handle:0x...)). A slot whose pin-source file differs from O(pkcs11_pin) is renewed.
     type: str
     choices: [file, pkcs11, tpm]
     default: file
@@ -283,7 +284,7 @@ renew_reasons:
   description:
     - Why the key and certificate are renewed, in this order; empty when they are fine.
     - V(missing), V(forced), V(expiring), V(key_type), V(subject), V(subject_alt_names), V(signer), V(key_passphrase),
-      V(key_store), V(pkcs11_pin), V(tpm_key_password).
+      V(key_store), V(pkcs11_pin), V(tpm_key_password), V(tpm_persistent_handle).
   returned: always
   type: list
   elements: str

@@ -6,6 +6,7 @@
     tpm = SoftTpm(tmp_path)                         # swtpm running; tpm.env = {"TPM2TOOLS_TCTI": "swtpm:path=..."}
     key = tpm.make_key("rsa", "rsa2048")            # key.pem (TSS2 PRIVATE KEY), key.public_key
     key = tpm.make_key("ec", "ecc256", password="s3cret", persistent=0x81000002)   # key.handle "handle:0x81000002"
+    tpm.persistent_handles()                        # [0x81000002]: tpm2_getcap handles-persistent
     tpm.stop()
     trust = TpmTrust(emulator, tmp_path)            # RSA and EC keys (files and handles) certified by a trust's CA
 
@@ -85,6 +86,11 @@ class SoftTpm(object):
         if done.returncode:
             raise AssertionError("%s failed: %s" % (name, done.stderr.decode("utf-8", "replace")))
         return done.stdout
+
+    def persistent_handles(self):
+        """The persistent handles in use, as tpm2_getcap handles-persistent lists them (sorted numbers)."""
+        listing = self.tool("tpm2_getcap", "handles-persistent").decode("ascii")
+        return sorted(int(line.strip().lstrip("- "), 16) for line in listing.splitlines() if line.strip())
 
     def _path(self, name, suffix):
         return os.path.join(self.directory, "%s.%s" % (name, suffix))

@@ -5,8 +5,9 @@
 
 AWS's helper speaks it through go-tpm (aws_signing_helper/tpm_signer.go); this is the handful of commands its
 TPMv2Signer sends: TPM2_CreatePrimary, TPM2_Load, TPM2_Sign, TPM2_FlushContext and TPM2_ReadPublic, each with at most
-one password session (TPM_RS_PW); and TPM2_Create, with which the enroll role makes the host's key in its TPM
-(_enroll/tpm_key.py). No bindings and no tools: any Python 3.8+ on the host can sign with the host's TPM.
+one password session (TPM_RS_PW); TPM2_Create, with which the enroll role makes the host's key in its TPM
+(_enroll/tpm_key.py), and TPM2_EvictControl, with which it keeps that key at a persistent handle
+(_enroll/tpm_handle.py). No bindings and no tools: any Python 3.8+ on the host can sign with the host's TPM.
 The TPM is reached as tpm2-tools reaches it: the TCTI in TPM2TOOLS_TCTI or TSS2_TCTI (``device:PATH``,
 ``swtpm:host=H,port=P``, ``swtpm:path=SOCKET``), else AWS's TPM_DEVICE, else /dev/tpmrm0 then /dev/tpm0 (go-tpm's
 OpenTPM order). swtpm's socket carries the same command bytes as the kernel's device.
@@ -30,6 +31,7 @@ TCTI_HINT = ("Run on a host with a TPM 2.0 (/dev/tpmrm0, readable by the helper'
 ST_NO_SESSIONS, ST_SESSIONS, ST_HASHCHECK = 0x8001, 0x8002, 0x8024
 CC_CREATE_PRIMARY, CC_LOAD, CC_SIGN, CC_FLUSH_CONTEXT, CC_READ_PUBLIC = 0x131, 0x157, 0x15D, 0x165, 0x173
 CC_CREATE = 0x153  # TPM 2.0 Library Part 3, 12.1 TPM2_Create (the enroll role's key store: _enroll/tpm_key.py)
+CC_EVICT_CONTROL = 0x120  # Part 3, 28.5 TPM2_EvictControl (enroll_tpm_persistent_handle: _enroll/tpm_handle.py)
 RS_PW, RH_OWNER, RH_NULL, RH_ENDORSEMENT, RH_PLATFORM = 0x40000009, 0x40000001, 0x40000007, 0x4000000B, 0x4000000C
 HT_PERSISTENT = 0x81
 ALG_RSA, ALG_ECC, ALG_NULL, ALG_AES, ALG_CFB = 0x0001, 0x0023, 0x0010, 0x0006, 0x0043
@@ -47,10 +49,12 @@ PRIMARY_ATTRIBUTES = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 10) | (1 
 CURVES = {0x0003: ("secp256r1", 32), 0x0004: ("secp384r1", 48), 0x0005: ("secp521r1", 66)}
 # Response codes worth a name (Part 2, TPM_RC): format-one codes (bit 7 set) are matched on their low 6 bits.
 RC_BAD_AUTH, RC_AUTH_FAIL, RC_HANDLE, RC_INTEGRITY, RC_LOCKOUT = 0x22, 0x0E, 0x0B, 0x1F, 0x921
+RC_NV_SPACE, RC_NV_DEFINED = 0x14B, 0x14C  # TPM2_EvictControl: no room for another persistent object; the handle is taken
 RC_RETRY = (0x922, 0x908, 0x90A)  # TPM_RC_RETRY, TPM_RC_YIELDED, TPM_RC_TESTING: send the command again
 RC_NAMES = {0x22: "TPM_RC_BAD_AUTH", 0x0E: "TPM_RC_AUTH_FAIL", 0x0B: "TPM_RC_HANDLE", 0x1F: "TPM_RC_INTEGRITY",
             0x1C: "TPM_RC_KEY", 0x12: "TPM_RC_SCHEME", 0x02: "TPM_RC_ATTRIBUTES", 0x04: "TPM_RC_VALUE",
-            0x921: "TPM_RC_LOCKOUT", 0x902: "TPM_RC_OBJECT_MEMORY", 0x101: "TPM_RC_FAILURE", 0x100: "TPM_RC_INITIALIZE"}
+            0x921: "TPM_RC_LOCKOUT", 0x902: "TPM_RC_OBJECT_MEMORY", 0x101: "TPM_RC_FAILURE", 0x100: "TPM_RC_INITIALIZE",
+            0x14B: "TPM_RC_NV_SPACE", 0x14C: "TPM_RC_NV_DEFINED", 0x0D: "TPM_RC_RANGE"}
 
 
 class TpmError(Exception):
@@ -284,6 +288,14 @@ def create(connection, parent, template, password=b""):
 
 def load(connection, parent, key):
     return struct.unpack(">I", connection.call(CC_LOAD, (parent,), key.private + key.public, b"")[:4])[0]
+
+
+def evict_control(connection, object_handle, persistent_handle, hierarchy=RH_OWNER):
+    """TPM2_EvictControl under ``hierarchy``'s authorisation (an empty password, as AWS's helper needs the owner's:
+    tpm_signer.go CreatePrimary with ""). A loaded object is copied to ``persistent_handle`` (0x81000000 to 0x817fffff
+    for the owner); with ``object_handle`` equal to ``persistent_handle`` that persistent object is evicted. The
+    loaded object stays loaded: flush it."""
+    connection.call(CC_EVICT_CONTROL, (hierarchy, object_handle), struct.pack(">I", persistent_handle), b"")
 
 
 def flush(connection, handle):

@@ -46,6 +46,9 @@ class HelperSettings:  # pylint: disable=too-many-instance-attributes
     tpm_key_name: str = ""
     tpm_environment: tuple = ()
     tpm_key_password: str = ""
+    # enroll_tpm_persistent_handle: ``handle:0x...`` of the material the command line is for (decide.py gives each
+    # slot's, tpm_handle.slot_handle), given to --private-key instead of the key file; '' for the key file
+    tpm_key_handle: str = ""
 
     @property
     def cache_wanted(self):
@@ -94,7 +97,11 @@ def private_key_argument(settings, material_dir):
     """--private-key: the key file in the slot, or with a key in a token its RFC 7512 URI (AWS's helper's form,
     cmd/credentials.go: pkcs11: URIs in --private-key with --pkcs11-lib): token and key label only, so that the
     helper takes, of the keys with that label, the one that proves the certificate (both helpers' getPKCS11Key),
-    with the PIN from the slot's pin-source file, never from the command line."""
+    with the PIN from the slot's pin-source file, never from the command line. A TPM key kept at a persistent handle
+    is ``handle:0x81...``, as AWS's helper takes it (aws_signing_helper/signer.go GetSigner, tpm_signer.go
+    GetTPMv2Signer)."""
+    if settings.tpm_key_handle:
+        return settings.tpm_key_handle
     if settings.tpm_key_name:
         return material_dir + "/" + settings.tpm_key_name  # a TSS2 key file (tpm_key.py)
     if not settings.pkcs11_module:

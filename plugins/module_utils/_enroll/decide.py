@@ -11,6 +11,7 @@ needs no other task. Where the helper's command line depends on whether the new 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pwd
 import socket
@@ -20,6 +21,7 @@ from typing import Callable, List, Optional, Tuple, Union
 from .command import HelperSettings, PASSPHRASE_NAME, command_line, helper_argv, profile_block, systemd_unit, unit_argv
 from .host import certificate_summary, has_profile_block, is_as_wanted, read_material, sha1_of, systemd_runs_host, unit_enabled_and_active
 from .renewal import Wanted, renewal_reasons
+from .tpm_handle import handle_text, slot_handle
 
 DEFAULT_HELPER_PATHS = {"rolesanywhere": "/usr/local/bin/rolesanywhere-credential-helper",
                         "aws_signing_helper": "/usr/local/bin/aws_signing_helper"}
@@ -122,10 +124,19 @@ def _profiles(settings, blocks, with_chain):
     return profiles, missing
 
 
-def _unit(settings, with_chain, renewing, check_mode, run_command):
+def helper_for(settings, slot):
+    """The helper's settings for the material of ``slot``: with enroll_tpm_persistent_handle its key is named by that
+    slot's handle (tpm_handle.slot_handle), which a renewal changes; else the key file, the same for every slot."""
+    handle = slot_handle(settings.wanted.tpm_persistent_handle, slot) if settings.wanted.key_store == "tpm" else None
+    if handle is None:
+        return settings.helper
+    return dataclasses.replace(settings.helper, tpm_key_handle="handle:" + handle_text(handle))
+
+
+def _unit(settings, helper, with_chain, renewing, check_mode, run_command):
     name = "rolesanywhere-%s.service" % settings.aws_profile
     path = "%s/etc/systemd/system/%s" % (settings.root, name)
-    contents = dict((key, systemd_unit(unit_argv(settings.helper, settings.base + "/current", chain, settings.systemd,
+    contents = dict((key, systemd_unit(unit_argv(helper, settings.base + "/current", chain, settings.systemd,
                                                  settings.serve_port, settings.aws_profile),
                                        settings.systemd, settings.aws_profile, settings.user))
                     for key, chain in VARIANTS)
@@ -148,9 +159,10 @@ def _unit(settings, with_chain, renewing, check_mode, run_command):
 def _proofs(settings, staging, profiles):
     """What prove.yml runs: the new material before the swap (per chain variant), and the installed profile."""
     has_passphrase = bool(settings.wanted.key_passphrase or settings.helper.tpm_key_password)  # a secret in the command
+    helper = helper_for(settings, os.path.basename(staging))
     new = {}
     for key, chain in VARIANTS:
-        command = command_line(helper_argv(settings.helper, staging, chain))
+        command = command_line(helper_argv(helper, staging, chain))
         # Without a passphrase the command line holds no secret and is enroll_proof's command argument;
         # with one it goes through a 0600 file that is removed right after.
         new[key] = {"user": settings.user, "step": "proving the new certificate before the swap", "profile": "proof",
@@ -172,7 +184,9 @@ def decide(settings, check_mode=False, now=None, run_command=None, cryptography_
     with_chain = bool(material.complete and material.state.get("with_chain"))
     staging_slot = "slot-b" if material.slot == "slot-a" else "slot-a"
     staging = base + "/" + staging_slot
-    blocks = dict((key, profile_block(settings.helper, settings.aws_profile, current, chain, settings.chained_profiles))
+    # The profile and unit name 'current': after a renewal, the staging slot's material (its key's handle).
+    helper = helper_for(settings, staging_slot if reasons else material.slot)
+    blocks = dict((key, profile_block(helper, settings.aws_profile, current, chain, settings.chained_profiles))
                   for key, chain in VARIANTS)
     profiles, missing_users = _profiles(settings, blocks, with_chain)
     todo = ["renew"] if reasons else []
@@ -189,7 +203,7 @@ def decide(settings, check_mode=False, now=None, run_command=None, cryptography_
         todo.append("profile")
     unit = None
     if settings.systemd != "none":
-        unit = _unit(settings, with_chain, bool(reasons), check_mode, run_command)
+        unit = _unit(settings, helper, with_chain, bool(reasons), check_mode, run_command)
         if not unit["up_to_date"]:
             todo.append("unit")
         if not unit["running"] and not unit["not_started_because"]:

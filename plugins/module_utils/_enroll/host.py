@@ -13,6 +13,7 @@ import stat
 
 from .._core.certificate_text import format_serial, general_name_text
 from .._core.files import read_bytes
+from .tpm_handle import recorded_handle
 from .tpm_key import KEY_NAME as TPM_KEY_NAME, key_file_has_password
 from .command import PASSPHRASE_NAME, PIN_NAME, PROFILE_MARKER
 from .renewal import CertificateView, Material
@@ -101,6 +102,7 @@ def read_material(current):
     material.passphrase = _read_text(os.path.join(current, PASSPHRASE_NAME))
     material.pin = _read_text(os.path.join(current, PIN_NAME))
     material.tpm_key_password = key_file_has_password(_read(os.path.join(current, TPM_KEY_NAME)))
+    material.tpm_handle = recorded_handle(current)
     return material
 
 

@@ -16,6 +16,8 @@ The reasons, in the order they are reported (each one is a renewal on its own):
   pkcs11_pin         with a key in a token, the slot's pin-source file differs from enroll_pkcs11_pin
   tpm_key_password   with a key in the TPM, its key file says it has a password and enroll_tpm_key_password is empty,
                      or the other way round (a password is the key's own: only a new key changes it)
+  tpm_persistent_handle  with a key in the TPM, the persistent handle the slot records (tpm-key.handle; none for a
+                     key file alone) is not that slot's handle of enroll_tpm_persistent_handle (tpm_handle.slot_handle)
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from .tpm_handle import slot_handle
+
 REASONS = ("missing", "forced", "expiring", "key_type", "subject", "subject_alt_names", "signer", "key_passphrase", "key_store",
-           "pkcs11_pin", "tpm_key_password")
+           "pkcs11_pin", "tpm_key_password", "tpm_persistent_handle")
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Material:
     passphrase: Optional[str] = None  # the passphrase file's text, None when there is none
     pin: Optional[str] = None  # the pin-source file's text (enroll_key_store=pkcs11), None when there is none
     tpm_key_password: Optional[bool] = None  # whether the TPM key file's key has a password; None without a file
+    tpm_handle: Optional[int] = None  # the persistent handle the slot's tpm-key.handle records; None without one
 
     @property
     def complete(self):
@@ -70,6 +75,7 @@ class Wanted:
     key_store: str = "file"
     pkcs11_pin: str = ""
     tpm_key_password: bool = False  # whether enroll_tpm_key_password is set (never the password)
+    tpm_persistent_handle: str = ""  # enroll_tpm_persistent_handle, as given
 
 
 def _key_differs(view, spec):
@@ -104,5 +110,9 @@ def renewal_reasons(material, wanted, now=None):
         "pkcs11_pin": wanted.key_store == "pkcs11" and material.pin != wanted.pkcs11_pin,
         "tpm_key_password": (wanted.key_store == "tpm" and material.tpm_key_password is not None
                              and material.tpm_key_password != wanted.tpm_key_password),
+        # The slot records the handle its key was made persistent at; the helper is told the slot's handle of the
+        # variable, so a key elsewhere (or none) is a new key.
+        "tpm_persistent_handle": (wanted.key_store == "tpm" and material.state.get("key_store") == "tpm"
+                                  and material.tpm_handle != slot_handle(wanted.tpm_persistent_handle, material.slot)),
     }
     return [reason for reason in REASONS if checks.get(reason)]

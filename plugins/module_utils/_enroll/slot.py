@@ -78,8 +78,9 @@ def check_slot(name):
 
 
 def prepare(base, slot, user, passphrase="", check_mode=False, token=None):
-    """An empty staging slot (leftovers of an interrupted run removed), with the key's passphrase file, or with a
-    key in a token (``token``: token.TokenSettings), the helper's pin-source file (0600).
+    """An empty staging slot (leftovers of an interrupted run removed, with a key in the TPM (``token``:
+    tpm_key.TpmSettings) the leftover's persistent key evicted), with the key's passphrase file, or with a key in a
+    token (``token``: token.TokenSettings), the helper's pin-source file (0600).
 
     Always a change: the slot is made anew for the new key.
     """
@@ -90,6 +91,8 @@ def prepare(base, slot, user, passphrase="", check_mode=False, token=None):
     os.makedirs(os.path.dirname(base) or "/", exist_ok=True)
     make_directory(base, uid)
     staging = os.path.join(base, slot)
+    if isinstance(token, tpm_key.TpmSettings):
+        tpm_key.release_slot_key(token, staging)
     _remove(staging)
     make_directory(staging, uid)
     if passphrase:
@@ -101,16 +104,15 @@ def prepare(base, slot, user, passphrase="", check_mode=False, token=None):
 
 def make_key_and_request(base, slot, user, request, passphrase="", token=None):
     """The new key (private-key.pem, 0600, PKCS#8, encrypted when there is a passphrase) in the prepared slot, or
-    inside the token (``token``: token.TokenSettings) or the TPM (tpm_key.TpmSettings: tpm-key.pem), and its
-    CSR (PEM text, returned). ``request``: key_spec, common_name, subject,
-    subject_alt_names."""
+    inside the token (``token``: token.TokenSettings) or the TPM (tpm_key.TpmSettings: tpm-key.pem, and
+    tpm-key.handle with a persistent handle), and its CSR (PEM text, returned). ``request``: key_spec, common_name,
+    subject, subject_alt_names."""
     check_slot(slot)
     uid = _owner_ids(user)
-    if isinstance(token, tpm_key.TpmSettings):  # made in the TPM; its TSS2 key file in the slot
-        path = os.path.join(base, slot, tpm_key.KEY_NAME)
-        key_file, csr = tpm_key.make_key_and_request(token, path, request)
-        write_file(path, key_file, uid, 0o600)
-        return csr
+    if isinstance(token, tpm_key.TpmSettings):  # made in the TPM; its TSS2 key file (and handle's record) in the slot
+        staging = os.path.join(base, slot)
+        return tpm_key.make_key_and_request(token, os.path.join(staging, tpm_key.KEY_NAME), request, slot,
+                                            lambda name, data: write_file(os.path.join(staging, name), data, uid, 0o600))[1]
     if token is not None:
         return token_store.make_key_and_request(token, base, slot, request)
     key = make_key(request["key_spec"])
@@ -145,9 +147,11 @@ def install(base, slot, user, certificate, chain, record, check_mode=False):
     return True
 
 
-def make_current(base, slot, user, check_mode=False, token=None):
+def make_current(base, slot, user, check_mode=False, token=None, tpm_device=""):
     """Swap 'current' to slot in one rename (the helper never sees a half-made state); remove the other slot, and
-    with ``token`` the other slot's key in the token (the new certificate was proved before this step)."""
+    with ``token`` the other slot's key in the token, or its persistent key in the TPM (the new certificate was proved
+    before this step). A previous slot whose key is at a persistent handle while the new one's is not in the TPM
+    (enroll_key_store moved away from tpm) has that key evicted too, in the TPM ``tpm_device`` names."""
     check_slot(slot)
     uid = _owner_ids(user)
     current = os.path.join(base, "current")
@@ -163,6 +167,8 @@ def make_current(base, slot, user, check_mode=False, token=None):
     if os.path.isdir(current) and not os.path.islink(current):
         shutil.rmtree(current)  # a directory cannot be renamed over; an unfinished layout of an old run
     os.rename(temporary, current)
+    # Before its slot goes: the slot's files say which key is its (nothing is opened for a slot without a handle).
+    tpm_key.release_slot_key(token if isinstance(token, tpm_key.TpmSettings) else tpm_key.TpmSettings(tpm_device), previous)
     _remove(previous)
     if isinstance(token, token_store.TokenSettings):  # a TPM key file went with the previous slot
         token_store.remove_key(token, base, os.path.basename(previous))
@@ -171,19 +177,26 @@ def make_current(base, slot, user, check_mode=False, token=None):
 
 def discard(base, slot, check_mode=False, token=None):
     """Remove the staging ``slot`` of a failed renewal and, with ``token``, the key pair made for it in the token
-    (its own CKA_ID: the key in use, under the other slot's id, is never touched). A slot the 'current' link points
-    at is in use (a failure after the swap): it is left alone. (changed, warning): the token's failure is a warning,
-    so that the renewal's own error stays the one reported."""
+    (its own CKA_ID: the key in use, under the other slot's id, is never touched) or the persistent key made for it in
+    the TPM (the handle the slot records, holding the slot's key). A slot the 'current' link points at is in use (a
+    failure after the swap): it is left alone. (changed, warning): the token's or TPM's failure is a warning, so that
+    the renewal's own error stays the one reported."""
     check_slot(slot)
     current = os.path.join(base, "current")
     if os.path.islink(current) and os.readlink(current) == slot:
         return False, None
     staging = os.path.join(base, slot)
     changed = os.path.lexists(staging)
-    if not check_mode:
-        _remove(staging)
-    # A TPM key (tpm_key.TpmSettings) is its TSS2 key file, removed with the slot; only a token holds a key apart.
-    if check_mode or not isinstance(token, token_store.TokenSettings):
+    if check_mode:
+        return changed, None
+    if isinstance(token, tpm_key.TpmSettings):
+        try:
+            tpm_key.release_slot_key(token, staging)
+        except RolesAnywhereError as error:  # the slot stays: its files let the next renewal find and evict the key
+            return False, "the staging key at its persistent handle was not evicted (the next renewal evicts it): %s" % error
+    _remove(staging)
+    # A TPM key file (tpm_key.TpmSettings) is removed with the slot; only a token holds a key apart.
+    if not isinstance(token, token_store.TokenSettings):
         return changed, None
     try:
         destroyed = token_store.remove_key(token, base, slot)

@@ -32,6 +32,7 @@ ARGUMENT_SPEC = dict(
     # Not no_log, as key_passphrase: it is on the helper's command line (AWS's --tpm-key-password), which this module
     # returns; the role hides the whole task when it is set.
     tpm_key_password=dict(type="str", default="", no_log=False),
+    tpm_persistent_handle=dict(type="str", default=""),
     pkcs11_so_pin=dict(type="str", default="", no_log=True),  # token.unmask_pin once used
     install_packages=dict(type="bool", default=True),
     common_name=dict(type="str", default=""),
@@ -91,7 +92,8 @@ def settings_from(params):
                     subject=params["subject"], subject_alt_names=params["subject_alt_names"],
                     force_renew=params["force_renew"], key_passphrase=params["key_passphrase"],
                     key_store=params["key_store"], pkcs11_pin=params["pkcs11_pin"],
-                    tpm_key_password=bool(params["tpm_key_password"]))
+                    tpm_key_password=bool(params["tpm_key_password"]),
+                    tpm_persistent_handle=params["tpm_persistent_handle"].strip())
     return EnrollSettings(
         helper=helper, wanted=wanted, root=root, directory=params["directory"], user=params["user"],
         profile_users=params["profile_users"], aws_profile=params["aws_profile"], ca_bundle_sha1=params["ca_bundle_sha1"],

@@ -10,9 +10,13 @@ refuses to duplicate it, so its wrapped private part is useless anywhere else. I
 file (``-----BEGIN TSS2 PRIVATE KEY-----``, draft-bottomley-tpm2-keys "ASN.1 Specification for TPM 2.0 Key Files",
 the format AWS's helper reads in GetTPMv2Signer and _core/tpm.py reads), which both helpers take in --private-key.
 
-The CSR is signed by that key through the signer the helper itself uses (_core/tpm.py TpmSigner: TPM2_Sign) and
-verified before it leaves (request.make_token_request). A renewal makes the new key file in the staging slot; the old
-one goes with the old slot at the swap, after the new certificate was proved.
+With enroll_tpm_persistent_handle the key is also made persistent at a handle (TPM2_Load, TPM2_EvictControl), which
+the helper is given instead of the file: the handle's rule, record and eviction are in tpm_handle.py.
+
+The CSR is signed by that key through the signer the helper itself uses (_core/tpm.py TpmSigner: TPM2_Sign; through
+the handle when there is one) and verified before it leaves (request.make_token_request). A renewal makes the new key
+file in the staging slot; the old one goes with the old slot at the swap, after the new certificate was proved (its
+persistent key evicted first).
 
 Which TPM: enroll_tpm_device, a device path or a TCTI string (``device:/dev/tpmrm0``, ``swtpm:path=SOCKET``,
 ``swtpm:host=H,port=P``); empty is the helpers' default (/dev/tpmrm0, then /dev/tpm0). The modules reach it through
@@ -22,11 +26,16 @@ collection's helper; AWS's helper reads only TPM_DEVICE, a device path: tpm_sign
 
 from __future__ import annotations
 
+import os
+
 from .._core.errors import RolesAnywhereError
-from .._core.tpm import TpmKeyOptions, TssKey, parse_handle, parse_tss2_key, tpm_key_signer, tss2_der, tss2_pem
+from .._core.tpm import TpmKeyOptions, TssKey, parse_handle, tpm_handle_signer, tpm_key_signer, tss2_pem
 from .._core.tpm_protocol import (
     ATTRIBUTE_DECRYPT, ATTRIBUTE_RESTRICTED, RC_HANDLE, RH_OWNER, TCTI_HINT, Connection, TpmError, create,
     create_primary, flush, rc_base, rc_name, read_public, signing_key_template, tcti_configuration)
+from .tpm_handle import (
+    HANDLE_NAME, SLOT_OFFSETS, evict_own, handle_problems, handle_refusal, handle_text, key_of, key_public, occupant,
+    persist, recorded_handle, slot_handle)
 from .token import key_store_refusal as token_refusal
 
 KEY_NAME = "tpm-key.pem"  # the TSS2 key file in the slot
@@ -39,12 +48,13 @@ DEVICE_HINT = ("Set enroll_tpm_device to the TPM's device (/dev/tpmrm0) or a TCT
 class TpmSettings(object):
     """The role's enroll_tpm_* variables (the password never in repr)."""
 
-    def __init__(self, device="", parent_handle="", password=""):
+    def __init__(self, device="", parent_handle="", password="", persistent_handle=""):
         self.device, self.parent_handle, self.password = device or "", parent_handle or "", password or ""
+        self.persistent_handle = (persistent_handle or "").strip()  # enroll_tpm_persistent_handle: tpm_handle.py
 
     def __repr__(self):
-        return "TpmSettings(device=%r, parent_handle=%r, password=%s)" % (
-            self.device, self.parent_handle, "<hidden>" if self.password else "''")
+        return "TpmSettings(device=%r, parent_handle=%r, password=%s, persistent_handle=%r)" % (
+            self.device, self.parent_handle, "<hidden>" if self.password else "''", self.persistent_handle)
 
     @property
     def tcti(self):
@@ -92,6 +102,8 @@ def check_settings(params):
             problems.append("enroll_tpm_parent_handle=%s is not a TPM persistent handle: give 0x81xxxxxx (a storage "
                             "key, as tpm2_getcap handles-persistent lists them), or leave it empty for the owner "
                             "hierarchy's primary" % settings.parent_handle)
+    if handle_refusal(settings.persistent_handle):
+        problems.append(handle_refusal(settings.persistent_handle))
     if settings.device:
         try:
             tcti_configuration(settings.environ)
@@ -106,13 +118,8 @@ def check_settings(params):
 
 def key_file_has_password(data):
     """Whether the key of a TSS2 key file has a password (its emptyAuth is false); None without a readable file."""
-    der = tss2_der(data) if data else None
-    if not der:
-        return None
-    try:
-        return not parse_tss2_key(der, KEY_NAME).empty_auth
-    except RolesAnywhereError:
-        return None
+    key = key_of(data, KEY_NAME)
+    return None if key is None else not key.empty_auth
 
 
 def tpm_helper_settings(params):
@@ -125,7 +132,8 @@ def tpm_helper_settings(params):
 
 
 def tpm_settings(params):
-    return TpmSettings(params["tpm_device"], params["tpm_parent_handle"], params["tpm_key_password"])
+    return TpmSettings(params["tpm_device"], params["tpm_parent_handle"], params["tpm_key_password"],
+                       params.get("tpm_persistent_handle", ""))
 
 
 def _open(settings):
@@ -174,8 +182,10 @@ def check_tpm(settings):
         connection.close()
 
 
-def make_key(settings, key_spec):
-    """A new sign-only key in the TPM under the parent: the TSS2 key file's bytes."""
+def make_key(settings, key_spec, handle=None, save=None):
+    """A new sign-only key in the TPM under the parent: the TSS2 key file's bytes. With ``handle`` the key is then made
+    persistent there (tpm_handle.persist) once ``save(key file bytes)`` has recorded it, so that a failure after that
+    leaves what release_slot_key needs to evict it."""
     password, kind = settings.password.encode("utf-8"), key_kind(key_spec)
     if kind is None:
         raise TpmKeyError(KEY_TYPE_REFUSAL)
@@ -183,39 +193,112 @@ def make_key(settings, key_spec):
     try:
         parent, loaded = _parent(connection, settings)
         try:
-            private, public = create(connection, parent, signing_key_template(kind, bool(password)), password)
-        except TpmError as exc:
-            raise TpmKeyError("the TPM %s cannot make a %s %s key: %s" % ((connection.name,) + kind + (rc_name(exc.rc),)),
-                              "Check the TPM (tpm2_getcap properties-variable: lockout, free object memory); nothing in use "
-                              "was changed") from None
+            private, public = _create(connection, parent, kind, password)
+            key = TssKey(not password, parent if settings.parent_handle else RH_OWNER, public, private)
+            if handle is not None:
+                save(tss2_pem(key))
+                _persist(connection, parent, key, handle)
         finally:
-            for handle in loaded:  # no resource manager on swtpm or /dev/tpm0: free the slot
-                flush(connection, handle)
+            for loaded_handle in loaded:  # no resource manager on swtpm or /dev/tpm0: free the slot
+                flush(connection, loaded_handle)
     finally:
         connection.close()
-    return tss2_pem(TssKey(not password, parent if settings.parent_handle else RH_OWNER, public, private))
+    return tss2_pem(key)
 
 
-def make_key_and_request(settings, key_file, request):
-    """A new key in the TPM and its CSR (PEM text), signed there through the helper's own TPM signer and verified.
-    Returns (TSS2 key file bytes, CSR); ``key_file`` names the key in messages."""
-    from .request import make_token_request  # pylint: disable=import-outside-toplevel
-    pem = make_key(settings, request["key_spec"])
-    options = TpmKeyOptions(password=settings.password or None, environ=settings.environ)
+def _create(connection, parent, kind, password):
     try:
-        signer = tpm_key_signer(pem, key_file, options)
+        return create(connection, parent, signing_key_template(kind, bool(password)), password)
+    except TpmError as exc:
+        raise TpmKeyError("the TPM %s cannot make a %s %s key: %s" % ((connection.name,) + kind + (rc_name(exc.rc),)),
+                          "Check the TPM (tpm2_getcap properties-variable: lockout, free object memory); nothing in use "
+                          "was changed") from None
+
+
+def _persist(connection, parent, key, handle):
+    try:
+        persist(connection, parent, key, handle)
+    except TpmError as exc:
+        raise TpmKeyError("the TPM %s cannot keep the new key at %s (enroll_tpm_persistent_handle): %s" % (
+            connection.name, handle_text(handle), exc),
+            "Free a persistent handle (tpm2_getcap handles-persistent, tpm2_evictcontrol -C o -c HANDLE) or give another "
+            "enroll_tpm_persistent_handle; the owner hierarchy must have no password (as AWS's helper needs); nothing in "
+            "use was changed") from None
+
+
+def make_key_and_request(settings, key_file, request, slot=None, save=None):
+    """A new key in the TPM and its CSR (PEM text), signed there through the helper's own TPM signer and verified.
+    Returns (TSS2 key file bytes, CSR); ``key_file`` names the key in messages. ``save(name, data)`` writes the slot's
+    files: the key file, and with enroll_tpm_persistent_handle first the record of ``slot``'s handle (tpm_handle.py),
+    where the key is then made persistent and signs, as the helper will sign with it."""
+    from .request import make_token_request  # pylint: disable=import-outside-toplevel
+    handle = slot_handle(settings.persistent_handle, slot) if slot else None
+    options = TpmKeyOptions(password=settings.password or None, no_password=not settings.password, environ=settings.environ)
+    if handle is None:
+        pem = make_key(settings, request["key_spec"])
+    else:
+        pem = make_key(settings, request["key_spec"], handle, _recorder(save, handle))
+    try:
+        if handle is None:
+            signer = tpm_key_signer(pem, key_file, options)
+        else:
+            signer = tpm_handle_signer("handle:" + handle_text(handle), options, "enroll_tpm_persistent_handle")
         csr = make_token_request(signer, signer.public_key(), request["common_name"], request.get("subject"),
                                  request.get("subject_alt_names") or ())
     except RolesAnywhereError as error:
         raise TpmKeyError("the new TPM key %s cannot sign its request: %s" % (key_file, error.message),
                           "%s; nothing in use was changed" % TCTI_HINT) from None
+    if save is not None and handle is None:
+        save(KEY_NAME, pem)
     return pem, csr
+
+
+def _recorder(save, handle):
+    """make_key's ``save`` with a persistent handle: the handle's record, then the key file."""
+    def record(pem):
+        save(HANDLE_NAME, (handle_text(handle) + "\n").encode("ascii"))
+        save(KEY_NAME, pem)
+    return record
+
+
+def check_handles(settings, base):
+    """The preflight of enroll_tpm_persistent_handle (tpm_handle.handle_problems): both handles free or this
+    enrolment's (``base``'s slots' keys), the new key's not the key in use. The message, None when all is well."""
+    current = os.path.join(base, "current")
+    staging = "slot-b" if os.path.islink(current) and os.path.basename(os.readlink(current)) == "slot-a" else "slot-a"
+    keys = dict((slot, key_public(os.path.join(base, slot), KEY_NAME)) for slot, _offset in SLOT_OFFSETS)
+    connection = _open(settings)
+    try:
+        occupants = dict((slot, occupant(connection, slot_handle(settings.persistent_handle, slot)))
+                         for slot, _offset in SLOT_OFFSETS)
+    except TpmError as exc:
+        raise TpmKeyError("enroll_tpm_persistent_handle=%s: the TPM %s cannot say what its handles hold: %s" % (
+            settings.persistent_handle, connection.name, exc), "Check the TPM; nothing was changed") from None
+    finally:
+        connection.close()
+    return " | ".join(handle_problems(settings.persistent_handle, occupants, keys, staging, connection.name)) or None
+
+
+def release_slot_key(settings, slot_dir):
+    """Evict the slot's persistent key: at the handle its tpm-key.handle records, when the TPM holds the slot's key
+    there (never another). True when it did; a slot without that record (a key file alone) does not open the TPM."""
+    handle, public = recorded_handle(slot_dir), key_public(slot_dir, KEY_NAME)
+    if handle is None or public is None:
+        return False
+    connection = _open(settings)
+    try:
+        return evict_own(connection, handle, public)
+    except TpmError as exc:
+        raise TpmKeyError("the TPM %s cannot evict the key at %s: %s" % (connection.name, handle_text(handle), exc),
+                          "Check the TPM; tpm2_evictcontrol -C o -c %s evicts it" % handle_text(handle)) from None
+    finally:
+        connection.close()
 
 
 def key_store_refusal(params, key_due=True):
     """enroll_state's preflight of enroll_key_store=tpm (the message of what is wrong, None when all is well), checked
-    on the host before anything changes: the variables, then (when a key is due) the TPM and the parent; other key
-    stores: token.py's."""
+    on the host before anything changes: the variables, then (when a key is due) the TPM, the parent and the
+    persistent handles (check_handles); other key stores: token.py's."""
     if params["key_store"] != "tpm":
         return token_refusal(params, key_due)
     problems = check_settings(params)
@@ -223,8 +306,11 @@ def key_store_refusal(params, key_due=True):
         return " | ".join(problems)
     if not key_due:
         return None  # creating the owner primary costs a real TPM up to seconds: only when a key is to be made
+    settings = tpm_settings(params)
     try:
-        check_tpm(tpm_settings(params))
+        check_tpm(settings)
+        if settings.persistent_handle:
+            return check_handles(settings, params.get("root", "") + params.get("directory", ""))
     except RolesAnywhereError as error:
         return str(error)
     return None

@@ -7,7 +7,8 @@ The controller is the host (local connection, enroll_root), the TPM an swtpm of 
 named by enroll_tpm_device: the playbook's environment has no TPM variable, so the modules and the installed helper
 find the TPM only through what the role wrote. The proof and the identity check are real CreateSession calls against
 the emulator, signed in the TPM through the installed helper. tpm2-tools (an implementation independent of ours)
-loads the slot's key file under AWS's primary and reads its public key back: it must be the certificate's.
+loads the slot's key file under AWS's primary and reads its public key back: it must be the certificate's. With
+enroll_tpm_persistent_handle, tpm2-tools lists the persistent handles and reads the key at each.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import shlex
 import stat
 import subprocess
 
@@ -85,6 +87,16 @@ def assert_only_the_tpm_blob_on_disk(base):
     return key_file
 
 
+def break_a_renewal(fleet, scratch):
+    """A renewal signed by a CA the trust anchor does not know: the proof fails, the role says the material in use is
+    unchanged."""
+    stranger = pki.make_ca(cn="stranger").write(str(scratch), "stranger")
+    run = run_enroll(fleet, expect_rc=2, extra_vars={"enroll_own_ca_certificate": stranger.certificate,
+                                                     "enroll_own_ca_private_key": stranger.private_key,
+                                                     "enroll_own_ca_chain": ""})
+    assert "The certificate in use is unchanged and keeps working" in run.stdout, run.tail()
+
+
 def assert_works_with(fleet, serial):
     fleet.forget_cached_credentials()
     identity = fleet.helper_identity("h01")
@@ -149,13 +161,92 @@ def test_tpm_key_store_enrols_renews_and_refuses_a_missing_tpm(emulator, trust_v
 
         # a broken renewal (a CA the trust anchor does not know signs): the proof fails, the key and certificate in
         # use keep working
-        stranger = pki.make_ca(cn="stranger").write(str(tmp_path), "stranger")
-        run = run_enroll(fleet, expect_rc=2, extra_vars={"enroll_own_ca_certificate": stranger.certificate,
-                                                         "enroll_own_ca_private_key": stranger.private_key,
-                                                         "enroll_own_ca_chain": ""})
-        assert "The certificate in use is unchanged and keeps working" in run.stdout, run.tail()
+        break_a_renewal(fleet, tmp_path)
         assert fleet.certificate("h01").serial_number == second.serial_number
         assert sorted(os.listdir(base)) == ["current", "slot-b"]
         assert_works_with(fleet, second.serial_number)
+    finally:
+        tpm.stop()
+
+
+def handle_public_key(tpm, handle):
+    """The public key the TPM holds at a persistent handle, read by tpm2-tools."""
+    path = os.path.join(tpm.directory, "handle-%x.pem" % handle)
+    tpm.tool("tpm2_readpublic", "-c", "0x%x" % handle, "-f", "pem", "-o", path)
+    with open(path, "rb") as stream:
+        return serialization.load_pem_public_key(stream.read())
+
+
+def profile_key(fleet):
+    """The --private-key of the installed profile's credential_process."""
+    with open(fleet.config_file("h01"), encoding="utf-8") as handle:
+        argv = shlex.split(re.search(r"^credential_process = (.*)$", handle.read(), re.M).group(1))
+    return argv[argv.index("--private-key") + 1], "--tpm-key-password" in argv, "--no-tpm-key-password" in argv
+
+
+def test_tpm_key_at_a_persistent_handle(emulator, trust_vars, tmp_path):
+    """enroll_tpm_persistent_handle: slot-a's key at the handle, slot-b's at the next one (tpm_handle.py); the helper
+    is given handle:0x... with the key's password; the previous key is evicted after the swap, a failed renewal's key
+    with its slot; a handle that holds another key is refused before anything changes."""
+    tpm = SoftTpm(tmp_path / "tpm")
+    try:
+        tpm.make_key("other", "ecc256", persistent=0x81000101)  # not the enrolment's: slot-b's handle is taken
+        fleet = new_fleet(tmp_path, emulator, trust_vars, "tpmhandle", enroll_key_store="tpm", enroll_key_type="ec-p256",
+                          enroll_tpm_device=tpm.tcti, enroll_tpm_key_password=PASSWORD,
+                          enroll_tpm_persistent_handle="0x81000100", enroll_systemd="none")
+        base = os.path.join(fleet.root("h01"), "etc/rolesanywhere")
+
+        run = run_enroll(fleet, expect_rc=2)
+        assert "enroll_tpm_persistent_handle=0x81000100: the TPM swtpm:path=" in run.stdout, run.tail()
+        assert "holds a key that is not this enrolment's at 0x81000101" in run.stdout, run.tail()
+        assert not os.path.lexists(base) and tpm.persistent_handles() == [0x81000101]
+        tpm.tool("tpm2_evictcontrol", "-C", "o", "-c", "0x81000101")
+
+        # enrol: the key at the handle (tpm2-tools reads the certificate's public key there), the helper given the
+        # handle and the password, and working through it
+        run_enroll(fleet)
+        first = fleet.certificate("h01")
+        assert tpm.persistent_handles() == [0x81000100]
+        assert spki(handle_public_key(tpm, 0x81000100)) == spki(first.public_key())
+        assert {"tpm-key.handle", "tpm-key.pem"} <= set(os.listdir(os.path.join(base, "current")))
+        with open(os.path.join(base, "current", "tpm-key.handle"), encoding="ascii") as handle:
+            assert handle.read() == "0x81000100\n"
+        assert profile_key(fleet) == ("handle:0x81000100", True, False)
+        assert_works_with(fleet, first.serial_number)
+        run = run_enroll(fleet)
+        assert run.recap()["h01"]["changed"] == 0, run.changed_tasks()
+
+        # forced renewal: the new key at the next handle, the old one evicted after the swap
+        run_enroll(fleet, extra_vars={"enroll_force_renew": True})
+        second = fleet.certificate("h01")
+        assert sorted(os.listdir(base)) == ["current", "slot-b"] and tpm.persistent_handles() == [0x81000101]
+        assert spki(handle_public_key(tpm, 0x81000101)) == spki(second.public_key()) != spki(first.public_key())
+        assert profile_key(fleet) == ("handle:0x81000101", True, False)
+        assert_works_with(fleet, second.serial_number)
+
+        # a broken renewal: its key (made persistent at slot-a's handle) is evicted with its slot; the key in use works
+        break_a_renewal(fleet, tmp_path)
+        assert sorted(os.listdir(base)) == ["current", "slot-b"] and tpm.persistent_handles() == [0x81000101]
+        assert_works_with(fleet, second.serial_number)
+
+        # emptied: a renewal (reason tpm_persistent_handle) back to the key file alone, the last handle evicted
+        fleet.group_vars["enroll_tpm_persistent_handle"] = ""
+        fleet.write_inventory()
+        run_enroll(fleet)
+        third = fleet.certificate("h01")
+        assert third.serial_number != second.serial_number and tpm.persistent_handles() == []
+        assert profile_key(fleet)[0].endswith("/current/tpm-key.pem")
+        assert_works_with(fleet, third.serial_number)
+
+        # at a handle again, then enroll_key_store moved to file: the swap evicts the last persistent key too
+        fleet.group_vars["enroll_tpm_persistent_handle"] = "0x81000100"
+        fleet.write_inventory()
+        run_enroll(fleet)
+        assert len(tpm.persistent_handles()) == 1
+        fleet.group_vars["enroll_key_store"] = "file"
+        fleet.write_inventory()
+        run_enroll(fleet)
+        assert tpm.persistent_handles() == [] and profile_key(fleet)[0].endswith("/current/private-key.pem")
+        assert_works_with(fleet, fleet.certificate("h01").serial_number)
     finally:
         tpm.stop()

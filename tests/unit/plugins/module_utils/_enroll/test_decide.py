@@ -219,8 +219,8 @@ def test_reasons_come_in_their_order(tmp_path, ca):
     enrol(tmp_path, ca, signer_id="other", not_after=datetime.timedelta(days=1), organization="X", sans=["a.test"])
     reasons = decide(settings_for(tmp_path, force_renew=True, key_type="rsa-2048", key_passphrase="p", key_store="pkcs11",
                                   pkcs11_pin="4711"))["renew_reasons"]
-    # pkcs11_pin and tpm_key_password belong to different key stores: never both (tpm's: test_tpm_key.py)
-    assert reasons == [reason for reason in REASONS[1:] if reason != "tpm_key_password"]
+    # pkcs11_pin and the TPM's reasons belong to different key stores: never both (tpm's: test_tpm_key.py, test_tpm_handle.py)
+    assert reasons == [reason for reason in REASONS[1:] if reason not in ("tpm_key_password", "tpm_persistent_handle")]
 
 
 def test_leftovers_in_the_staging_slot_are_reported(tmp_path, ca):
@@ -273,6 +273,30 @@ def test_aws_signing_helper_gets_the_passphrase_on_its_command_line(tmp_path):
     settings.helper.helper = "aws_signing_helper"
     argv = shlex.split(decide(settings)["profile_block"]["plain"].splitlines()[1].split(" = ", 1)[1])
     assert argv[argv.index("--pkcs8-password") + 1] == "p w" and "--cache" not in argv
+
+
+def test_a_tpm_key_at_a_persistent_handle_is_named_by_its_slots_handle(tmp_path, ca):
+    """enroll_tpm_persistent_handle: slot-a's key at the handle, slot-b's at the next (tpm_handle.py). The profile and
+    unit name the handle of the slot that is current after the run: the new one when a renewal is due."""
+    base = enrol(tmp_path, ca)
+    with open(os.path.join(base, "slot-a", "enrollment.json"), "w", encoding="utf-8") as handle:
+        json.dump({"signer_id": "own_ca:abc", "key_type": "ec-p256", "with_chain": False, "key_store": "tpm"}, handle)
+    with open(os.path.join(base, "slot-a", "tpm-key.handle"), "w", encoding="ascii") as handle:
+        handle.write("0x81000100\n")
+
+    def argv_of(line):
+        argv = shlex.split(line.split(" = ", 1)[1])
+        return argv[argv.index("--private-key") + 1], "--no-tpm-key-password" in argv
+
+    for force_renew, in_use, new in ((False, "handle:0x81000100", "handle:0x81000101"),
+                                     (True, "handle:0x81000101", "handle:0x81000101")):
+        settings = settings_for(tmp_path, key_store="tpm", tpm_persistent_handle="0x81000100", force_renew=force_renew)
+        settings.helper.tpm_key_name, settings.systemd = "tpm-key.pem", "serve"
+        decision = decide(settings)
+        assert decision["renew_reasons"] == (["forced"] if force_renew else [])
+        assert argv_of(decision["profile_block"]["plain"].splitlines()[1]) == (in_use, True)
+        assert '"--private-key" "%s"' % in_use in decision["unit"]["content"]["plain"]
+        assert argv_of("proof = " + decision["proofs"]["new"]["plain"]["command"]) == (new, True)
 
 
 def test_unit_under_a_root_prefix_is_written_not_started(tmp_path, ca):

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """enroll_key_store=tpm, the decisions (what is refused before the TPM is touched, the helper's command line, the key's
 template and its TSS2 file) and, against a software TPM (swtpm, skipped without it), the new TPM commands: TPM2_Create
-under AWS's primary or a persistent parent, the key file the helper's own signer loads, the CSR signed in the TPM, and
-the preflight's refusals. The role end to end: tests/functional/role/test_key_store_tpm.py."""
+under AWS's primary or a persistent parent, TPM2_EvictControl, the key file the helper's own signer loads, the CSR
+signed in the TPM, and the preflight's refusals. The role end to end: tests/functional/role/test_key_store_tpm.py."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll import
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.command import HelperSettings, helper_argv
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host import read_material
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.renewal import CertificateView, Wanted, renewal_reasons
-from tests.support.swtpm import SoftTpm, missing_parts
 
 ANCHOR = "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/2b7f4f0e-1c3d-4f7a-9c1e-6d5a4b3c2d1e"
 PROFILE = "arn:aws:rolesanywhere:eu-west-1:123456789012:profile/7c3e2a1b-4d5f-4a6b-8c7d-9e0f1a2b3c4d"
@@ -189,17 +188,8 @@ def test_tss2_file_reads_back(tmp_path, empty_auth, parent):
 
 # --- against a software TPM -----------------------------------------------------------------------------------------
 
-needs_swtpm = pytest.mark.skipif(bool(missing_parts()), reason="needs the Debian packages %s" % " and ".join(missing_parts()))
+# soft_tpm: conftest.py (skipped without swtpm)
 
-
-@pytest.fixture
-def soft_tpm(tmp_path):
-    soft = SoftTpm(tmp_path / "tpm")
-    yield soft
-    soft.stop()
-
-
-@needs_swtpm
 @pytest.mark.parametrize("key_spec, password", [(EC, ""), (RSA, PASSWORD)])
 def test_key_made_in_the_tpm_signs_its_request(soft_tpm, key_spec, password):
     settings = tpm_key.TpmSettings(soft_tpm.tcti, "", password)
@@ -220,12 +210,39 @@ def test_key_made_in_the_tpm_signs_its_request(soft_tpm, key_spec, password):
             signer.sign(b"data")
 
 
+def test_evict_control_makes_a_key_persistent_and_evicts_it(soft_tpm):
+    """TPM2_EvictControl by the owner (enroll_tpm_persistent_handle: tpm_handle.py), checked with tpm2-tools."""
+    connection = wire.Connection(wire.tcti_configuration(soft_tpm.env))
+    try:
+        primary = wire.create_primary(connection, wire.RH_OWNER)
+        private, public = wire.create(connection, primary, wire.signing_key_template(("EC", "secp256r1"), False))
+        loaded = wire.load(connection, primary, tpm.TssKey(True, wire.RH_OWNER, public, private))
+        wire.evict_control(connection, loaded, 0x81000040)
+        assert wire.read_public(connection, 0x81000040) == public
+        with pytest.raises(wire.TpmError) as taken:  # the handle is taken: the TPM refuses, nothing is replaced
+            wire.evict_control(connection, loaded, 0x81000040)
+        assert wire.rc_base(taken.value.rc) == wire.RC_NV_DEFINED and "TPM_RC_NV_DEFINED" in str(taken.value)
+        wire.flush(connection, loaded)
+        wire.flush(connection, primary)
+    finally:
+        connection.close()  # swtpm serves one connection at a time: tpm2-tools' waits for it
+    assert soft_tpm.persistent_handles() == [0x81000040]
+    connection = wire.Connection(wire.tcti_configuration(soft_tpm.env))
+    try:
+        wire.evict_control(connection, 0x81000040, 0x81000040)  # the persistent object itself: evicted
+        with pytest.raises(wire.TpmError) as gone:
+            wire.read_public(connection, 0x81000040)
+        assert wire.rc_base(gone.value.rc) == wire.RC_HANDLE
+    finally:
+        connection.close()
+    assert soft_tpm.persistent_handles() == []
+
+
 def test_make_key_refuses_other_kinds_before_the_tpm_is_touched():
     with pytest.raises(tpm_key.TpmKeyError, match="enroll_key_type"):
         tpm_key.make_key(tpm_key.TpmSettings("swtpm:path=/nonexistent.sock"), {"type": "RSA", "size": 4096})
 
 
-@needs_swtpm
 def test_key_under_a_persistent_parent(soft_tpm):
     soft_tpm.tool("tpm2_evictcontrol", "-C", "o", "-c", soft_tpm.primary, "0x81000020")
     settings = tpm_key.TpmSettings(soft_tpm.tcti, "0x81000020", "")
@@ -234,7 +251,6 @@ def test_key_under_a_persistent_parent(soft_tpm):
     assert x509.load_pem_x509_csr(csr.encode("ascii")).is_signature_valid
 
 
-@needs_swtpm
 def test_preflight_refusals(soft_tpm, tmp_path):
     with pytest.raises(tpm_key.TpmKeyError, match="enroll_tpm_device=swtpm:path=.* cannot be reached"):
         tpm_key.check_tpm(tpm_key.TpmSettings("swtpm:path=%s" % (tmp_path / "none.sock")))
