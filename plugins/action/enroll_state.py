@@ -15,9 +15,9 @@ import hashlib
 
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
-from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils import enroll_preflight
+from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils.controller_files import file_text
 
 MODULE = "rolesanywhere.fleet.enroll_state"
 
@@ -29,8 +29,7 @@ class ActionModule(ActionBase):
     def _ca_bundle_sha1(self, path, task_vars):
         """What lookup('ansible.builtin.file', path, rstrip=false) | hash('sha1') gave in the role before: the same
         search path and the same bytes, so that a bundle already on the host stays as it is."""
-        lookup = lookup_loader.get("ansible.builtin.file", loader=self._loader, templar=self._templar)
-        content = lookup.run([path], variables=task_vars, rstrip=False)[0]
+        content = file_text(self._loader, self._templar, path, task_vars, rstrip=False)
         return hashlib.sha1(to_bytes(content, errors="surrogate_or_strict")).hexdigest()  # nosec - a content check
 
     def run(self, tmp=None, task_vars=None):

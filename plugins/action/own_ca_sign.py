@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import RolesAnywhereError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._own_ca.host_certificate import sign_host_csr
+from ansible_collections.rolesanywhere.fleet.plugins.plugin_utils.controller_files import file_text
 
 ARGUMENT_SPEC = dict(
     csr=dict(type="str", required=True),
@@ -35,11 +35,6 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
-    def _chain(self, path, task_vars):
-        """What lookup('ansible.builtin.file', path) gave in the role before: the same search path and text."""
-        lookup = lookup_loader.get("ansible.builtin.file", loader=self._loader, templar=self._templar)
-        return lookup.run([path], variables=task_vars)[0]
-
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp  # tmp no longer has any effect
@@ -58,6 +53,7 @@ class ActionModule(ActionBase):
         except RolesAnywhereError as error:
             result.update(failed=True, changed=False, msg=str(error))
             return result
-        chain = self._chain(args["chain"], task_vars) if args["chain"] else ""
+        # As lookup('ansible.builtin.file', enroll_own_ca_chain) gave it in the role before.
+        chain = file_text(self._loader, self._templar, args["chain"], task_vars) if args["chain"] else ""
         result.update(changed=True, certificate=certificate, chain=chain)
         return result

@@ -198,13 +198,13 @@ from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.host i
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.profiles import ProfileError
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.profiles import write_profiles
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.request import RequestError
-from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import SLOTS
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import discard
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import install_helper
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_current
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import make_key_and_request
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slot import prepare
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.slots import SLOTS
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import TokenSettings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.token import unmask_pin
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.tpm_key import TpmSettings
@@ -271,7 +271,7 @@ def main():
     try:
         changed = False
         if params["state"] == "prepared":
-            changed = prepare(base, slot, user, params["key_passphrase"], module.check_mode, token)
+            changed = prepare(base, slot, user, params["key_passphrase"], module.check_mode, token, params["tpm_device"])
             if params["helper_file"]:
                 content = build_helper(module.run_command, params["helper_interpreter"] or sys.executable)
                 changed = install_helper(params["helper_file"], content, module.check_mode) or changed

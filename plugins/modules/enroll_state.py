@@ -419,6 +419,7 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.subject_tags import common_name_refusal
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.subject_tags import subject_findings
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import BUILD_REFUSAL
 from ansible_collections.rolesanywhere.fleet.plugins.module_utils._enroll.decide import decide
@@ -474,8 +475,9 @@ def main():
         # Outside the except block, so that no traceback is attached to a user error.
         module.fail_json(msg=refusal)
     common_name = settings.wanted.common_name
-    if not 0 < len(common_name) <= 64:
-        module.fail_json(msg="The common name must be 1 to 64 characters; set enroll_common_name (got '%s')." % common_name)
+    refusal = common_name_refusal(common_name)
+    if refusal is not None:
+        module.fail_json(msg=refusal)
     warnings, errors = subject_findings(dict(settings.wanted.subject, commonName=common_name), module.params["trust_subject_fields"])
     if errors:
         module.fail_json(msg=" | ".join(errors))

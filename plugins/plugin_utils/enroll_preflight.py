@@ -14,6 +14,10 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import MAX_DURATION_SECONDS
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import MIN_DURATION_SECONDS
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.identifiers import is_duration
+from ansible_collections.rolesanywhere.fleet.plugins.module_utils._core.subject_tags import common_name_refusal
 from ansible_collections.rolesanywhere.fleet.plugins.test.aws_identifier import aws_identifier
 
 # The patterns of the role's former Jinja checks, used with re.match as Jinja's 'match' test does.
@@ -77,10 +81,10 @@ def role_arn(v):
 
 
 def session_duration(v):
-    # CreateSession's durationSeconds: 900 to 43200. CreateSession is not in botocore; the bounds are the user guide's
-    # (https://docs.aws.amazon.com/rolesanywhere/latest/userguide/authentication-create-session.html).
-    if not 900 <= _int(v["enroll_session_duration"]) <= 43200:
-        raise Problem("enroll_session_duration must be 900 to 43200 seconds, got %s." % v["enroll_session_duration"])
+    # CreateSession's durationSeconds: identifiers.py keeps the bounds (and their sources) for every user of them.
+    if not is_duration(_int(v["enroll_session_duration"])):
+        raise Problem("enroll_session_duration must be %d to %d seconds, got %s."
+                      % (MIN_DURATION_SECONDS, MAX_DURATION_SECONDS, v["enroll_session_duration"]))
 
 
 def validity_days(v):
@@ -103,9 +107,10 @@ def paths(v):
 
 
 def common_name(v):
-    # An empty enroll_common_name stands for the host's FQDN, which enroll_state checks the same way.
-    if len(v["enroll_common_name"]) > 64:
-        raise Problem("The common name must be 1 to 64 characters; set enroll_common_name (got '%s')." % v["enroll_common_name"])
+    # An empty enroll_common_name stands for the host's FQDN, which enroll_state checks with the same rule.
+    refusal = common_name_refusal(v["enroll_common_name"]) if v["enroll_common_name"] else None
+    if refusal is not None:
+        raise Problem(refusal)
 
 
 def subject_alt_names(v):

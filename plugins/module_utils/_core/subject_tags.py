@@ -32,6 +32,14 @@ SUBJECT_FIELDS = {
 }
 _SHORT_NAMES = dict((long_name, short) for short, long_name in SUBJECT_FIELDS.items())
 WILDCARDS = "*?"  # StringLike's wildcards (IAM User Guide, reference_policies_elements_condition_operators.html)
+COMMON_NAME_MAX = 64  # RFC 5280 Appendix A.1: ub-common-name INTEGER ::= 64
+
+
+def common_name_refusal(common_name):
+    """The refusal of a certificate's common name (enroll_common_name): None when it is 1 to 64 characters."""
+    if 0 < len(common_name) <= COMMON_NAME_MAX:
+        return None
+    return "The common name must be 1 to %d characters; set enroll_common_name (got '%s')." % (COMMON_NAME_MAX, common_name)
 
 
 def short_name(name):

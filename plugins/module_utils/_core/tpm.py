@@ -50,14 +50,20 @@ def is_tpm_handle(value):
     return isinstance(value, str) and value.startswith(HANDLE_PREFIX)
 
 
-def parse_handle(value, flag="--private-key"):
-    """The number of ``handle:0x81000001`` (hex, "0x" optional, as AWS's GetTPMv2Signer); persistent handles only."""
-    text = value[len(HANDLE_PREFIX):]
+def handle_value(text):
+    """The number a handle's hex text names ("0x" optional), as AWS's GetTPMv2Signer reads what follows "handle:";
+    None when it is not hex."""
+    text = (text or "").strip()
     try:
-        handle = int(text[2:] if text.lower().startswith("0x") else text, 16)
+        return int(text[2:] if text.lower().startswith("0x") else text, 16)
     except ValueError:
-        handle = -1
-    if not 0 <= handle <= 0xFFFFFFFF or handle >> 24 != HT_PERSISTENT:
+        return None
+
+
+def parse_handle(value, flag="--private-key"):
+    """The number of ``handle:0x81000001`` (handle_value); persistent handles only."""
+    handle = handle_value(value[len(HANDLE_PREFIX):])
+    if handle is None or not 0 <= handle <= 0xFFFFFFFF or handle >> 24 != HT_PERSISTENT:
         raise ConfigurationError("%s %s is not a TPM persistent handle" % (flag, value),
                                  "Give handle:0x81xxxxxx, as tpm2_evictcontrol or tpm2_getcap handles-persistent prints it")
     return handle

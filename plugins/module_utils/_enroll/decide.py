@@ -21,6 +21,7 @@ from typing import Callable, List, Optional, Tuple, Union
 from .command import HelperSettings, PASSPHRASE_NAME, command_line, helper_argv, profile_block, systemd_unit, unit_argv
 from .host import certificate_summary, has_profile_block, is_as_wanted, read_material, sha1_of, systemd_runs_host, unit_enabled_and_active
 from .renewal import Wanted, renewal_reasons
+from .slots import other_slot
 from .tpm_handle import handle_text, slot_handle
 
 DEFAULT_HELPER_PATHS = {"rolesanywhere": "/usr/local/bin/rolesanywhere-credential-helper",
@@ -182,7 +183,7 @@ def decide(settings, check_mode=False, now=None, run_command=None, cryptography_
     material = read_material(current)
     reasons = renewal_reasons(material, settings.wanted, now)
     with_chain = bool(material.complete and material.state.get("with_chain"))
-    staging_slot = "slot-b" if material.slot == "slot-a" else "slot-a"
+    staging_slot = other_slot(material.slot)
     staging = base + "/" + staging_slot
     # The profile and unit name 'current': after a renewal, the staging slot's material (its key's handle).
     helper = helper_for(settings, staging_slot if reasons else material.slot)

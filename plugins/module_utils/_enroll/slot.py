@@ -19,10 +19,10 @@ from .._core.files import atomic_write
 from .command import PASSPHRASE_NAME, PIN_NAME
 from .host import is_as_wanted, uid_of
 from .request import key_pem, make_key, make_request
+from .slots import SLOTS, other_slot
 from . import token as token_store
 from . import tpm_key
 
-SLOTS = ("slot-a", "slot-b")
 KEY_NAME = "private-key.pem"
 
 
@@ -77,10 +77,17 @@ def check_slot(name):
         raise ValueError("slot must be one of %s, not %r" % (", ".join(SLOTS), name))
 
 
-def prepare(base, slot, user, passphrase="", check_mode=False, token=None):
-    """An empty staging slot (leftovers of an interrupted run removed, with a key in the TPM (``token``:
-    tpm_key.TpmSettings) the leftover's persistent key evicted), with the key's passphrase file, or with a key in a
-    token (``token``: token.TokenSettings), the helper's pin-source file (0600).
+def _slot_tpm(token, tpm_device):
+    """The TPM where a slot's persistent key is evicted before the slot goes: the key store's (``token``:
+    tpm_key.TpmSettings), or, when the key store moved away from tpm, the one ``tpm_device`` names. A slot that
+    records no handle opens no TPM (tpm_key.release_slot_key)."""
+    return token if isinstance(token, tpm_key.TpmSettings) else tpm_key.TpmSettings(tpm_device)
+
+
+def prepare(base, slot, user, passphrase="", check_mode=False, token=None, tpm_device=""):
+    """An empty staging slot (leftovers of an interrupted run removed, the persistent key a leftover records evicted
+    first: _slot_tpm), with the key's passphrase file, or with a key in a token (``token``: token.TokenSettings), the
+    helper's pin-source file (0600).
 
     Always a change: the slot is made anew for the new key.
     """
@@ -91,8 +98,7 @@ def prepare(base, slot, user, passphrase="", check_mode=False, token=None):
     os.makedirs(os.path.dirname(base) or "/", exist_ok=True)
     make_directory(base, uid)
     staging = os.path.join(base, slot)
-    if isinstance(token, tpm_key.TpmSettings):
-        tpm_key.release_slot_key(token, staging)
+    tpm_key.release_slot_key(_slot_tpm(token, tpm_device), staging)
     _remove(staging)
     make_directory(staging, uid)
     if passphrase:
@@ -150,12 +156,11 @@ def install(base, slot, user, certificate, chain, record, check_mode=False):
 def make_current(base, slot, user, check_mode=False, token=None, tpm_device=""):
     """Swap 'current' to slot in one rename (the helper never sees a half-made state); remove the other slot, and
     with ``token`` the other slot's key in the token, or its persistent key in the TPM (the new certificate was proved
-    before this step). A previous slot whose key is at a persistent handle while the new one's is not in the TPM
-    (enroll_key_store moved away from tpm) has that key evicted too, in the TPM ``tpm_device`` names."""
+    before this step; with any key store, the persistent key the previous slot records: _slot_tpm)."""
     check_slot(slot)
     uid = _owner_ids(user)
     current = os.path.join(base, "current")
-    previous = os.path.join(base, [other for other in SLOTS if other != slot][0])
+    previous = os.path.join(base, other_slot(slot))
     if os.path.islink(current) and os.readlink(current) == slot and not os.path.lexists(previous):
         return False
     if check_mode:
@@ -167,8 +172,7 @@ def make_current(base, slot, user, check_mode=False, token=None, tpm_device=""):
     if os.path.isdir(current) and not os.path.islink(current):
         shutil.rmtree(current)  # a directory cannot be renamed over; an unfinished layout of an old run
     os.rename(temporary, current)
-    # Before its slot goes: the slot's files say which key is its (nothing is opened for a slot without a handle).
-    tpm_key.release_slot_key(token if isinstance(token, tpm_key.TpmSettings) else tpm_key.TpmSettings(tpm_device), previous)
+    tpm_key.release_slot_key(_slot_tpm(token, tpm_device), previous)  # before its slot goes: its files name the key
     _remove(previous)
     if isinstance(token, token_store.TokenSettings):  # a TPM key file went with the previous slot
         token_store.remove_key(token, base, os.path.basename(previous))

@@ -29,11 +29,12 @@ import os
 
 from .._core.errors import RolesAnywhereError
 from .._core.files import read_bytes
-from .._core.tpm import parse_tss2_key, tss2_der
+from .._core.tpm import handle_value, parse_tss2_key, tss2_der
 from .._core.tpm_protocol import RC_HANDLE, TpmError, evict_control, flush, load, rc_base, read_public
+from .slots import SLOTS
 
 HANDLE_NAME = "tpm-key.handle"  # the slot's record of its key's persistent handle
-SLOT_OFFSETS = (("slot-a", 0), ("slot-b", 1))
+SLOT_OFFSETS = tuple((slot, offset) for offset, slot in enumerate(SLOTS))  # slot-a at the handle, slot-b the next
 OWNER_FIRST, OWNER_LAST = 0x81000000, 0x817FFFFF
 FORM_REFUSAL = ("enroll_tpm_persistent_handle=%s is not a persistent handle the owner hierarchy can take with the next "
                 "one: give 0x81000000 to 0x817ffffe (0x81000100: slot-a's key there, slot-b's at 0x81000101), or leave "
@@ -47,18 +48,9 @@ IN_USE_REFUSAL = ("enroll_tpm_persistent_handle=%s would put the new key at %s, 
                   "was changed")
 
 
-def _number(text):
-    """The number of a handle's text (hex, "0x" optional, as GetTPMv2Signer reads handle:...); None when it is none."""
-    text = (text or "").strip()
-    try:
-        return int(text[2:] if text.lower().startswith("0x") else text, 16)
-    except ValueError:
-        return None
-
-
 def handle_number(text):
     """The number of enroll_tpm_persistent_handle, when it and the next are owner persistent handles; else None."""
-    number = _number(text)
+    number = handle_value(text)
     return number if number is not None and OWNER_FIRST <= number < OWNER_LAST else None
 
 
@@ -82,7 +74,7 @@ def handle_text(number):
 def recorded_handle(slot_dir):
     """The handle the slot's tpm-key.handle records; None without one (a TSS2 key file alone)."""
     data = read_bytes(os.path.join(slot_dir, HANDLE_NAME), absent=(OSError,))
-    number = _number(data.decode("ascii", "replace")) if data else None
+    number = handle_value(data.decode("ascii", "replace")) if data else None
     return number if number is not None and OWNER_FIRST <= number <= OWNER_LAST else None
 
 

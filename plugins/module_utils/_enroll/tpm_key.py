@@ -36,6 +36,7 @@ from .._core.tpm_protocol import (
 from .tpm_handle import (
     HANDLE_NAME, SLOT_OFFSETS, evict_own, handle_problems, handle_refusal, handle_text, key_of, key_public, occupant,
     persist, recorded_handle, slot_handle)
+from .slots import other_slot
 from .token import key_store_refusal as token_refusal
 
 KEY_NAME = "tpm-key.pem"  # the TSS2 key file in the slot
@@ -265,7 +266,7 @@ def check_handles(settings, base):
     """The preflight of enroll_tpm_persistent_handle (tpm_handle.handle_problems): both handles free or this
     enrolment's (``base``'s slots' keys), the new key's not the key in use. The message, None when all is well."""
     current = os.path.join(base, "current")
-    staging = "slot-b" if os.path.islink(current) and os.path.basename(os.readlink(current)) == "slot-a" else "slot-a"
+    staging = other_slot(os.path.basename(os.readlink(current)) if os.path.islink(current) else None)
     keys = dict((slot, key_public(os.path.join(base, slot), KEY_NAME)) for slot, _offset in SLOT_OFFSETS)
     connection = _open(settings)
     try:

@@ -213,6 +213,12 @@ def test_the_slots_keys_live_at_their_handles_and_go_with_their_slots(soft_tpm, 
     assert make_current(base, "slot-a", ME, token=None, tpm_device=settings.device)
     assert soft_tpm.persistent_handles() == [] and sorted(os.listdir(base)) == ["current", "slot-a"]
 
+    # an interrupted renewal's leftover at a handle, then the key store moved away from tpm: prepared evicts it too
+    make_slot(base, "slot-b", settings)
+    assert soft_tpm.persistent_handles() == [0x81000101]
+    assert prepare(base, "slot-b", ME, token=None, tpm_device=settings.device)
+    assert soft_tpm.persistent_handles() == [] and os.listdir(os.path.join(base, "slot-b")) == []
+
 
 def test_another_key_at_a_handle_is_refused_and_never_evicted(soft_tpm, tmp_path):
     base = str(tmp_path / "etc/rolesanywhere")
