@@ -39,13 +39,14 @@ ALG_RSASSA, ALG_RSAES, ALG_ECDSA, ALG_ECDAA = 0x0014, 0x0015, 0x0018, 0x001A
 ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512 = 0x0004, 0x000B, 0x000C, 0x000D
 ATTRIBUTE_SIGN = 1 << 18
 ATTRIBUTE_RESTRICTED, ATTRIBUTE_DECRYPT = 1 << 16, 1 << 17
-# A signing key that cannot leave this TPM (Part 2, TPMA_OBJECT): fixedTPM | fixedParent | sensitiveDataOrigin |
-# userWithAuth | sign; not decrypt (sign-only), not restricted (it signs outside digests: CreateSession's).
-SIGNING_KEY_ATTRIBUTES = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | ATTRIBUTE_SIGN
+# Part 2, TPMA_OBJECT: fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth, a key that cannot leave this TPM.
+ATTRIBUTES_BOUND = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6)
+# A signing key: sign; not decrypt (sign-only), not restricted (it signs outside digests: CreateSession's).
+SIGNING_KEY_ATTRIBUTES = ATTRIBUTES_BOUND | ATTRIBUTE_SIGN
 ATTRIBUTE_NO_DA = 1 << 10  # set for keys without a password: no dictionary-attack counting on an empty password
 CURVE_P256 = 0x0003
 # AWS's primaryParams: fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth | noDA | restricted | decrypt.
-PRIMARY_ATTRIBUTES = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 10) | (1 << 16) | (1 << 17)
+PRIMARY_ATTRIBUTES = ATTRIBUTES_BOUND | ATTRIBUTE_NO_DA | ATTRIBUTE_RESTRICTED | ATTRIBUTE_DECRYPT
 CURVES = {0x0003: ("secp256r1", 32), 0x0004: ("secp384r1", 48), 0x0005: ("secp521r1", 66)}
 # Response codes worth a name (Part 2, TPM_RC): format-one codes (bit 7 set) are matched on their low 6 bits.
 RC_BAD_AUTH, RC_AUTH_FAIL, RC_HANDLE, RC_INTEGRITY, RC_LOCKOUT = 0x22, 0x0E, 0x0B, 0x1F, 0x921
